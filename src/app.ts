@@ -1,0 +1,140 @@
+// Builds the fastify app from plugins. It never listens: src/server.ts does,
+// and tests build the app and drive it from outside.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { hasRole, isEmbedded, type Config } from './config.js';
+import type { AppContext } from './context.js';
+import { tokenRoutes } from './auth/routes.js';
+import { TokenRegistry } from './auth/tokens.js';
+import { ERRORS, SluiceError, errorBody } from './errors.js';
+import { Batcher } from './ingest/batcher.js';
+import { RateLimiter } from './ingest/rate-limit.js';
+import { ingestRoutes } from './ingest/routes.js';
+import { DiskMonitor } from './ops/disk.js';
+import { createMetrics } from './ops/metrics.js';
+import { opsRoutes } from './ops/routes.js';
+import { searchRoutes } from './query/search.js';
+import { schemaProblem, schemaStatus } from './store/migrate.js';
+import type { Store } from './store/store.js';
+
+export interface AppOptions {
+  readonly config: Config;
+  readonly store: Store;
+  readonly logger?: FastifyServerOptions['logger'];
+  readonly writerId?: string;
+}
+
+export interface SluiceApp {
+  readonly app: FastifyInstance;
+  readonly ctx: AppContext;
+}
+
+export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+  // JSON lines on stdout; pretty only when a person is watching a terminal.
+  const pretty = process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { destination: 1 } } } : {};
+  return { level: config.logLevel, ...pretty };
+}
+
+function toSluiceError(err: FastifyError): SluiceError {
+  if (err instanceof SluiceError) return err;
+  if (err.validation) return new SluiceError('SLUICE_ERR_VALIDATION', err.message);
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new SluiceError('SLUICE_ERR_BODY_TOO_LARGE', err.message);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new SluiceError('SLUICE_ERR_UNSUPPORTED_MEDIA_TYPE', err.message);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new SluiceError('SLUICE_ERR_MALFORMED_JSON', err.message);
+  }
+  if (err instanceof SyntaxError) return new SluiceError('SLUICE_ERR_MALFORMED_JSON', err.message);
+  // ClickHouse TIMEOUT_EXCEEDED (159): the query ran past max_execution_time.
+  if ((err as { code?: unknown }).code === '159') return new SluiceError('SLUICE_ERR_QUERY_TIMEOUT');
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) return new SluiceError('SLUICE_ERR_VALIDATION', err.message);
+  return new SluiceError('SLUICE_ERR_INTERNAL', ERRORS.SLUICE_ERR_INTERNAL.message, { cause: err });
+}
+
+export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
+  const { config, store } = opts;
+  const app = Fastify({
+    logger: opts.logger ?? loggerOptions(config),
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
+  });
+
+  const metrics = createMetrics();
+  const status = await schemaStatus(store);
+  const problem = schemaProblem(status, config.retentionDays);
+  const batcher = new Batcher(
+    { insert: (body, token) => store.insertRows('logs', body, token) },
+    config.batch,
+    {
+      onInsert: (rows, _bytes, seconds, ok) => {
+        metrics.insertSeconds.observe({ ok: String(ok) }, seconds);
+        if (ok) metrics.insertRows.observe(rows);
+      },
+      onBytes: (bytes) => metrics.batcherBytes.set(bytes),
+    },
+  );
+  const disk = new DiskMonitor(isEmbedded(config) ? config.dataDir : undefined, config.minFreeDiskBytes);
+  await disk.start();
+
+  const ctx: AppContext = {
+    config,
+    store,
+    tokens: new TokenRegistry(store, config.adminToken),
+    batcher,
+    metrics,
+    rateLimiter: new RateLimiter(config.tokenRateLimit),
+    disk,
+    writerId: opts.writerId ?? randomUUID(),
+    closing: false,
+    schemaProblem: () => problem,
+  };
+
+  app.decorateRequest('principal', null);
+
+  app.addHook('onRequest', async (_req, reply) => {
+    if (ctx.closing) {
+      void reply.header('Connection', 'close');
+      throw new SluiceError('SLUICE_ERR_SHUTTING_DOWN', undefined, { retryAfter: 1 });
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    const err = toSluiceError(error);
+    if (err.statusCode >= 500) req.log.error({ err: error }, 'request failed');
+    if (err.code === 'SLUICE_ERR_OVERLOADED' || err.code === 'SLUICE_ERR_DISK_FULL' || err.code === 'SLUICE_ERR_STORE_UNAVAILABLE') {
+      metrics.requests503.inc({ code: err.code });
+    }
+    if (err.retryAfter !== undefined) void reply.header('Retry-After', String(err.retryAfter));
+    return reply.code(err.statusCode).send(errorBody(err));
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const err = new SluiceError('SLUICE_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
+    return reply.code(404).send(errorBody(err));
+  });
+
+  await app.register(opsRoutes, { ctx });
+  if (hasRole(config, 'ingest')) await app.register(ingestRoutes, { ctx });
+  if (hasRole(config, 'api')) {
+    await app.register(searchRoutes, { ctx });
+    await app.register(tokenRoutes, { ctx });
+  }
+
+  app.addHook('preClose', async () => {
+    ctx.closing = true;
+  });
+  app.addHook('onClose', async () => {
+    // In-flight requests are waiting on the batcher: insert everything it
+    // holds before the store may close.
+    await batcher.drain();
+    disk.stop();
+  });
+
+  return { app, ctx };
+}

@@ -1,0 +1,55 @@
+// Token administration: POST/GET/DELETE /api/v1/tokens (scope admin).
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.js';
+import { requireScope } from './plugin.js';
+import { SCOPES, type Scope } from './tokens.js';
+
+export async function tokenRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
+  const { tokens } = opts.ctx;
+  app.addHook('onRequest', requireScope(tokens, 'admin'));
+
+  const tokenInfo = {
+    type: 'object',
+    required: ['name', 'scope', 'created_at'],
+    properties: { name: { type: 'string' }, scope: { type: 'string', enum: SCOPES }, created_at: { type: 'string' } },
+  } as const;
+
+  app.post<{ Body: { name: string; scope: Scope } }>(
+    '/api/v1/tokens',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['name', 'scope'],
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
+            scope: { type: 'string', enum: SCOPES },
+          },
+        },
+        response: {
+          201: {
+            type: 'object',
+            required: ['name', 'scope', 'token'],
+            properties: { name: { type: 'string' }, scope: { type: 'string' }, token: { type: 'string' } },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const created = await tokens.create(req.body.name, req.body.scope);
+      req.log.info({ token_name: created.name, scope: created.scope, by: req.principal?.name }, 'token created');
+      return reply.code(201).send(created);
+    },
+  );
+
+  app.get('/api/v1/tokens', { schema: { response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: tokenInfo } } } } } }, async () => ({
+    tokens: await tokens.list(),
+  }));
+
+  app.delete<{ Params: { name: string } }>('/api/v1/tokens/:name', async (req, reply) => {
+    await tokens.revoke(req.params.name);
+    req.log.info({ token_name: req.params.name, by: req.principal?.name }, 'token revoked');
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// The sluice command: serve, migrate, token (and later ship, tail, alerts).
+import { ConfigError, loadConfig } from '../config.js';
+import { migrate } from '../store/migrate.js';
+import { openStore } from '../store/store.js';
+import { DataDirLockedError } from '../store/lock.js';
+import { StartError, serve } from '../server.js';
+import { ApiError } from './client.js';
+import { tokenCommand } from './token.js';
+
+const USAGE = `usage: sluice <command>
+  serve     run the server (HTTP ingest, search API) on $PORT
+  migrate   create or upgrade the database schema, apply SLUICE_RETENTION_DAYS
+  token     create, list or revoke API tokens (sluice token --help)
+Configuration comes from the environment; see README.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  const config = loadConfig();
+  switch (command) {
+    case 'serve':
+      await serve(config);
+      return -1; // keeps running until a signal
+    case 'migrate': {
+      const store = await openStore(config, { createDatabase: true });
+      try {
+        const r = await migrate(store, config.retentionDays);
+        const what = r.applied.length > 0 ? `applied ${r.applied.join(', ')}` : 'schema already current';
+        process.stdout.write(
+          `${JSON.stringify({ level: 'info', msg: `sluice migrate: ${what}`, from: r.from, to: r.to, retention_days: config.retentionDays, retention_changed: r.retentionChanged })}\n`,
+        );
+      } finally {
+        await store.close();
+      }
+      return 0;
+    }
+    case 'token':
+      return tokenCommand(config, rest);
+    default:
+      process.stderr.write(`sluice: unknown command ${command}\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof StartError || err instanceof DataDirLockedError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    if (err instanceof ApiError) {
+      process.stderr.write(`sluice: ${err.code}: ${err.message}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`sluice: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,24 @@
+// What the plugins share: built once by buildApp and passed to each plugin.
+import type { Config } from './config.js';
+import type { TokenRegistry } from './auth/tokens.js';
+import type { Batcher } from './ingest/batcher.js';
+import type { RateLimiter } from './ingest/rate-limit.js';
+import type { DiskMonitor } from './ops/disk.js';
+import type { Metrics } from './ops/metrics.js';
+import type { Store } from './store/store.js';
+
+export interface AppContext {
+  readonly config: Config;
+  readonly store: Store;
+  readonly tokens: TokenRegistry;
+  readonly batcher: Batcher;
+  readonly metrics: Metrics;
+  readonly rateLimiter: RateLimiter;
+  readonly disk: DiskMonitor;
+  /** Id of this process, written with every row it stores. */
+  readonly writerId: string;
+  /** Set when a shutdown has begun. */
+  closing: boolean;
+  /** Why the schema is not usable, or undefined. */
+  schemaProblem(): string | undefined;
+}

@@ -1,0 +1,68 @@
+import { STATUS_CODES } from 'node:http';
+
+// The one table of error codes. docs/errors.md mirrors it and a test keeps
+// the two in step. Retired codes are never reused.
+
+export interface ErrorSpec {
+  readonly status: number;
+  readonly message: string;
+}
+
+export const ERRORS = {
+  SLUICE_ERR_UNAUTHORIZED: { status: 401, message: 'A token is required: send Authorization: Bearer <token>' },
+  SLUICE_ERR_INVALID_TOKEN: { status: 401, message: 'The token is unknown or revoked' },
+  SLUICE_ERR_FORBIDDEN: { status: 403, message: 'The token lacks the scope this route needs' },
+  SLUICE_ERR_NOT_FOUND: { status: 404, message: 'No such route' },
+  SLUICE_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'The route does not take this method' },
+  SLUICE_ERR_VALIDATION: { status: 400, message: 'The request does not match the route schema' },
+  SLUICE_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported Content-Type' },
+  SLUICE_ERR_UNSUPPORTED_ENCODING: { status: 415, message: 'Unsupported Content-Encoding' },
+  SLUICE_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than the limit' },
+  SLUICE_ERR_DECOMPRESSED_TOO_LARGE: { status: 413, message: 'The body expands past the decompressed size limit' },
+  SLUICE_ERR_BAD_GZIP: { status: 400, message: 'The body is not valid gzip' },
+  SLUICE_ERR_EMPTY_BODY: { status: 400, message: 'The request body holds no events' },
+  SLUICE_ERR_MALFORMED_JSON: { status: 400, message: 'The body is not valid JSON' },
+  SLUICE_ERR_INVALID_EVENT: { status: 400, message: 'The event is not a JSON object or a line of text' },
+  SLUICE_ERR_LINE_TOO_LARGE: { status: 413, message: 'The line is longer than the line size limit' },
+  SLUICE_ERR_TOO_MANY_ATTRIBUTES: { status: 400, message: 'The event has more attributes than the limit' },
+  SLUICE_ERR_INVALID_TIME: { status: 400, message: 'The event time cannot be read' },
+  SLUICE_ERR_NO_VALID_EVENTS: { status: 400, message: 'No event in the request was valid' },
+  SLUICE_ERR_INVALID_IDEMPOTENCY_KEY: { status: 400, message: 'Idempotency-Key must be 1-200 printable ASCII characters' },
+  SLUICE_ERR_INVALID_CURSOR: { status: 400, message: 'The cursor is not one this server issued' },
+  SLUICE_ERR_INVALID_TIME_RANGE: { status: 400, message: 'from/to must be RFC 3339 times or relative durations like 15m' },
+  SLUICE_ERR_INVALID_LEVEL: { status: 400, message: 'Unknown level: use trace, debug, info, warn, error or fatal' },
+  SLUICE_ERR_TOKEN_EXISTS: { status: 409, message: 'A token with this name already exists' },
+  SLUICE_ERR_TOKEN_NOT_FOUND: { status: 404, message: 'No active token has this name' },
+  SLUICE_ERR_RATE_LIMITED: { status: 429, message: 'The token has sent more than its rate limit' },
+  SLUICE_ERR_OVERLOADED: { status: 503, message: 'The ingest buffer is full; retry after the delay in Retry-After' },
+  SLUICE_ERR_DISK_FULL: { status: 503, message: 'Free disk space is below SLUICE_MIN_FREE_DISK; retry later' },
+  SLUICE_ERR_SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; retry against another instance' },
+  SLUICE_ERR_STORE_UNAVAILABLE: { status: 503, message: 'The store could not take the write; retry later' },
+  SLUICE_ERR_QUERY_TIMEOUT: { status: 503, message: 'The query ran past its time limit; narrow the time range' },
+  SLUICE_ERR_INTERNAL: { status: 500, message: 'Internal error' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class SluiceError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly retryAfter: number | undefined;
+
+  constructor(code: ErrorCode, message?: string, opts: { retryAfter?: number; cause?: unknown } = {}) {
+    super(message ?? ERRORS[code].message, { cause: opts.cause });
+    this.name = 'SluiceError';
+    this.code = code;
+    this.statusCode = ERRORS[code].status;
+    this.retryAfter = opts.retryAfter;
+  }
+}
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERRORS, code);
+}
+
+/** The body every HTTP error answers with. */
+export function errorBody(err: SluiceError): { statusCode: number; code: ErrorCode; error: string; message: string } {
+  return { statusCode: err.statusCode, code: err.code, error: STATUS_CODES[err.statusCode] ?? 'Error', message: err.message };
+}

@@ -1,0 +1,46 @@
+// Listens and handles signals. SIGTERM: stop taking requests, insert what
+// the batcher holds, answer the requests waiting on it, close the store,
+// exit 0 — no acknowledged event is lost.
+import type { Config } from './config.js';
+import { buildApp } from './app.js';
+import { schemaProblem, schemaStatus } from './store/migrate.js';
+import { openStore } from './store/store.js';
+
+export class StartError extends Error {}
+
+export async function serve(config: Config): Promise<void> {
+  const store = await openStore(config);
+  const problem = schemaProblem(await schemaStatus(store), config.retentionDays);
+  if (problem) {
+    await store.close();
+    throw new StartError(`sluice serve: ${problem}`);
+  }
+  const { app, ctx } = await buildApp({ config, store });
+
+  if (!(await ctx.tokens.hasAny())) {
+    // First start: make an admin token so the quick start works.
+    const created = await ctx.tokens.create('admin', 'admin');
+    app.log.warn({ token_name: created.name, token: created.token }, `no token existed: created admin token "admin" = ${created.token} (shown only this once)`);
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'stopping: draining the batcher');
+    try {
+      await app.close();
+      await store.close();
+      app.log.info('stopped');
+      process.exit(0);
+    } catch (err) {
+      app.log.error({ err }, 'unclean stop');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+
+  const address = await app.listen({ port: config.port, host: config.host });
+  app.log.info({ address, roles: config.roles, store: store.embedded ? `embedded ${config.dataDir}` : 'server', writer: ctx.writerId }, 'sluice serving');
+}

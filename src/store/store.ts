@@ -1,0 +1,162 @@
+// One client API for both engines: @clickhouse/client over the embedded
+// engine (chdb/connection) or over HTTP to a ClickHouse server. Nothing above
+// src/store knows which one it talks to.
+import { Readable } from 'node:stream';
+import { mkdirSync } from 'node:fs';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
+import type { Config } from '../config.js';
+import { lockDataDir } from './lock.js';
+
+// chdb types its connection against @clickhouse/client-common while the
+// client bundles its own copy of the same declarations; they agree in shape
+// but TypeScript sees two types, so the one cast lives here.
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+function clientOver(conn: ChdbConnection): ClickHouseClient {
+  return createClient({ connection: conn as unknown as ClientConnection });
+}
+
+/** A session: a client whose statements run one at a time on the embedded engine. */
+export type Session = ClickHouseClient;
+
+export interface Store {
+  readonly embedded: boolean;
+  readonly database: string;
+  /** Session for event inserts: a slow search never delays acknowledgements. */
+  readonly ingest: Session;
+  /** Session for read queries from the API. */
+  readonly query: Session;
+  /** Session for small control records: tokens, alerts, migrations. */
+  readonly control: Session;
+  /**
+   * Inserts JSONEachRow rows into `table`. With a dedup token the insert is
+   * recognised as a retry of an earlier one with the same token and stored
+   * once. Settings go in the statement itself, never into the session.
+   */
+  insertRows(table: string, body: Buffer, dedupToken?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const TABLE = /^[a-z_][a-z0-9_]*$/;
+const DEDUP_TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
+
+function insertSettings(dedupToken: string | undefined): Record<string, string | number> {
+  // Sluice batches by itself; async inserts would acknowledge before the
+  // data is in a part and would deduplicate differently.
+  const s: Record<string, string | number> = { async_insert: 0, insert_deduplicate: 1, deduplicate_blocks_in_dependent_materialized_views: 1 };
+  if (dedupToken !== undefined) s.insert_deduplication_token = dedupToken;
+  return s;
+}
+
+function checkInsert(table: string, dedupToken: string | undefined): void {
+  if (!TABLE.test(table)) throw new Error(`invalid table name ${JSON.stringify(table)}`);
+  if (dedupToken !== undefined && !DEDUP_TOKEN.test(dedupToken)) throw new Error('invalid dedup token');
+}
+
+class EmbeddedStore implements Store {
+  readonly embedded = true;
+  readonly ingest: Session;
+  readonly query: Session;
+  readonly control: Session;
+  readonly #ingestConn: ChdbConnection;
+
+  constructor(
+    readonly database: string,
+    conns: { ingest: ChdbConnection; query: ChdbConnection; control: ChdbConnection },
+    private readonly unlock: () => void,
+  ) {
+    this.#ingestConn = conns.ingest;
+    this.ingest = clientOver(conns.ingest);
+    this.query = clientOver(conns.query);
+    this.control = clientOver(conns.control);
+  }
+
+  async insertRows(table: string, body: Buffer, dedupToken?: string): Promise<void> {
+    checkInsert(table, dedupToken);
+    // rawInsert hands the bytes to the engine's parallel parser zero-copy and
+    // writes the settings into the INSERT's own SETTINGS clause, so nothing
+    // leaks into later statements of the session (a leaked dedup token
+    // silently drops later inserts).
+    await this.#ingestConn.chdb.rawInsert({ table, values: body, format: 'JSONEachRow', settings: insertSettings(dedupToken) });
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.ingest.close(), this.query.close(), this.control.close()]);
+    this.unlock();
+  }
+}
+
+class ServerStore implements Store {
+  readonly embedded = false;
+  readonly query: Session;
+  readonly control: Session;
+
+  constructor(
+    readonly database: string,
+    readonly ingest: Session,
+    make: () => Session,
+  ) {
+    this.query = make();
+    this.control = make();
+  }
+
+  async insertRows(table: string, body: Buffer, dedupToken?: string): Promise<void> {
+    checkInsert(table, dedupToken);
+    // Over HTTP, settings travel with this one request and cannot leak.
+    await this.ingest.insert({ table, values: Readable.from([body]), format: 'JSONEachRow', clickhouse_settings: insertSettings(dedupToken) });
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.ingest.close(), this.query.close(), this.control.close()]);
+  }
+}
+
+async function prepareEmbeddedSession(conn: ChdbConnection, database: string, create: boolean): Promise<void> {
+  const client = clientOver(conn);
+  // Session-wide on purpose: every statement of this session uses UTC and
+  // the Sluice database. The name is checked by the config schema.
+  await client.command({ query: "SET session_timezone = 'UTC'" });
+  if (create) await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+  await client.command({ query: `USE ${database}` });
+}
+
+/**
+ * Opens the store. `createDatabase` is for `sluice migrate`; serve expects
+ * the database to exist.
+ */
+export async function openStore(config: Config, opts: { createDatabase?: boolean } = {}): Promise<Store> {
+  const database = config.clickhouse.database;
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new Error('invalid database name');
+  if (config.clickhouse.url === undefined) {
+    mkdirSync(config.dataDir, { recursive: true });
+    const unlock = lockDataDir(config.dataDir);
+    try {
+      const open = () => createChdbConnection({ path: config.dataDir });
+      const conns = { ingest: open(), query: open(), control: open() };
+      // The first session creates the database; the others only USE it.
+      await prepareEmbeddedSession(conns.control, database, true);
+      await prepareEmbeddedSession(conns.ingest, database, false);
+      await prepareEmbeddedSession(conns.query, database, false);
+      return new EmbeddedStore(database, conns, unlock);
+    } catch (e) {
+      unlock();
+      throw e;
+    }
+  }
+  const base = {
+    url: config.clickhouse.url,
+    username: config.clickhouse.user,
+    password: config.clickhouse.password,
+    clickhouse_settings: { session_timezone: 'UTC' },
+  };
+  if (opts.createDatabase) {
+    const boot = createClient(base);
+    try {
+      await boot.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+    } finally {
+      await boot.close();
+    }
+  }
+  const make = () => createClient({ ...base, database });
+  return new ServerStore(database, make(), make);
+}
