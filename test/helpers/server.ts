@@ -84,7 +84,7 @@ export async function ingest(
 }
 
 export async function search(url: string, token: string, params: Record<string, string | number> = {}): Promise<{ events: Array<Record<string, unknown>>; cursor: string | null }> {
-  const qs = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
+  const qs = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]));
   const res = await fetch(`${url}/api/v1/search?${qs}`, { headers: auth(token) });
   if (res.status !== 200) throw new Error(`search answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as { events: Array<Record<string, unknown>>; cursor: string | null };
