@@ -60,6 +60,9 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
   const app = Fastify({
     logger: opts.logger ?? loggerOptions(config),
     return503OnClosing: false,
+    // A log drain takes hundreds of requests a second; a log line for each
+    // would be most of its own output. Errors are logged by the handler.
+    disableRequestLogging: true,
     forceCloseConnections: 'idle',
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
@@ -106,7 +109,8 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const err = toSluiceError(error);
-    if (err.statusCode >= 500) req.log.error({ err: error }, 'request failed');
+    if (err.statusCode >= 500) req.log.error({ err: error, url: req.url, code: err.code }, 'request failed');
+    else req.log.debug({ url: req.url, code: err.code, status: err.statusCode }, 'request refused');
     if (err.code === 'SLUICE_ERR_OVERLOADED' || err.code === 'SLUICE_ERR_DISK_FULL' || err.code === 'SLUICE_ERR_STORE_UNAVAILABLE') {
       metrics.requests503.inc({ code: err.code });
     }

@@ -177,7 +177,7 @@ export function configTableMarkdown(): string {
   const rows = Object.entries(ENV_VARS).map(([name, spec]) => {
     const s = spec.schema as { default?: unknown };
     const def = s.default === undefined ? '—' : `\`${String(s.default)}\``;
-    return `| \`${name}\` | ${def} | ${spec.doc} (${spec.expects}) |`;
+    return `| \`${name}\` | ${def} | ${spec.doc} | ${spec.expects} |`;
   });
-  return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
+  return ['| variable | default | meaning | accepts |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

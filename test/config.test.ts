@@ -1,7 +1,8 @@
 // Config comes from the environment only, is validated once and frozen; a
 // wrong value stops the start with one line naming the variable.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, configTableMarkdown, loadConfig } from '../src/config.js';
 import { runCli, tempDir } from './helpers/server.js';
 
 describe('loadConfig', () => {
@@ -44,6 +45,11 @@ describe('loadConfig', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toMatch(message);
     expect((err as Error).message).not.toContain('\n');
+  });
+
+  it('is documented in README.md, row for row', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(configTableMarkdown());
   });
 
   it('stops `sluice serve` with the message and exit code 2', async () => {
