@@ -1,7 +1,7 @@
 // Builds the fastify app from plugins. It never listens: src/server.ts does,
 // and tests build the app and drive it from outside.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { hasRole, isEmbedded, type Config } from './config.js';
 import type { AppContext } from './context.js';
 import { tokenRoutes } from './auth/routes.js';
@@ -13,7 +13,12 @@ import { ingestRoutes } from './ingest/routes.js';
 import { DiskMonitor } from './ops/disk.js';
 import { createMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/routes.js';
+import { contextRoutes } from './query/context.js';
+import { exportRoutes } from './query/export.js';
+import { fieldsRoutes } from './query/fields.js';
+import { savedSearchRoutes } from './query/saved.js';
 import { searchRoutes } from './query/search.js';
+import { trendsRoutes } from './query/trends.js';
 import { schemaProblem, schemaStatus } from './store/migrate.js';
 import type { Store } from './store/store.js';
 
@@ -62,7 +67,7 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
     return503OnClosing: false,
     // A log drain takes hundreds of requests a second; a log line for each
     // would be most of its own output. Errors are logged by the handler.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: 'idle',
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
@@ -126,8 +131,9 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
   await app.register(opsRoutes, { ctx });
   if (hasRole(config, 'ingest')) await app.register(ingestRoutes, { ctx });
   if (hasRole(config, 'api')) {
-    await app.register(searchRoutes, { ctx });
-    await app.register(tokenRoutes, { ctx });
+    for (const routes of [searchRoutes, contextRoutes, trendsRoutes, fieldsRoutes, exportRoutes, savedSearchRoutes, tokenRoutes]) {
+      await app.register(routes, { ctx });
+    }
   }
 
   app.addHook('preClose', async () => {

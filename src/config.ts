@@ -34,6 +34,7 @@ export interface Config {
   };
   readonly tokenRateLimit: number;
   readonly queryTimeoutSeconds: number;
+  readonly queryMaxRows: number;
   /** Client commands (token, ship, tail) reach a server through these. */
   readonly client: { readonly url: string | undefined; readonly token: string | undefined };
 }
@@ -71,6 +72,7 @@ export const ENV_VARS = {
   SLUICE_INSERT_CONCURRENCY: { schema: { type: 'integer', minimum: 1, maximum: 32, default: 1 }, expects: 'a count 1-32', doc: 'Inserts run at once (the embedded engine runs one per session)' },
   SLUICE_TOKEN_RATE_LIMIT: { schema: { type: 'integer', minimum: 0, default: 0 }, expects: 'events per second, 0 = off', doc: 'Per-token ingest rate limit (429 past it)' },
   SLUICE_QUERY_TIMEOUT: { schema: { type: 'integer', minimum: 1, maximum: 3600, default: 30 }, expects: 'seconds 1-3600', doc: 'Time limit of one read query' },
+  SLUICE_QUERY_MAX_ROWS: { schema: { type: 'integer', minimum: 1000, default: 1_000_000_000 }, expects: 'rows, at least 1000', doc: 'Most rows one read query may scan' },
   SLUICE_URL: { schema: { type: 'string', pattern: '^https?://' }, expects: 'an http(s):// URL', doc: 'Server URL for client commands (token, ship, tail)' },
   SLUICE_TOKEN: { schema: { type: 'string', minLength: 1 }, expects: 'a token', doc: 'Token for client commands' },
 } as const satisfies Record<string, VarSpec>;
@@ -149,6 +151,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     tokenRateLimit: v.SLUICE_TOKEN_RATE_LIMIT,
     queryTimeoutSeconds: v.SLUICE_QUERY_TIMEOUT,
+    queryMaxRows: v.SLUICE_QUERY_MAX_ROWS,
     client: { url: v.SLUICE_URL, token: v.SLUICE_TOKEN },
   };
   return deepFreeze(config);

@@ -31,6 +31,11 @@ export const ERRORS = {
   SLUICE_ERR_INVALID_CURSOR: { status: 400, message: 'The cursor is not one this server issued' },
   SLUICE_ERR_INVALID_TIME_RANGE: { status: 400, message: 'from/to must be RFC 3339 times or relative durations like 15m' },
   SLUICE_ERR_INVALID_LEVEL: { status: 400, message: 'Unknown level: use trace, debug, info, warn, error or fatal' },
+  SLUICE_ERR_QUERY_SYNTAX: { status: 400, message: 'The query does not parse' },
+  SLUICE_ERR_INVALID_REGEX: { status: 400, message: 'The regular expression is not valid RE2' },
+  SLUICE_ERR_QUERY_TOO_BROAD: { status: 400, message: 'The query would read more rows than SLUICE_QUERY_MAX_ROWS; narrow the time range or the filter' },
+  SLUICE_ERR_EVENT_NOT_FOUND: { status: 404, message: 'No event has this id' },
+  SLUICE_ERR_SEARCH_NOT_FOUND: { status: 404, message: 'No saved search has this id' },
   SLUICE_ERR_TOKEN_EXISTS: { status: 409, message: 'A token with this name already exists' },
   SLUICE_ERR_TOKEN_NOT_FOUND: { status: 404, message: 'No active token has this name' },
   SLUICE_ERR_RATE_LIMITED: { status: 429, message: 'The token has sent more than its rate limit' },
@@ -48,13 +53,16 @@ export class SluiceError extends Error {
   readonly code: ErrorCode;
   readonly statusCode: number;
   readonly retryAfter: number | undefined;
+  /** Extra fields of the error body, e.g. the position of a query error. */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(code: ErrorCode, message?: string, opts: { retryAfter?: number; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message?: string, opts: { retryAfter?: number; cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(message ?? ERRORS[code].message, { cause: opts.cause });
     this.name = 'SluiceError';
     this.code = code;
     this.statusCode = ERRORS[code].status;
     this.retryAfter = opts.retryAfter;
+    this.details = opts.details;
   }
 }
 
@@ -63,6 +71,6 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 }
 
 /** The body every HTTP error answers with. */
-export function errorBody(err: SluiceError): { statusCode: number; code: ErrorCode; error: string; message: string } {
-  return { statusCode: err.statusCode, code: err.code, error: STATUS_CODES[err.statusCode] ?? 'Error', message: err.message };
+export function errorBody(err: SluiceError): { statusCode: number; code: ErrorCode; error: string; message: string } & Record<string, unknown> {
+  return { statusCode: err.statusCode, code: err.code, error: STATUS_CODES[err.statusCode] ?? 'Error', message: err.message, ...err.details };
 }

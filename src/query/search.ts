@@ -1,25 +1,19 @@
-// GET /api/v1/search (scope read): newest first, filtered by time range,
-// service, minimum level and a substring; paged by a (time, id) cursor.
+// GET /api/v1/search (scope read): newest first (or oldest first), filtered
+// by the search language and the shorthands; paged by a (time, id) cursor.
 // Every user value is a query parameter; the SQL text is static fragments.
 import type { FastifyInstance } from 'fastify';
 import { requireScope } from '../auth/plugin.js';
 import type { AppContext } from '../context.js';
-import { SluiceError } from '../errors.js';
-import { eventJsonSchema } from '../model/event.js';
-import { isLevel, LEVEL_SEVERITY } from '../model/levels.js';
-import { formatClickHouse, parseDurationNs } from '../model/time.js';
-import { EVENT_COLUMNS, type EventRow, readSettings, toEventJson } from '../store/events-read.js';
+import { type EventJson, eventJsonSchema } from '../model/event.js';
+import { EVENT_COLUMNS, type EventRow, toEventJson } from '../store/events-read.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { parseTimeRange } from './time-range.js';
+import { buildFilter, type FilterQuery, filterQuerySchema } from './filter.js';
+import { readRows } from './read.js';
 
-interface SearchQuery {
-  from?: string;
-  to?: string;
-  service?: string;
-  level?: string;
-  contains?: string;
+interface SearchQuery extends FilterQuery {
   limit?: number;
   cursor?: string;
+  order?: 'asc' | 'desc';
 }
 
 const searchSchema = {
@@ -27,13 +21,10 @@ const searchSchema = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      from: { type: 'string', maxLength: 64 },
-      to: { type: 'string', maxLength: 64 },
-      service: { type: 'string', maxLength: 256 },
-      level: { type: 'string', maxLength: 16 },
-      contains: { type: 'string', maxLength: 1024 },
+      ...filterQuerySchema,
       limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
       cursor: { type: 'string', maxLength: 512 },
+      order: { type: 'string', enum: ['asc', 'desc'], default: 'desc' },
     },
   },
   response: {
@@ -46,33 +37,22 @@ const searchSchema = {
 } as const;
 
 export interface SearchResult {
-  events: ReturnType<typeof toEventJson>[];
+  events: EventJson[];
   cursor: string | null;
 }
 
+/** One page of events matching a filter, in (time, id) order, after `cursor`. */
 export async function searchEvents(ctx: AppContext, q: SearchQuery): Promise<SearchResult> {
   const limit = q.limit ?? 100;
-  const range = parseTimeRange(q, BigInt(ctx.config.retentionDays) * parseDurationNs('1d')!);
-  const where = ['time >= {from:DateTime64(9)}', 'time <= {to:DateTime64(9)}'];
-  const params: Record<string, unknown> = { from: formatClickHouse(range.fromNs), to: formatClickHouse(range.toNs), limit: limit + 1 };
-  if (q.service) {
-    where.push('service = {service:String}');
-    params.service = q.service;
-  }
-  if (q.level) {
-    const level = q.level.toLowerCase();
-    if (!isLevel(level)) throw new SluiceError('SLUICE_ERR_INVALID_LEVEL', `unknown level ${JSON.stringify(q.level)}: use trace, debug, info, warn, error or fatal`);
-    where.push('severity >= {minSeverity:UInt8}');
-    params.minSeverity = LEVEL_SEVERITY[level];
-  }
-  if (q.contains) {
-    where.push('positionCaseInsensitiveUTF8(message, {contains:String}) > 0');
-    params.contains = q.contains;
-  }
+  const desc = (q.order ?? 'desc') === 'desc';
+  const f = buildFilter(q, ctx.config.retentionDays);
+  const where = [...f.where];
+  const params: Record<string, unknown> = { ...f.params, limit: limit + 1 };
   if (q.cursor) {
     const c = decodeCursor(q.cursor);
-    // The plain `time <=` lets the engine prune partitions and granules.
-    where.push('time <= {cursorTime:DateTime64(9)}', '(time, id) < ({cursorTime:DateTime64(9)}, {cursorId:UUID})');
+    // The plain time bound lets the engine prune partitions and granules.
+    where.push(desc ? 'time <= {cursorTime:DateTime64(9)}' : 'time >= {cursorTime:DateTime64(9)}');
+    where.push(desc ? '(time, id) < ({cursorTime:DateTime64(9)}, {cursorId:UUID})' : '(time, id) > ({cursorTime:DateTime64(9)}, {cursorId:UUID})');
     params.cursorTime = c.time;
     params.cursorId = c.id;
   }
@@ -80,12 +60,10 @@ export async function searchEvents(ctx: AppContext, q: SearchQuery): Promise<Sea
     'SELECT', EVENT_COLUMNS,
     'FROM logs',
     'WHERE', where.join(' AND '),
-    'ORDER BY time DESC, id DESC',
+    desc ? 'ORDER BY time DESC, id DESC' : 'ORDER BY time ASC, id ASC',
     'LIMIT {limit:UInt32}',
-    readSettings(ctx.config.queryTimeoutSeconds),
   ].join('\n');
-  const rs = await ctx.store.query.query({ query: sql, query_params: params, format: 'JSONEachRow' });
-  const rows = await rs.json<EventRow>();
+  const rows = await readRows<EventRow>(ctx, sql, params);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {

@@ -42,14 +42,17 @@ export function toEventJson(r: EventRow): EventJson {
 }
 
 /**
- * The SETTINGS clause of a read: read-only, time- and row-limited, 64-bit
- * integers as JSON numbers on both engines. Only checked integers go in.
+ * The SETTINGS clause of a read: read-only, time- and scan-limited, 64-bit
+ * integers as JSON numbers on both engines, no query cache. Only checked
+ * integers go in.
  */
-export function readSettings(timeoutSeconds: number, maxResultRows = 0): string {
-  for (const n of [timeoutSeconds, maxResultRows]) {
+export function readSettings(limits: { timeoutSeconds: number; maxRowsToRead: number }): string {
+  for (const n of [limits.timeoutSeconds, limits.maxRowsToRead]) {
     if (!Number.isSafeInteger(n) || n < 0) throw new Error('read settings take whole numbers');
   }
-  const parts = ['readonly = 1', 'max_execution_time = ' + String(timeoutSeconds), 'output_format_json_quote_64bit_integers = 0'];
-  if (maxResultRows > 0) parts.push('max_result_rows = ' + String(maxResultRows), "result_overflow_mode = 'throw'");
-  return 'SETTINGS ' + parts.join(', ');
+  return (
+    'SETTINGS readonly = 1, max_execution_time = ' + String(limits.timeoutSeconds) +
+    ', max_rows_to_read = ' + String(limits.maxRowsToRead) +
+    ", read_overflow_mode = 'throw', output_format_json_quote_64bit_integers = 0, use_query_cache = 0"
+  );
 }

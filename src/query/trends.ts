@@ -1,0 +1,155 @@
+// GET /api/v1/trends (scope read): counts per step grouped by a field,
+// zero-filled. Answered from the per-minute rollup when the filter names
+// only service and level and the grouping is by one of them; from raw
+// events otherwise. The range is widened to whole steps so both answer alike.
+import type { FastifyInstance } from 'fastify';
+import { requireScope } from '../auth/plugin.js';
+import type { AppContext } from '../context.js';
+import { SluiceError } from '../errors.js';
+import { formatRfc3339, parseDurationNs } from '../model/time.js';
+import { compileForRollup } from './language/compile.js';
+import { buildFilter, filterAst, type FilterQuery, filterQuerySchema } from './filter.js';
+import { readRows } from './read.js';
+import { parseTimeRange } from './time-range.js';
+
+const STEPS = ['1m', '5m', '10m', '15m', '30m', '1h', '3h', '6h', '12h', '1d'] as const;
+const AUTO_BUCKETS = 360;
+const MAX_BUCKETS = 5000;
+const MAX_SERIES = 50;
+const NS = 1_000_000_000n;
+
+interface TrendsQuery extends FilterQuery {
+  step?: string;
+  by?: string;
+}
+
+const schema = {
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      ...filterQuerySchema,
+      step: { type: 'string', enum: [...STEPS, 'auto'], default: 'auto' },
+      by: { type: 'string', pattern: '^[A-Za-z_@][A-Za-z0-9_.@-]{0,127}$', default: 'level' },
+    },
+  },
+} as const;
+
+export interface Trends {
+  from: string;
+  to: string;
+  step: string;
+  step_seconds: number;
+  by: string;
+  source: 'rollup' | 'raw';
+  buckets: string[];
+  series: Array<{ key: string; total: number; counts: number[] }>;
+}
+
+function pickStep(spanNs: bigint, step: string | undefined): string {
+  if (step && step !== 'auto') return step;
+  return STEPS.find((s) => spanNs / parseDurationNs(s)! <= AUTO_BUCKETS) ?? '1d';
+}
+
+// Columns `by` may name directly; `none` is one series of everything.
+const BY_COLUMNS: ReadonlyMap<string, string> = new Map([
+  ['level', 'level'],
+  ['service', 'service'],
+  ['host', 'host'],
+  ['source', 'source'],
+  ['none', "''"],
+]);
+
+export async function trends(ctx: AppContext, q: TrendsQuery): Promise<Trends> {
+  const asked = parseTimeRange(q, 24n * parseDurationNs('1h')!);
+  const step = pickStep(asked.toNs - asked.fromNs, q.step);
+  const stepNs = parseDurationNs(step)!;
+  const fromNs = (asked.fromNs / stepNs) * stepNs;
+  const toNs = ((asked.toNs + stepNs - 1n) / stepNs) * stepNs;
+  const nBuckets = Number((toNs - fromNs) / stepNs);
+  if (nBuckets > MAX_BUCKETS) {
+    throw new SluiceError('SLUICE_ERR_VALIDATION', `${nBuckets} buckets of ${step} is more than ${MAX_BUCKETS}: choose a larger step`);
+  }
+  const by = q.by ?? 'level';
+  const stepSeconds = Number(stepNs / NS);
+
+  const rollup = !q.contains && (by === 'level' || by === 'service' || by === 'none') ? compileForRollup(filterAst(q)) : undefined;
+  let rows: Array<{ bucket: number; key: string; n: number }>;
+  if (rollup) {
+    const where = ['minute >= {rfrom:DateTime}', 'minute < {rto:DateTime}'];
+    if (rollup.sql !== '1') where.push(rollup.sql);
+    rows = await readRows(
+      ctx,
+      [
+        'SELECT toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond({step:UInt32}))) AS bucket,',
+        BY_COLUMNS.get(by)! + ' AS key, sum(count) AS n',
+        'FROM logs_per_minute',
+        'WHERE', where.join(' AND '),
+        'GROUP BY bucket, key',
+      ].join('\n'),
+      { ...rollup.params, rfrom: Number(fromNs / NS), rto: Number(toNs / NS), step: stepSeconds },
+    );
+  } else {
+    const f = buildFilter(q, ctx.config.retentionDays, { range: { fromNs, toNs }, endExclusive: true });
+    const params: Record<string, unknown> = { ...f.params, step: stepSeconds };
+    let key = BY_COLUMNS.get(by);
+    if (key === undefined) {
+      key = 'attributes[{byKey:String}]';
+      params.byKey = by;
+    }
+    rows = await readRows(
+      ctx,
+      [
+        'SELECT toUnixTimestamp(toStartOfInterval(time, toIntervalSecond({step:UInt32}))) AS bucket,',
+        key + ' AS key, count() AS n',
+        'FROM logs',
+        'WHERE', f.where.join(' AND '),
+        'GROUP BY bucket, key',
+      ].join('\n'),
+      params,
+    );
+  }
+  return shape(rows, { fromNs, toNs, stepNs, step, by, source: rollup ? 'rollup' : 'raw' });
+}
+
+function shape(
+  rows: Array<{ bucket: number; key: string; n: number }>,
+  m: { fromNs: bigint; toNs: bigint; stepNs: bigint; step: string; by: string; source: 'rollup' | 'raw' },
+): Trends {
+  const first = Number(m.fromNs / NS);
+  const stepS = Number(m.stepNs / NS);
+  const n = Number((m.toNs - m.fromNs) / m.stepNs);
+  const series = new Map<string, number[]>();
+  for (const r of rows) {
+    const i = (Number(r.bucket) - first) / stepS;
+    if (i < 0 || i >= n) continue;
+    let counts = series.get(r.key);
+    if (!counts) series.set(r.key, (counts = new Array<number>(n).fill(0)));
+    counts[i] = (counts[i] ?? 0) + Number(r.n);
+  }
+  const all = [...series.entries()]
+    .map(([key, counts]) => ({ key, total: counts.reduce((a, b) => a + b, 0), counts }))
+    .sort((a, b) => b.total - a.total || (a.key < b.key ? -1 : 1));
+  const kept = all.slice(0, MAX_SERIES);
+  if (all.length > MAX_SERIES) {
+    const other = new Array<number>(n).fill(0);
+    for (const s of all.slice(MAX_SERIES)) s.counts.forEach((c, i) => (other[i] = (other[i] ?? 0) + c));
+    kept.push({ key: '(other)', total: other.reduce((a, b) => a + b, 0), counts: other });
+  }
+  return {
+    from: formatRfc3339(m.fromNs),
+    to: formatRfc3339(m.toNs),
+    step: m.step,
+    step_seconds: stepS,
+    by: m.by,
+    source: m.source,
+    buckets: Array.from({ length: n }, (_, i) => formatRfc3339(m.fromNs + BigInt(i) * m.stepNs)),
+    series: kept,
+  };
+}
+
+export async function trendsRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
+  const { ctx } = opts;
+  app.get<{ Querystring: TrendsQuery }>('/api/v1/trends', { onRequest: requireScope(ctx.tokens, 'read'), schema }, async (req) => trends(ctx, req.query));
+}
+

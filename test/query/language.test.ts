@@ -1,0 +1,142 @@
+// The search language: what parses, where errors point, the SQL it emits
+// (snapshots), and a fuzz check that no user text ever reaches the SQL text.
+import { describe, expect, it } from 'vitest';
+import { SluiceError } from '../../src/errors.js';
+import { compileForRollup, compileQuery } from '../../src/query/language/compile.js';
+import { parseQuery } from '../../src/query/language/parse.js';
+
+function syntaxPosition(q: string): number | undefined {
+  try {
+    compileQuery(q);
+  } catch (e) {
+    if (e instanceof SluiceError && e.code === 'SLUICE_ERR_QUERY_SYNTAX') return e.details?.position as number;
+    throw e;
+  }
+  return undefined;
+}
+
+describe('parse', () => {
+  it('reads implicit AND, OR, NOT, minus and parentheses with the usual precedence', () => {
+    expect(parseQuery('a b OR c')).toMatchObject({ type: 'or', children: [{ type: 'and' }, { type: 'word', value: 'c' }] });
+    expect(parseQuery('a AND (b OR c)')).toMatchObject({ type: 'and', children: [{ type: 'word' }, { type: 'or' }] });
+    expect(parseQuery('-a NOT b')).toMatchObject({ type: 'and', children: [{ type: 'not' }, { type: 'not' }] });
+    expect(parseQuery('')).toEqual({ type: 'all' });
+    expect(parseQuery('   ')).toEqual({ type: 'all' });
+  });
+
+  it('reads field terms: equality, quotes, wildcards, comparisons, ranges, existence', () => {
+    expect(parseQuery('service:api')).toMatchObject({ type: 'field', field: 'service', op: '=', value: 'api', wildcard: false });
+    expect(parseQuery('msg.text:"a b \\" c"')).toMatchObject({ type: 'field', field: 'msg.text', value: 'a b " c' });
+    expect(parseQuery('host:web-*')).toMatchObject({ type: 'field', value: 'web-*', wildcard: true });
+    expect(parseQuery('status:>=500')).toMatchObject({ type: 'field', op: '>=', value: '500' });
+    expect(parseQuery('status:500..599')).toMatchObject({ type: 'range', low: '500', high: '599' });
+    expect(parseQuery('user.id:*')).toMatchObject({ type: 'exists', field: 'user.id' });
+    expect(parseQuery('"connection reset"')).toMatchObject({ type: 'phrase', value: 'connection reset' });
+    expect(parseQuery('/err\\/or/')).toMatchObject({ type: 'regex', value: 'err/or' });
+    expect(parseQuery('time*')).toMatchObject({ type: 'word', value: 'time', prefix: true });
+  });
+
+  it.each([
+    ['(a OR b', 0],
+    ['a OR', 4],
+    ['a)', 1],
+    ['"open', 0],
+    ['/open', 0],
+    ['level:loud', 0],
+    ['status:>=abc', 0],
+    ['x:', 2],
+    ['ti*me', 2],
+    ['a AND', 5],
+    ['()', 0],
+    ['NOT', 0],
+    ['OR a', 0],
+  ])('points at the error in %s', (q, position) => {
+    expect(syntaxPosition(q)).toBe(position);
+  });
+});
+
+describe('compile', () => {
+  it.each([
+    'timeout',
+    'time*',
+    '"connection reset"',
+    'user-42',
+    '"->"',
+    '/err(or)?\\d+/',
+    'service:api',
+    'service:web-*',
+    'level:warn',
+    'level:>=warn',
+    'level:<error',
+    'level:info..error',
+    'status:500',
+    'status:>=500',
+    'duration_ms:100..250.5',
+    'user.id:*',
+    'message:"disk full"',
+    '-service:api NOT level:debug',
+    '(timeout OR "connection reset") service:api status:>=500',
+  ])('%s', (q) => {
+    expect(compileQuery(q)).toMatchSnapshot();
+  });
+
+  it('compiles service/level filters for the rollup and refuses the rest', () => {
+    expect(compileForRollup('service:api level:>=warn')).toMatchSnapshot();
+    expect(compileForRollup('(service:web-* OR service:api) -level:debug')).toMatchSnapshot();
+    expect(compileForRollup('service:api timeout')).toBeUndefined();
+    expect(compileForRollup('status:500')).toBeUndefined();
+  });
+});
+
+describe('fuzz: user text never reaches the SQL text', () => {
+  // A deterministic generator (no Math.random: a failure must reproduce).
+  let seed = 0x5eed;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const ALPHABET = 'abcXYZ019 _-.:*"/\\()\'`;${}[]<>=!@#%^&|~?,\t';
+  const marker = () => 'zq' + Array.from({ length: 6 }, () => 'bcdfghjkmnpqrstvwxz'[rand(19)]).join('');
+  const noise = (n: number) => Array.from({ length: n }, () => ALPHABET[rand(ALPHABET.length)]).join('');
+
+  const pieces = [
+    () => marker(),
+    () => `${marker()}*`,
+    () => `"${marker()} ${noise(3)} ${marker()}"`,
+    () => `/${marker()}${noise(2)}/`,
+    () => `${marker()}:${marker()}`,
+    () => `${marker()}.${marker()}:>=${rand(1000)}`,
+    () => `service:${marker()}*`,
+    () => `host:"${noise(4)}${marker()}"`,
+    () => `${marker()}:${rand(9)}..${rand(99)}`,
+    () => `-${marker()}`,
+    () => 'NOT',
+    () => 'OR',
+    () => 'AND',
+    () => '(',
+    () => ')',
+    () => noise(1 + rand(4)),
+  ];
+
+  it('emits only parameters, or a syntax error, for 5000 random queries', () => {
+    let compiled = 0;
+    for (let i = 0; i < 5000; i++) {
+      const q = Array.from({ length: 1 + rand(8) }, () => pieces[rand(pieces.length)]!()).join(' ');
+      let out;
+      try {
+        out = compileQuery(q);
+      } catch (e) {
+        expect(e, q).toBeInstanceOf(SluiceError);
+        expect((e as SluiceError).code, q).toBe('SLUICE_ERR_QUERY_SYNTAX');
+        continue;
+      }
+      compiled++;
+      for (const m of q.match(/zq[a-z]{6}/g) ?? []) expect(out.sql, q).not.toContain(m);
+      // Outside {name:Type} placeholders the SQL is fixed fragments only.
+      const bare = out.sql.replace(/\{q\d+:(String|Float64|UInt8)\}/g, '');
+      expect(bare, q).toMatch(/^[A-Za-z0-9_ ()!=<>'.,[\]]*$/);
+      expect(bare).not.toMatch(/'[^']+'/); // the only quoted literal is ''
+    }
+    expect(compiled).toBeGreaterThan(1000);
+  });
+});
