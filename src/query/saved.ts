@@ -7,7 +7,7 @@ import { requireScope } from '../auth/plugin.js';
 import type { AppContext } from '../context.js';
 import { SluiceError } from '../errors.js';
 import { nextVersion } from '../store/version.js';
-import { parseQuery } from './language/parse.js';
+import { compileQuery } from './language/compile.js';
 import { parseTimeParam } from './time-range.js';
 
 interface SavedBody {
@@ -18,7 +18,7 @@ interface SavedBody {
 }
 
 interface SavedRow {
-  id: string;
+  search_id: string;
   name: string;
   q: string;
   range_from: string;
@@ -43,11 +43,11 @@ const bodySchema = {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function toJson(r: SavedRow) {
-  return { id: r.id, name: r.name, q: r.q, from: r.range_from || null, to: r.range_to || null, owner: r.owner, created_at: r.created_at, updated_at: r.updated_at };
+  return { id: r.search_id, name: r.name, q: r.q, from: r.range_from || null, to: r.range_to || null, owner: r.owner, created_at: r.created_at, updated_at: r.updated_at };
 }
 
 function check(body: SavedBody): void {
-  parseQuery(body.q);
+  compileQuery(body.q);
   const now = 0n;
   parseTimeParam(body.from, now);
   parseTimeParam(body.to, now);
@@ -60,7 +60,7 @@ export async function savedSearchRoutes(app: FastifyInstance, opts: { ctx: AppCo
 
   const list = async (id?: string): Promise<SavedRow[]> => {
     const rs = await db.query({
-      query: `SELECT toString(id) AS id, name, q, range_from, range_to, owner,
+      query: `SELECT toString(id) AS search_id, name, q, range_from, range_to, owner,
                 formatDateTime(created_at, '%Y-%m-%dT%H:%i:%S.%fZ') AS created_at,
                 formatDateTime(updated_at, '%Y-%m-%dT%H:%i:%S.%fZ') AS updated_at
               FROM saved_searches FINAL
@@ -76,7 +76,7 @@ export async function savedSearchRoutes(app: FastifyInstance, opts: { ctx: AppCo
     if (!row) throw new SluiceError('SLUICE_ERR_SEARCH_NOT_FOUND', `no saved search has id ${JSON.stringify(id)}`);
     return row;
   };
-  const write = async (row: Omit<SavedRow, 'created_at' | 'updated_at'> & { created_at: number }, deleted = 0) => {
+  const write = async (row: Omit<SavedRow, 'search_id' | 'created_at' | 'updated_at'> & { id: string; created_at: number }, deleted = 0) => {
     await db.insert({
       table: 'saved_searches',
       values: [{ ...row, updated_at: Date.now(), deleted, version: nextVersion() }],
@@ -98,13 +98,13 @@ export async function savedSearchRoutes(app: FastifyInstance, opts: { ctx: AppCo
   app.put<{ Params: { id: string }; Body: SavedBody }>('/api/v1/searches/:id', { schema: { body: bodySchema } }, async (req) => {
     const old = await one(req.params.id);
     check(req.body);
-    await write({ id: old.id, name: req.body.name, q: req.body.q, range_from: req.body.from ?? '', range_to: req.body.to ?? '', owner: old.owner, created_at: Date.parse(old.created_at) });
-    return toJson(await one(old.id));
+    await write({ id: old.search_id, name: req.body.name, q: req.body.q, range_from: req.body.from ?? '', range_to: req.body.to ?? '', owner: old.owner, created_at: Date.parse(old.created_at) });
+    return toJson(await one(old.search_id));
   });
 
   app.delete<{ Params: { id: string } }>('/api/v1/searches/:id', async (req, reply) => {
     const old = await one(req.params.id);
-    await write({ id: old.id, name: old.name, q: old.q, range_from: old.range_from, range_to: old.range_to, owner: old.owner, created_at: Date.parse(old.created_at) }, 1);
+    await write({ id: old.search_id, name: old.name, q: old.q, range_from: old.range_from, range_to: old.range_to, owner: old.owner, created_at: Date.parse(old.created_at) }, 1);
     return reply.code(204).send();
   });
 }

@@ -44,7 +44,7 @@ export async function startServer(extra: Record<string, string> = {}): Promise<T
   const config = loadConfig(testEnv(extra));
   const store = await openStore(config, { createDatabase: true });
   await migrate(store, config.retentionDays);
-  const { app, ctx } = await buildApp({ config, store, logger: false });
+  const { app, ctx } = await buildApp({ config, store, logger: process.env.SLUICE_TEST_LOG ? { level: 'error' } : false });
   const adminToken = (await ctx.tokens.create(`admin-${randomBytes(3).toString('hex')}`, 'admin')).token;
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
