@@ -19,6 +19,10 @@ import { fieldsRoutes } from './query/fields.js';
 import { savedSearchRoutes } from './query/saved.js';
 import { searchRoutes } from './query/search.js';
 import { trendsRoutes } from './query/trends.js';
+import { Hub } from './tail/hub.js';
+import { StorePoller } from './tail/poller.js';
+import { tailRoutes } from './tail/route.js';
+import websocket from '@fastify/websocket';
 import { schemaProblem, schemaStatus } from './store/migrate.js';
 import type { Store } from './store/store.js';
 
@@ -98,6 +102,7 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
     metrics,
     rateLimiter: new RateLimiter(config.tokenRateLimit),
     disk,
+    hub: new Hub(),
     writerId: opts.writerId ?? randomUUID(),
     closing: false,
     schemaProblem: () => problem,
@@ -131,13 +136,17 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
   await app.register(opsRoutes, { ctx });
   if (hasRole(config, 'ingest')) await app.register(ingestRoutes, { ctx });
   if (hasRole(config, 'api')) {
-    for (const routes of [searchRoutes, contextRoutes, trendsRoutes, fieldsRoutes, exportRoutes, savedSearchRoutes, tokenRoutes]) {
+    await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+    for (const routes of [tailRoutes, searchRoutes, contextRoutes, trendsRoutes, fieldsRoutes, exportRoutes, savedSearchRoutes, tokenRoutes]) {
       await app.register(routes, { ctx });
     }
   }
 
+  const poller = hasRole(config, 'api') && config.tail.poller ? new StorePoller(ctx, app.log) : undefined;
+  app.addHook('onReady', async () => poller?.start());
   app.addHook('preClose', async () => {
     ctx.closing = true;
+    await poller?.stop();
   });
   app.addHook('onClose', async () => {
     // In-flight requests are waiting on the batcher: insert everything it

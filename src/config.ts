@@ -33,6 +33,13 @@ export interface Config {
     readonly concurrency: number;
   };
   readonly tokenRateLimit: number;
+  readonly tail: {
+    readonly poller: boolean;
+    readonly pollMs: number;
+    readonly overlapMs: number;
+    readonly maxPerToken: number;
+    readonly bufferEvents: number;
+  };
   readonly queryTimeoutSeconds: number;
   readonly queryMaxRows: number;
   /** Client commands (token, ship, tail) reach a server through these. */
@@ -73,6 +80,11 @@ export const ENV_VARS = {
   SLUICE_TOKEN_RATE_LIMIT: { schema: { type: 'integer', minimum: 0, default: 0 }, expects: 'events per second, 0 = off', doc: 'Per-token ingest rate limit (429 past it)' },
   SLUICE_QUERY_TIMEOUT: { schema: { type: 'integer', minimum: 1, maximum: 3600, default: 30 }, expects: 'seconds 1-3600', doc: 'Time limit of one read query' },
   SLUICE_QUERY_MAX_ROWS: { schema: { type: 'integer', minimum: 1000, default: 1_000_000_000 }, expects: 'rows, at least 1000', doc: 'Most rows one read query may scan' },
+  SLUICE_TAIL_POLLER: { schema: { type: 'string', enum: ['auto', 'on', 'off'], default: 'auto' }, expects: 'auto, on or off', doc: 'Live tail reads events stored by other processes (auto: on with a ClickHouse server, off embedded)' },
+  SLUICE_TAIL_POLL_MS: { schema: { type: 'integer', minimum: 100, maximum: 60_000, default: 1000 }, expects: 'milliseconds 100-60000', doc: 'How often the tail poller reads' },
+  SLUICE_TAIL_OVERLAP_MS: { schema: { type: 'integer', minimum: 1000, maximum: 600_000, default: 15_000 }, expects: 'milliseconds 1000-600000', doc: 'How far back each poll rereads, for inserts that become visible late' },
+  SLUICE_TAIL_MAX_PER_TOKEN: { schema: { type: 'integer', minimum: 1, maximum: 100_000, default: 1000 }, expects: 'a count 1-100000', doc: 'Live tail connections one token may hold' },
+  SLUICE_TAIL_BUFFER_EVENTS: { schema: { type: 'integer', minimum: 10, maximum: 1_000_000, default: 10_000 }, expects: 'events 10-1000000', doc: 'Events held per viewer while paused or catching up; past it they are dropped and counted' },
   SLUICE_URL: { schema: { type: 'string', pattern: '^https?://' }, expects: 'an http(s):// URL', doc: 'Server URL for client commands (token, ship, tail)' },
   SLUICE_TOKEN: { schema: { type: 'string', minLength: 1 }, expects: 'a token', doc: 'Token for client commands' },
 } as const satisfies Record<string, VarSpec>;
@@ -150,6 +162,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       concurrency: v.SLUICE_INSERT_CONCURRENCY,
     },
     tokenRateLimit: v.SLUICE_TOKEN_RATE_LIMIT,
+    tail: {
+      poller: v.SLUICE_TAIL_POLLER === 'on' || (v.SLUICE_TAIL_POLLER === 'auto' && v.CLICKHOUSE_URL !== undefined),
+      pollMs: v.SLUICE_TAIL_POLL_MS,
+      overlapMs: v.SLUICE_TAIL_OVERLAP_MS,
+      maxPerToken: v.SLUICE_TAIL_MAX_PER_TOKEN,
+      bufferEvents: v.SLUICE_TAIL_BUFFER_EVENTS,
+    },
     queryTimeoutSeconds: v.SLUICE_QUERY_TIMEOUT,
     queryMaxRows: v.SLUICE_QUERY_MAX_ROWS,
     client: { url: v.SLUICE_URL, token: v.SLUICE_TOKEN },

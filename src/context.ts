@@ -6,6 +6,7 @@ import type { RateLimiter } from './ingest/rate-limit.js';
 import type { DiskMonitor } from './ops/disk.js';
 import type { Metrics } from './ops/metrics.js';
 import type { Store } from './store/store.js';
+import type { Hub } from './tail/hub.js';
 
 export interface AppContext {
   readonly config: Config;
@@ -15,6 +16,8 @@ export interface AppContext {
   readonly metrics: Metrics;
   readonly rateLimiter: RateLimiter;
   readonly disk: DiskMonitor;
+  /** Live tail viewers of this process. */
+  readonly hub: Hub;
   /** Id of this process, written with every row it stores. */
   readonly writerId: string;
   /** Set when a shutdown has begun. */

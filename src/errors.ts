@@ -38,6 +38,7 @@ export const ERRORS = {
   SLUICE_ERR_SEARCH_NOT_FOUND: { status: 404, message: 'No saved search has this id' },
   SLUICE_ERR_TOKEN_EXISTS: { status: 409, message: 'A token with this name already exists' },
   SLUICE_ERR_TOKEN_NOT_FOUND: { status: 404, message: 'No active token has this name' },
+  SLUICE_ERR_TAIL_LIMIT: { status: 429, message: 'The token holds as many live tails as SLUICE_TAIL_MAX_PER_TOKEN allows' },
   SLUICE_ERR_RATE_LIMITED: { status: 429, message: 'The token has sent more than its rate limit' },
   SLUICE_ERR_OVERLOADED: { status: 503, message: 'The ingest buffer is full; retry after the delay in Retry-After' },
   SLUICE_ERR_DISK_FULL: { status: 503, message: 'Free disk space is below SLUICE_MIN_FREE_DISK; retry later' },

@@ -6,12 +6,14 @@ import { openStore } from '../store/store.js';
 import { DataDirLockedError } from '../store/lock.js';
 import { StartError, serve } from '../server.js';
 import { ApiError } from './client.js';
+import { tailCommand } from './tail.js';
 import { tokenCommand } from './token.js';
 
 const USAGE = `usage: sluice <command>
   serve     run the server (HTTP ingest, search API) on $PORT
   migrate   create or upgrade the database schema, apply SLUICE_RETENTION_DAYS
   token     create, list or revoke API tokens (sluice token --help)
+  tail      live tail in the terminal: sluice tail 'level:>=error' [--since 10m] [--json]
 Configuration comes from the environment; see README.md.`;
 
 async function main(argv: string[]): Promise<number> {
@@ -40,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'token':
       return tokenCommand(config, rest);
+    case 'tail':
+      return tailCommand(config, rest);
     default:
       process.stderr.write(`sluice: unknown command ${command}\n${USAGE}\n`);
       return 2;

@@ -1,5 +1,6 @@
 // The one event shape every source becomes and every read API returns.
 import type { Level } from './levels.js';
+import { formatRfc3339 } from './time.js';
 
 /** A normalized event, ready to store. Times are epoch nanoseconds. */
 export interface LogEvent {
@@ -53,3 +54,21 @@ export const eventJsonSchema = {
     source: { type: 'string', description: 'Name of the token that sent the event' },
   },
 } as const;
+
+/** A stored event in the published format (what the live tail sends). */
+export function logEventToJson(e: LogEvent, source: string): EventJson {
+  return {
+    id: e.id,
+    time: formatRfc3339(e.timeNs),
+    received_at: formatRfc3339(e.receivedNs),
+    service: e.service,
+    host: e.host,
+    level: e.level,
+    severity: e.severity,
+    message: e.message,
+    attributes: e.attributes,
+    trace_id: e.traceId,
+    span_id: e.spanId,
+    source,
+  };
+}

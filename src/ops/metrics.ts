@@ -10,6 +10,8 @@ export interface Metrics {
   readonly insertRows: Histogram;
   readonly batcherBytes: Gauge;
   readonly requests503: Counter<'code'>;
+  readonly tailPolls: Counter;
+  readonly tailViewers: Gauge;
 }
 
 export function createMetrics(withDefaults = true): Metrics {
@@ -33,6 +35,8 @@ export function createMetrics(withDefaults = true): Metrics {
       registers: [registry],
     }),
     batcherBytes: new Gauge({ name: 'sluice_batcher_bytes', help: 'Bytes queued or being inserted by the batcher', registers: [registry] }),
+    tailPolls: new Counter({ name: 'sluice_tail_polls_total', help: 'Reads the live-tail store poller made', registers: [registry] }),
+    tailViewers: new Gauge({ name: 'sluice_tail_viewers', help: 'Live tail viewers connected to this process', registers: [registry] }),
     requests503: new Counter({ name: 'sluice_ingest_unavailable_total', help: 'Ingest requests answered 503, by code', labelNames: ['code'], registers: [registry] }),
   };
 }

@@ -20,6 +20,7 @@ export async function opsRoutes(app: FastifyInstance, opts: { ctx: AppContext })
 
   app.get('/metrics', async (_req, reply) => {
     ctx.metrics.batcherBytes.set(ctx.batcher.bytes);
+    ctx.metrics.tailViewers.set(ctx.hub.size);
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
 }

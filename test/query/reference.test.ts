@@ -3,6 +3,8 @@
 // be equal. The reference defines a token as ClickHouse's splitByNonAlpha
 // does and shares no code with the compiler.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileMatcher } from '../../src/query/language/match.js';
+import type { EventJson } from '../../src/model/event.js';
 import { ingest, makeToken, ndjson, searchAll, startServer, type TestServer } from '../helpers/server.js';
 
 interface Ev {
@@ -148,6 +150,15 @@ describe('search language against the reference filter', () => {
     const expected = events.filter(reference).length;
     const got = await searchAll(s.url, readToken, { ...range, q });
     expect(got.length).toBe(expected);
+  });
+
+  it.each(CASES)('the live-tail matcher agrees: %s', (q, reference) => {
+    const match = compileMatcher(q);
+    const asJson = (e: Ev): EventJson => ({
+      id: '', time: e.time, received_at: e.time, service: e.service, host: e.host, level: e.level as EventJson['level'],
+      severity: SEVERITY[e.level]!, message: e.msg, attributes: e.attrs, trace_id: '', span_id: '', source: 'test',
+    });
+    expect(events.filter((e) => match(asJson(e))).length).toBe(events.filter(reference).length);
   });
 
   it('has cases that select something and cases that do not select everything', () => {

@@ -1,0 +1,176 @@
+// The search language as an in-process predicate over events, for filters
+// that run on events as they are stored (live tail). It follows the SQL
+// compiler's semantics; the reference tests hold both to the same answers.
+// Regexes run as JavaScript RegExp, which agrees with RE2 on the common
+// syntax; a leading (?i) becomes the i flag.
+import { isLevel, LEVEL_SEVERITY, LEVELS } from '../../model/levels.js';
+import type { EventJson } from '../../model/event.js';
+import { SEPARATOR_CLASS, tokenize } from './compile.js';
+import { type CompareOp, type Node, parseQuery, syntaxError } from './parse.js';
+
+export type Matcher = (e: EventJson) => boolean;
+
+const COLUMNS = new Set(['service', 'host', 'source', 'trace_id', 'span_id']);
+
+function fieldValue(e: EventJson, field: string): string {
+  switch (field) {
+    case 'service':
+      return e.service;
+    case 'host':
+      return e.host;
+    case 'source':
+      return e.source;
+    case 'trace_id':
+      return e.trace_id;
+    case 'span_id':
+      return e.span_id;
+    default:
+      return e.attributes[field] ?? '';
+  }
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
+}
+
+function textMatcher(value: string, prefix: boolean): Matcher {
+  const tokens = tokenize(value);
+  if (tokens.length === 0) {
+    const needle = value.toLowerCase();
+    return (e) => e.message.toLowerCase().includes(needle);
+  }
+  const re = new RegExp(
+    '(?:^|' + SEPARATOR_CLASS + ')' + tokens.map(escapeRegex).join(SEPARATOR_CLASS + '+') + (prefix ? '' : '(?:$|' + SEPARATOR_CLASS + ')'),
+    'iu',
+  );
+  return (e) => re.test(e.message);
+}
+
+function numberOf(value: string, field: string, pos: number): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw syntaxError(`${field} compares with numbers: ${JSON.stringify(value)} is not one`, pos);
+  return n;
+}
+
+/** ClickHouse's toFloat64OrNull: a plain decimal number or nothing. */
+function asNumber(s: string): number | undefined {
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return undefined;
+  return Number(s);
+}
+
+function compare(op: CompareOp, a: number, b: number): boolean {
+  switch (op) {
+    case '=':
+      return a === b;
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+  }
+}
+
+function globMatcher(pattern: string): RegExp {
+  return new RegExp('^' + pattern.split('*').map(escapeRegex).join('.*') + '$', 's');
+}
+
+function levelBounds(op: CompareOp, value: string, pos: number): [number, number] {
+  const v = value.toLowerCase();
+  if (!isLevel(v)) throw syntaxError(`unknown level ${JSON.stringify(value)}: use ${LEVELS.join(', ')}`, pos);
+  const low = LEVEL_SEVERITY[v];
+  const high = low + 3;
+  switch (op) {
+    case '=':
+      return [low, high];
+    case '>=':
+      return [low, 24];
+    case '>':
+      return [high + 1, 24];
+    case '<=':
+      return [1, high];
+    case '<':
+      return [1, low - 1];
+  }
+}
+
+function build(n: Node): Matcher {
+  switch (n.type) {
+    case 'all':
+      return () => true;
+    case 'and': {
+      const parts = n.children.map(build);
+      return (e) => parts.every((p) => p(e));
+    }
+    case 'or': {
+      const parts = n.children.map(build);
+      return (e) => parts.some((p) => p(e));
+    }
+    case 'not': {
+      const inner = build(n.child);
+      return (e) => !inner(e);
+    }
+    case 'word':
+      return textMatcher(n.value, n.prefix);
+    case 'phrase':
+      return textMatcher(n.value, false);
+    case 'regex': {
+      const caseless = n.value.startsWith('(?i)');
+      let re: RegExp;
+      try {
+        re = new RegExp(caseless ? n.value.slice(4) : n.value, caseless ? 'iu' : 'u');
+      } catch (err) {
+        throw syntaxError(`invalid regular expression: ${(err as Error).message}`, n.pos);
+      }
+      return (e) => re.test(e.message);
+    }
+    case 'exists':
+      if (n.field === 'level') return () => true;
+      if (COLUMNS.has(n.field)) return (e) => fieldValue(e, n.field) !== '';
+      if (n.field === 'message') return (e) => e.message !== '';
+      return (e) => Object.hasOwn(e.attributes, n.field);
+    case 'range': {
+      if (n.field === 'level') {
+        const [low] = levelBounds('>=', n.low, n.pos);
+        const [, high] = levelBounds('<=', n.high, n.pos);
+        return (e) => e.severity >= low && e.severity <= high;
+      }
+      const low = numberOf(n.low, n.field, n.pos);
+      const high = numberOf(n.high, n.field, n.pos);
+      return (e) => {
+        const v = asNumber(fieldValue(e, n.field));
+        return v !== undefined && v >= low && v <= high;
+      };
+    }
+    case 'field': {
+      if (n.field === 'level') {
+        if (n.op === '=') {
+          const v = n.value.toLowerCase();
+          levelBounds('=', v, n.pos);
+          return (e) => e.level === v;
+        }
+        const [low, high] = levelBounds(n.op, n.value, n.pos);
+        return (e) => e.severity >= low && e.severity <= high;
+      }
+      if (n.field === 'message') return textMatcher(n.value.replace(/\*$/, ''), n.value.endsWith('*'));
+      if (n.op !== '=') {
+        const b = numberOf(n.value, n.field, n.pos);
+        return (e) => {
+          const v = asNumber(fieldValue(e, n.field));
+          return v !== undefined && compare(n.op, v, b);
+        };
+      }
+      if (n.wildcard) {
+        const re = globMatcher(n.value);
+        return (e) => re.test(fieldValue(e, n.field));
+      }
+      return (e) => fieldValue(e, n.field) === n.value;
+    }
+  }
+}
+
+export function compileMatcher(query: Node | string): Matcher {
+  return build(typeof query === 'string' ? parseQuery(query) : query);
+}
