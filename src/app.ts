@@ -4,6 +4,8 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { hasRole, isEmbedded, type Config } from './config.js';
 import type { AppContext } from './context.js';
+import { AlertEngine } from './alerts/engine.js';
+import { alertRoutes } from './alerts/routes.js';
 import { tokenRoutes } from './auth/routes.js';
 import { TokenRegistry } from './auth/tokens.js';
 import { ERRORS, SluiceError, errorBody } from './errors.js';
@@ -104,6 +106,7 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
     disk,
     hub: new Hub(),
     writerId: opts.writerId ?? randomUUID(),
+    alerts: undefined,
     closing: false,
     schemaProblem: () => problem,
   };
@@ -137,16 +140,21 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
   if (hasRole(config, 'ingest')) await app.register(ingestRoutes, { ctx });
   if (hasRole(config, 'api')) {
     await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
-    for (const routes of [tailRoutes, searchRoutes, contextRoutes, trendsRoutes, fieldsRoutes, exportRoutes, savedSearchRoutes, tokenRoutes]) {
+    for (const routes of [tailRoutes, searchRoutes, contextRoutes, trendsRoutes, fieldsRoutes, exportRoutes, savedSearchRoutes, alertRoutes, tokenRoutes]) {
       await app.register(routes, { ctx });
     }
   }
 
   const poller = hasRole(config, 'api') && config.tail.poller ? new StorePoller(ctx, app.log) : undefined;
-  app.addHook('onReady', async () => poller?.start());
+  if (hasRole(config, 'alerts')) ctx.alerts = new AlertEngine(ctx, app.log);
+  app.addHook('onReady', async () => {
+    poller?.start();
+    await ctx.alerts?.start();
+  });
   app.addHook('preClose', async () => {
     ctx.closing = true;
     await poller?.stop();
+    await ctx.alerts?.stop();
   });
   app.addHook('onClose', async () => {
     // In-flight requests are waiting on the batcher: insert everything it

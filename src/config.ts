@@ -42,6 +42,8 @@ export interface Config {
   };
   readonly queryTimeoutSeconds: number;
   readonly queryMaxRows: number;
+  readonly webhooks: { readonly allow: readonly string[]; readonly timeoutMs: number };
+  readonly publicUrl: string;
   /** Client commands (token, ship, tail) reach a server through these. */
   readonly client: { readonly url: string | undefined; readonly token: string | undefined };
 }
@@ -85,6 +87,9 @@ export const ENV_VARS = {
   SLUICE_TAIL_OVERLAP_MS: { schema: { type: 'integer', minimum: 1000, maximum: 600_000, default: 15_000 }, expects: 'milliseconds 1000-600000', doc: 'How far back each poll rereads, for inserts that become visible late' },
   SLUICE_TAIL_MAX_PER_TOKEN: { schema: { type: 'integer', minimum: 1, maximum: 100_000, default: 1000 }, expects: 'a count 1-100000', doc: 'Live tail connections one token may hold' },
   SLUICE_TAIL_BUFFER_EVENTS: { schema: { type: 'integer', minimum: 10, maximum: 1_000_000, default: 10_000 }, expects: 'events 10-1000000', doc: 'Events held per viewer while paused or catching up; past it they are dropped and counted' },
+  SLUICE_WEBHOOK_ALLOW: { schema: { type: 'string', pattern: '^[A-Za-z0-9.:/_-]*(,[A-Za-z0-9.:/_-]+)*$', default: '' }, expects: 'a comma list of host names, IPs or CIDRs', doc: 'Webhook targets allowed although they resolve to loopback, link-local or private addresses' },
+  SLUICE_WEBHOOK_TIMEOUT_MS: { schema: { type: 'integer', minimum: 100, maximum: 60_000, default: 5000 }, expects: 'milliseconds 100-60000', doc: 'Time limit of one webhook attempt' },
+  SLUICE_PUBLIC_URL: { schema: { type: 'string', pattern: '^https?://' }, expects: 'an http(s):// URL', doc: 'Base URL people reach Sluice at, for links in notifications (default http://localhost:$PORT)' },
   SLUICE_URL: { schema: { type: 'string', pattern: '^https?://' }, expects: 'an http(s):// URL', doc: 'Server URL for client commands (token, ship, tail)' },
   SLUICE_TOKEN: { schema: { type: 'string', minLength: 1 }, expects: 'a token', doc: 'Token for client commands' },
 } as const satisfies Record<string, VarSpec>;
@@ -171,6 +176,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     queryTimeoutSeconds: v.SLUICE_QUERY_TIMEOUT,
     queryMaxRows: v.SLUICE_QUERY_MAX_ROWS,
+    webhooks: { allow: String(v.SLUICE_WEBHOOK_ALLOW).split(',').filter((x) => x !== ''), timeoutMs: v.SLUICE_WEBHOOK_TIMEOUT_MS },
+    publicUrl: String(v.SLUICE_PUBLIC_URL ?? `http://localhost:${v.PORT}`).replace(/\/+$/, ''),
     client: { url: v.SLUICE_URL, token: v.SLUICE_TOKEN },
   };
   return deepFreeze(config);

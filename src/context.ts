@@ -7,6 +7,7 @@ import type { DiskMonitor } from './ops/disk.js';
 import type { Metrics } from './ops/metrics.js';
 import type { Store } from './store/store.js';
 import type { Hub } from './tail/hub.js';
+import type { AlertEngine } from './alerts/engine.js';
 
 export interface AppContext {
   readonly config: Config;
@@ -20,6 +21,8 @@ export interface AppContext {
   readonly hub: Hub;
   /** Id of this process, written with every row it stores. */
   readonly writerId: string;
+  /** The rule evaluator, in the process with the `alerts` role. */
+  alerts: AlertEngine | undefined;
   /** Set when a shutdown has begun. */
   closing: boolean;
   /** Why the schema is not usable, or undefined. */

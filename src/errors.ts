@@ -36,6 +36,7 @@ export const ERRORS = {
   SLUICE_ERR_QUERY_TOO_BROAD: { status: 400, message: 'The query would read more rows than SLUICE_QUERY_MAX_ROWS; narrow the time range or the filter' },
   SLUICE_ERR_EVENT_NOT_FOUND: { status: 404, message: 'No event has this id' },
   SLUICE_ERR_SEARCH_NOT_FOUND: { status: 404, message: 'No saved search has this id' },
+  SLUICE_ERR_RULE_NOT_FOUND: { status: 404, message: 'No alert rule has this id' },
   SLUICE_ERR_TOKEN_EXISTS: { status: 409, message: 'A token with this name already exists' },
   SLUICE_ERR_TOKEN_NOT_FOUND: { status: 404, message: 'No active token has this name' },
   SLUICE_ERR_TAIL_LIMIT: { status: 429, message: 'The token holds as many live tails as SLUICE_TAIL_MAX_PER_TOKEN allows' },

@@ -40,7 +40,12 @@ export async function callApi<T>(target: ServerTarget, method: string, path: str
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(target.url + path, { method, headers, body: body === undefined ? null : JSON.stringify(body) });
   const text = await res.text();
-  const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  let json: Record<string, unknown>;
+  try {
+    json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  } catch {
+    json = { message: text.slice(0, 200) };
+  }
   if (!res.ok) throw new ApiError(res.status, String(json.code ?? res.status), String(json.message ?? res.statusText));
   return json as T;
 }

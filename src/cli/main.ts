@@ -6,6 +6,7 @@ import { openStore } from '../store/store.js';
 import { DataDirLockedError } from '../store/lock.js';
 import { StartError, serve } from '../server.js';
 import { ApiError } from './client.js';
+import { alertsCommand } from './alerts.js';
 import { tailCommand } from './tail.js';
 import { tokenCommand } from './token.js';
 
@@ -14,6 +15,7 @@ const USAGE = `usage: sluice <command>
   migrate   create or upgrade the database schema, apply SLUICE_RETENTION_DAYS
   token     create, list or revoke API tokens (sluice token --help)
   tail      live tail in the terminal: sluice tail 'level:>=error' [--since 10m] [--json]
+  alerts    list, create or delete alert rules (sluice alerts --help)
 Configuration comes from the environment; see README.md.`;
 
 async function main(argv: string[]): Promise<number> {
@@ -44,6 +46,8 @@ async function main(argv: string[]): Promise<number> {
       return tokenCommand(config, rest);
     case 'tail':
       return tailCommand(config, rest);
+    case 'alerts':
+      return alertsCommand(config, rest);
     default:
       process.stderr.write(`sluice: unknown command ${command}\n${USAGE}\n`);
       return 2;

@@ -11,6 +11,7 @@ export interface Metrics {
   readonly batcherBytes: Gauge;
   readonly requests503: Counter<'code'>;
   readonly tailPolls: Counter;
+  readonly alertEvaluations: Counter;
   readonly tailViewers: Gauge;
 }
 
@@ -35,6 +36,7 @@ export function createMetrics(withDefaults = true): Metrics {
       registers: [registry],
     }),
     batcherBytes: new Gauge({ name: 'sluice_batcher_bytes', help: 'Bytes queued or being inserted by the batcher', registers: [registry] }),
+    alertEvaluations: new Counter({ name: 'sluice_alert_evaluations_total', help: 'Alert rule evaluations run', registers: [registry] }),
     tailPolls: new Counter({ name: 'sluice_tail_polls_total', help: 'Reads the live-tail store poller made', registers: [registry] }),
     tailViewers: new Gauge({ name: 'sluice_tail_viewers', help: 'Live tail viewers connected to this process', registers: [registry] }),
     requests503: new Counter({ name: 'sluice_ingest_unavailable_total', help: 'Ingest requests answered 503, by code', labelNames: ['code'], registers: [registry] }),

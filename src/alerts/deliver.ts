@@ -1,0 +1,74 @@
+// Sends one notification to one target: signed, retried with exponential
+// backoff and jitter on 5xx, 429 and network errors (not on other 4xx),
+// every attempt recorded. The notification id travels as a header so a
+// receiver can drop repeats of a notice it already has.
+import type { FastifyBaseLogger } from 'fastify';
+import type { Store } from '../store/store.js';
+import { recordAttempt } from './records.js';
+import type { Target } from './rule.js';
+import { type Allow, postWebhook, WebhookAddressError } from './notify/safe-http.js';
+import { sign } from './notify/sign.js';
+
+export interface DeliveryOptions {
+  readonly allow: Allow;
+  readonly timeoutMs: number;
+  readonly attempts: number;
+  readonly baseDelayMs: number;
+  /** Set when the process stops: no more retries. */
+  readonly signal?: AbortSignal;
+}
+
+export interface Delivery {
+  readonly ruleId: string;
+  readonly ruleName: string;
+  readonly groupKey: string;
+  readonly kind: string;
+  readonly notificationId: string;
+  readonly target: Target;
+  readonly payload: unknown;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function deliver(store: Store, log: FastifyBaseLogger, d: Delivery, opts: DeliveryOptions): Promise<boolean> {
+  const body = JSON.stringify(d.payload);
+  for (let attempt = 1; attempt <= opts.attempts; attempt++) {
+    const ts = Math.floor(Date.now() / 1000);
+    let status = 0;
+    let error = '';
+    let response = '';
+    let retry: boolean;
+    try {
+      const res = await postWebhook(
+        d.target.url,
+        body,
+        {
+          'x-sluice-timestamp': String(ts),
+          'x-sluice-signature': sign(d.target.secret, ts, body),
+          'x-sluice-notification-id': d.notificationId,
+          'idempotency-key': d.notificationId,
+        },
+        { allow: opts.allow, timeoutMs: opts.timeoutMs },
+      );
+      status = res.status;
+      response = res.body;
+      retry = status === 429 || status >= 500;
+    } catch (e) {
+      error = (e as Error).message;
+      retry = !(e instanceof WebhookAddressError);
+    }
+    const ok = status >= 200 && status < 300;
+    await recordAttempt(store, {
+      rule_id: d.ruleId, rule_name: d.ruleName, group_key: d.groupKey, kind: d.kind, notification_id: d.notificationId,
+      target: d.target.url, attempt, status, ok, error, response,
+    }).catch((err: unknown) => log.warn({ err }, 'alerts: could not record a delivery attempt'));
+    if (ok) return true;
+    if (!retry || attempt === opts.attempts || opts.signal?.aborted) {
+      log.warn({ rule: d.ruleName, target: d.target.url, status, error }, 'alerts: webhook not delivered');
+      return false;
+    }
+    const backoff = opts.baseDelayMs * 2 ** (attempt - 1);
+    await sleep(backoff / 2 + Math.random() * backoff);
+  }
+  return false;
+}

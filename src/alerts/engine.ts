@@ -1,0 +1,219 @@
+// Runs the rules (only in a process with the `alerts` role; a deployment
+// runs one): every second it evaluates the rules that are due, counts by
+// received time over the exact window, persists changed states, and hands
+// notifications to delivery without waiting for it.
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { AppContext } from '../context.js';
+import { type EventJson } from '../model/event.js';
+import { formatClickHouse, formatRfc3339 } from '../model/time.js';
+import { compileQuery } from '../query/language/compile.js';
+import { readRows } from '../query/read.js';
+import { EVENT_COLUMNS, type EventRow, toEventJson } from '../store/events-read.js';
+import { deliver, type DeliveryOptions } from './deliver.js';
+import { evaluate, type GroupCount, groupKey, type GroupState, type Notification } from './evaluate.js';
+import { FORMATTERS } from './notify/registry.js';
+import { parseAllow } from './notify/safe-http.js';
+import type { TestNotification } from './notify/types.js';
+import { loadRules, loadStates, saveStates } from './records.js';
+import { ms, type RuleSpec } from './rule.js';
+
+const TICK_MS = 1000;
+const RELOAD_MS = 5000;
+const KNOWN_GROUPS_TTL_MS = 5 * 60_000;
+const SAMPLES = 5;
+
+const COLUMNS = new Set(['service', 'host', 'level', 'source']);
+
+function groupExpr(field: string, i: number, params: Record<string, unknown>): string {
+  if (COLUMNS.has(field)) return field;
+  params['gk' + i] = field;
+  return 'attributes[{gk' + i + ':String}]';
+}
+
+export class AlertEngine {
+  #rules: RuleSpec[] = [];
+  #states = new Map<string, Map<string, GroupState>>();
+  readonly #due = new Map<string, number>();
+  readonly #known = new Map<string, { at: number; groups: GroupCount[] }>();
+  readonly #inflight = new Set<Promise<unknown>>();
+  #timer: NodeJS.Timeout | undefined;
+  #loadedAt = 0;
+  #running: Promise<void> | undefined;
+  #stopped = false;
+  readonly #delivery: DeliveryOptions;
+  readonly #abort = new AbortController();
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly log: FastifyBaseLogger,
+    delivery: Partial<DeliveryOptions> = {},
+  ) {
+    this.#delivery = { allow: parseAllow(ctx.config.webhooks.allow), timeoutMs: ctx.config.webhooks.timeoutMs, attempts: 5, baseDelayMs: 1000, signal: this.#abort.signal, ...delivery };
+  }
+
+  async start(): Promise<void> {
+    this.#states = await loadStates(this.ctx.store);
+    await this.reload();
+    const loop = () => {
+      if (this.#stopped) return;
+      this.#running = this.tick()
+        .catch((err: unknown) => this.log.error({ err }, 'alerts: evaluation failed'))
+        .finally(() => {
+          if (!this.#stopped) this.#timer = setTimeout(loop, TICK_MS);
+        });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#abort.abort();
+    clearTimeout(this.#timer);
+    await this.#running;
+    await Promise.allSettled([...this.#inflight]);
+  }
+
+  async reload(): Promise<void> {
+    this.#rules = await loadRules(this.ctx.store);
+    this.#loadedAt = Date.now();
+    const ids = new Set(this.#rules.map((r) => r.id));
+    for (const id of this.#due.keys()) if (!ids.has(id)) this.#due.delete(id);
+  }
+
+  async tick(now = Date.now()): Promise<void> {
+    if (now - this.#loadedAt >= RELOAD_MS) await this.reload();
+    for (const rule of this.#rules) {
+      if ((this.#due.get(rule.id) ?? 0) > now) continue;
+      this.#due.set(rule.id, now + ms(rule.interval));
+      try {
+        await this.evaluateRule(rule, now);
+      } catch (err) {
+        this.log.warn({ err, rule: rule.name }, 'alerts: rule evaluation failed');
+      }
+    }
+  }
+
+  /** Counts per group over (now - window, now] by received time. */
+  async counts(rule: RuleSpec, now: number): Promise<Map<string, GroupCount>> {
+    const q = compileQuery(rule.query, 'q');
+    const params: Record<string, unknown> = {
+      ...q.params,
+      from: formatClickHouse(BigInt(now - ms(rule.window)) * 1_000_000n),
+      to: formatClickHouse(BigInt(now) * 1_000_000n),
+    };
+    const groups = rule.group_by.map((f, i) => groupExpr(f, i, params) + ' AS g' + i);
+    const names = rule.group_by.map((_, i) => 'g' + i);
+    const rows = await readRows<Record<string, string | number>>(
+      this.ctx,
+      [
+        'SELECT', [...groups, 'count() AS n'].join(', '),
+        'FROM logs',
+        'WHERE received_at > {from:DateTime64(9)} AND received_at <= {to:DateTime64(9)} AND', q.sql,
+        names.length > 0 ? 'GROUP BY ' + names.join(', ') : '',
+      ].join('\n'),
+      params,
+    );
+    const out = new Map<string, GroupCount>();
+    for (const r of rows) {
+      const labels = Object.fromEntries(rule.group_by.map((f, i) => [f, String(r['g' + i])]));
+      out.set(groupKey(labels), { labels, count: Number(r.n) });
+    }
+    if (rule.group_by.length === 0 && out.size === 0) out.set(groupKey({}), { labels: {}, count: 0 });
+    if ((rule.condition.op === '<' || rule.condition.op === '<=') && rule.group_by.length > 0) {
+      // A silent group must count as zero, so a dead service fires.
+      for (const g of await this.knownGroups(rule, now)) if (!out.has(groupKey(g.labels))) out.set(groupKey(g.labels), { labels: g.labels, count: 0 });
+    }
+    return out;
+  }
+
+  async knownGroups(rule: RuleSpec, now: number): Promise<GroupCount[]> {
+    const cached = this.#known.get(rule.id);
+    if (cached && now - cached.at < KNOWN_GROUPS_TTL_MS) return cached.groups;
+    const q = compileQuery(rule.query, 'q');
+    const params: Record<string, unknown> = { ...q.params, from: formatClickHouse(BigInt(now - 86_400_000) * 1_000_000n) };
+    const groups = rule.group_by.map((f, i) => groupExpr(f, i, params) + ' AS g' + i);
+    const rows = await readRows<Record<string, string>>(
+      this.ctx,
+      ['SELECT DISTINCT', groups.join(', '), 'FROM logs WHERE received_at > {from:DateTime64(9)} AND', q.sql, 'LIMIT 1000'].join('\n'),
+      params,
+    );
+    const found = rows.map((r) => ({ labels: Object.fromEntries(rule.group_by.map((f, i) => [f, String(r['g' + i])])), count: 0 }));
+    this.#known.set(rule.id, { at: now, groups: found });
+    return found;
+  }
+
+  async evaluateRule(rule: RuleSpec, now: number): Promise<Notification[]> {
+    const counts = await this.counts(rule, now);
+    const prev = this.#states.get(rule.id) ?? new Map<string, GroupState>();
+    const ev = evaluate(rule, counts, prev, now, randomUUID);
+    const changed = new Map([...ev.states].filter(([k, s]) => {
+      const p = prev.get(k);
+      return !p || p.state !== s.state || p.lastNotified !== s.lastNotified;
+    }));
+    // State first: a notice goes out only once its state is recorded, so a
+    // restart never sends it again.
+    await saveStates(this.ctx.store, rule.id, changed);
+    this.#states.set(rule.id, ev.states);
+    this.ctx.metrics.alertEvaluations.inc();
+    for (const n of ev.notifications) this.#send(rule, n, now);
+    return ev.notifications;
+  }
+
+  async samples(rule: RuleSpec, labels: Record<string, string>, now: number): Promise<EventJson[]> {
+    const q = compileQuery(rule.query, 'q');
+    const params: Record<string, unknown> = {
+      ...q.params,
+      from: formatClickHouse(BigInt(now - ms(rule.window)) * 1_000_000n),
+      to: formatClickHouse(BigInt(now) * 1_000_000n),
+      n: SAMPLES,
+    };
+    const where = ['received_at > {from:DateTime64(9)}', 'received_at <= {to:DateTime64(9)}', q.sql];
+    rule.group_by.forEach((f, i) => {
+      where.push(groupExpr(f, i, params) + ' = {gv' + i + ':String}');
+      params['gv' + i] = labels[f] ?? '';
+    });
+    const rows = await readRows<EventRow>(this.ctx, ['SELECT', EVENT_COLUMNS, 'FROM logs WHERE', where.join(' AND '), 'ORDER BY received_at DESC LIMIT {n:UInt32}'].join('\n'), params);
+    return rows.map(toEventJson);
+  }
+
+  searchUrl(rule: RuleSpec, labels: Record<string, string>, now: number): string {
+    const terms = Object.entries(labels).map(([k, v]) => `${k}:${JSON.stringify(v)}`);
+    const q = [rule.query ? `(${rule.query})` : '', ...terms].filter(Boolean).join(' ');
+    const qs = new URLSearchParams({ q, from: formatRfc3339(BigInt(now - ms(rule.window)) * 1_000_000n), to: formatRfc3339(BigInt(now) * 1_000_000n) });
+    return `${this.ctx.config.publicUrl}/api/v1/search?${qs}`;
+  }
+
+  #send(rule: RuleSpec, n: Notification | TestNotification, now: number): void {
+    const job = (async () => {
+      const samples = n.kind === 'resolved' ? [] : await this.samples(rule, n.labels, now).catch(() => []);
+      await Promise.all(rule.targets.map((target) => this.#deliverTo(rule, n, target, samples, now)));
+    })();
+    this.#inflight.add(job);
+    void job.finally(() => this.#inflight.delete(job));
+  }
+
+  #deliverTo(rule: RuleSpec, n: Notification | TestNotification, target: RuleSpec['targets'][number], samples: EventJson[], now: number): Promise<boolean> {
+    const payload = FORMATTERS[target.format]({ rule, notification: n, samples, searchUrl: this.searchUrl(rule, n.labels, now), publicUrl: this.ctx.config.publicUrl });
+    return deliver(
+      this.ctx.store,
+      this.log,
+      { ruleId: rule.id, ruleName: rule.name, groupKey: n.groupKey, kind: n.kind, notificationId: n.id, target, payload },
+      this.#delivery,
+    );
+  }
+
+  /** POST /rules/{id}/test: a sample notice to every target, now. */
+  async test(rule: RuleSpec): Promise<Array<{ target: string; delivered: boolean }>> {
+    const now = Date.now();
+    const n: TestNotification = { kind: 'test', groupKey: groupKey({}), labels: {}, value: 0, id: randomUUID(), episode: 'test', startedAt: now, at: now };
+    const samples = await this.samples(rule, {}, now).catch(() => []);
+    return Promise.all(
+      rule.targets.map(async (t) => ({ target: t.url, delivered: await this.#deliverTo(rule, n, t, samples, now) })),
+    );
+  }
+
+  statesOf(ruleId: string): Map<string, GroupState> {
+    return this.#states.get(ruleId) ?? new Map();
+  }
+}

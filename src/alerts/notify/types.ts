@@ -1,0 +1,19 @@
+// What a notification format gets, and what it must give back.
+import type { EventJson } from '../../model/event.js';
+import type { Notification } from '../evaluate.js';
+import type { RuleSpec } from '../rule.js';
+
+export interface NoticeInput {
+  readonly rule: RuleSpec;
+  readonly notification: Notification | TestNotification;
+  readonly samples: readonly EventJson[];
+  /** A link to the matching events in the search API. */
+  readonly searchUrl: string;
+  readonly publicUrl: string;
+}
+
+export interface TestNotification extends Omit<Notification, 'kind'> {
+  kind: 'test';
+}
+
+export type Formatter = (input: NoticeInput) => unknown;

@@ -1,0 +1,115 @@
+// /api/v1/alerts: rules (admin to change, read to see), their state, the
+// delivery history, and a test notice.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { requireScope } from '../auth/plugin.js';
+import type { AppContext } from '../context.js';
+import { SluiceError } from '../errors.js';
+import { compileQuery } from '../query/language/compile.js';
+import { AlertEngine } from './engine.js';
+import { labelsOf } from './evaluate.js';
+import { loadRules, loadStates, readHistory, ruleCreatedAt, saveRule } from './records.js';
+import { type RuleBody, ruleBodySchema, ruleProblem, type RuleSpec } from './rule.js';
+
+/** A rule as the API shows it: target secrets are never shown again. */
+function publicRule(r: RuleSpec) {
+  return { ...r, targets: r.targets.map(({ url, format }) => ({ url, format })) };
+}
+
+function toSpec(id: string, body: RuleBody, old: RuleSpec | undefined): RuleSpec {
+  const problem = ruleProblem(body);
+  if (problem) throw new SluiceError('SLUICE_ERR_VALIDATION', problem);
+  compileQuery(body.query); // a query that does not compile is a 400 with its position
+  return {
+    id,
+    name: body.name,
+    query: body.query,
+    window: body.window,
+    condition: body.condition,
+    group_by: body.group_by ?? [],
+    interval: body.interval ?? '15s',
+    for: body.for ?? '0s',
+    repeat: body.repeat ?? '1h',
+    targets: body.targets.map((t) => ({
+      url: t.url,
+      format: t.format ?? 'sluice',
+      // Keep a target's secret across edits unless a new one is given.
+      secret: t.secret ?? old?.targets.find((o) => o.url === t.url)?.secret ?? randomBytes(24).toString('base64url'),
+    })),
+  };
+}
+
+export async function alertRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
+  const { ctx } = opts;
+  const read = requireScope(ctx.tokens, 'read');
+  const admin = requireScope(ctx.tokens, 'admin');
+
+  const find = async (id: string): Promise<RuleSpec> => {
+    const rule = (await loadRules(ctx.store)).find((r) => r.id === id);
+    if (!rule) throw new SluiceError('SLUICE_ERR_RULE_NOT_FOUND', `no alert rule has id ${JSON.stringify(id)}`);
+    return rule;
+  };
+  const changed = async () => ctx.alerts?.reload();
+
+  app.get('/api/v1/alerts/rules', { onRequest: read }, async () => {
+    const states = await loadStates(ctx.store);
+    return {
+      rules: (await loadRules(ctx.store)).map((r) => {
+        const groups = [...(states.get(r.id) ?? new Map()).values()];
+        const firing = groups.filter((g) => g.state === 'firing').length;
+        return { ...publicRule(r), state: firing > 0 ? 'firing' : groups.some((g) => g.state === 'pending') ? 'pending' : 'ok', firing_groups: firing };
+      }),
+    };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/alerts/rules/:id', { onRequest: read }, async (req) => {
+    const rule = await find(req.params.id);
+    const states = (await loadStates(ctx.store)).get(rule.id) ?? new Map();
+    return {
+      ...publicRule(rule),
+      groups: [...states].map(([key, s]) => ({
+        group: labelsOf(key), state: s.state, since: new Date(s.since).toISOString(), value: s.value,
+        last_notified: s.lastNotified ? new Date(s.lastNotified).toISOString() : null,
+      })),
+    };
+  });
+
+  app.post<{ Body: RuleBody }>('/api/v1/alerts/rules', { onRequest: admin, schema: { body: ruleBodySchema } }, async (req, reply) => {
+    const rule = toSpec(randomUUID(), req.body, undefined);
+    await saveRule(ctx.store, rule, Date.now());
+    await changed();
+    // The only time the secrets are shown.
+    return reply.code(201).send(rule);
+  });
+
+  app.put<{ Params: { id: string }; Body: RuleBody }>('/api/v1/alerts/rules/:id', { onRequest: admin, schema: { body: ruleBodySchema } }, async (req) => {
+    const old = await find(req.params.id);
+    const rule = toSpec(old.id, req.body, old);
+    await saveRule(ctx.store, rule, (await ruleCreatedAt(ctx.store, old.id)) ?? Date.now());
+    await changed();
+    const fresh = rule.targets.filter((t) => !old.targets.some((o) => o.url === t.url && o.secret === t.secret));
+    return { ...publicRule(rule), new_secrets: fresh.map(({ url, secret }) => ({ url, secret })) };
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/v1/alerts/rules/:id', { onRequest: admin }, async (req, reply) => {
+    const old = await find(req.params.id);
+    await saveRule(ctx.store, old, (await ruleCreatedAt(ctx.store, old.id)) ?? Date.now(), true);
+    await changed();
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/alerts/rules/:id/test', { onRequest: admin }, async (req) => {
+    const rule = await find(req.params.id);
+    const engine = ctx.alerts ?? new AlertEngine(ctx, req.log, { attempts: 1 });
+    return { results: await engine.test(rule) };
+  });
+
+  app.get<{ Querystring: { rule?: string; limit?: number } }>(
+    '/api/v1/alerts/history',
+    {
+      onRequest: read,
+      schema: { querystring: { type: 'object', additionalProperties: false, properties: { rule: { type: 'string', maxLength: 64 }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } } },
+    },
+    async (req) => ({ history: await readHistory(ctx.store, req.query.rule, req.query.limit ?? 100) }),
+  );
+}

@@ -1,0 +1,85 @@
+// Alert rules: their JSON schema (validated by fastify's ajv) and the parsed
+// form the evaluator uses.
+import { parseDurationNs } from '../model/time.js';
+
+export const FORMATS = ['sluice', 'slack', 'alertmanager'] as const;
+export type Format = (typeof FORMATS)[number];
+export type Op = '>' | '>=' | '<' | '<=';
+
+export interface Target {
+  url: string;
+  format: Format;
+  secret: string;
+}
+
+/** A rule as stored and as the API shows it (secrets hidden there). */
+export interface RuleSpec {
+  id: string;
+  name: string;
+  query: string;
+  window: string;
+  condition: { op: Op; threshold: number };
+  group_by: string[];
+  interval: string;
+  for: string;
+  repeat: string;
+  targets: Target[];
+}
+
+const DURATION = '^[0-9]{1,6}(s|m|h|d)$';
+const FIELD = '^[A-Za-z_@][A-Za-z0-9_.@-]{0,127}$';
+
+export const ruleBodySchema = {
+  type: 'object',
+  required: ['name', 'query', 'window', 'condition', 'targets'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    query: { type: 'string', maxLength: 4096 },
+    window: { type: 'string', pattern: DURATION },
+    condition: {
+      type: 'object',
+      required: ['op', 'threshold'],
+      additionalProperties: false,
+      properties: { op: { type: 'string', enum: ['>', '>=', '<', '<='] }, threshold: { type: 'number', minimum: 0 } },
+    },
+    group_by: { type: 'array', maxItems: 5, uniqueItems: true, items: { type: 'string', pattern: FIELD } },
+    interval: { type: 'string', pattern: DURATION },
+    for: { type: 'string', pattern: DURATION },
+    repeat: { type: 'string', pattern: DURATION },
+    targets: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 10,
+      items: {
+        type: 'object',
+        required: ['url'],
+        additionalProperties: false,
+        properties: {
+          url: { type: 'string', pattern: '^https?://', maxLength: 2048 },
+          format: { type: 'string', enum: FORMATS },
+          secret: { type: 'string', minLength: 16, maxLength: 256 },
+        },
+      },
+    },
+  },
+} as const;
+
+export type RuleBody = Omit<RuleSpec, 'id' | 'group_by' | 'interval' | 'for' | 'repeat' | 'targets'> & {
+  group_by?: string[];
+  interval?: string;
+  for?: string;
+  repeat?: string;
+  targets: Array<{ url: string; format?: Format; secret?: string }>;
+};
+
+export const ms = (d: string): number => Number(parseDurationNs(d)! / 1_000_000n);
+
+/** Range checks a JSON schema cannot say; returns the complaint or undefined. */
+export function ruleProblem(r: RuleBody): string | undefined {
+  const w = ms(r.window);
+  if (w < 60_000 || w > 86_400_000) return 'window must be from 1m to 24h';
+  if (r.interval !== undefined && ms(r.interval) < 5000) return 'interval must be at least 5s';
+  if (r.repeat !== undefined && ms(r.repeat) < 60_000) return 'repeat must be at least 1m';
+  return undefined;
+}
