@@ -29,38 +29,54 @@ export function isRejection(r: Normalized): r is Rejection {
   return (r as Rejection).code !== undefined;
 }
 
-// First key present wins. Keys are matched after nested objects are
-// flattened with dots, so {"service":{"name":"api"}} is service.name.
-const MESSAGE_KEYS = ['msg', 'message', '@message', 'log'];
-const TIME_KEYS = ['time', 'timestamp', 'ts', '@timestamp', 't'];
-const LEVEL_KEYS = ['level', 'severity', 'lvl', 'loglevel', 'levelname', 'log.level', 'severity_text', 'level_name'];
-const SERVICE_KEYS = ['service', 'service.name', 'service_name', 'app', 'application'];
-const HOST_KEYS = ['host', 'hostname', 'host.name'];
-const TRACE_KEYS = ['trace_id', 'traceId', 'trace.id', 'traceid'];
-const SPAN_KEYS = ['span_id', 'spanId', 'span.id', 'spanid'];
+// Which field each well-known key feeds, in priority order: the first
+// present (non-empty) key of a field wins, and none of them becomes an
+// attribute. Keys are matched after nested objects are flattened with dots,
+// so {"service":{"name":"api"}} is service.name.
+const FIELD_KEYS = {
+  message: ['msg', 'message', '@message', 'log'],
+  time: ['time', 'timestamp', 'ts', '@timestamp', 't'],
+  level: ['level', 'severity', 'lvl', 'loglevel', 'levelname', 'log.level', 'severity_text', 'level_name'],
+  service: ['service', 'service.name', 'service_name', 'app', 'application'],
+  host: ['host', 'hostname', 'host.name'],
+  traceId: ['trace_id', 'traceId', 'trace.id', 'traceid'],
+  spanId: ['span_id', 'spanId', 'span.id', 'spanid'],
+} as const;
+type Field = keyof typeof FIELD_KEYS;
+const FIELDS = Object.keys(FIELD_KEYS) as Field[];
+const SLOT = new Map<string, { field: number; rank: number }>();
+FIELDS.forEach((f, field) => FIELD_KEYS[f].forEach((k, rank) => SLOT.set(k, { field, rank })));
 
-type Flat = Map<string, unknown>;
-
-function flatten(obj: Record<string, unknown>, prefix: string, out: Flat, depth: number): void {
-  for (const [k, v] of Object.entries(obj)) {
-    const key = prefix === '' ? k : `${prefix}.${k}`;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && depth < 8) {
-      flatten(v as Record<string, unknown>, key, out, depth + 1);
-    } else {
-      out.set(key, v);
-    }
-  }
+interface Picked {
+  values: unknown[];
+  ranks: number[];
+  keys: string[];
+  attributes: Record<string, string>;
+  count: number;
 }
 
-function take(flat: Flat, keys: readonly string[]): unknown {
-  for (const k of keys) {
-    if (flat.has(k)) {
-      const v = flat.get(k);
-      flat.delete(k);
-      if (v !== undefined && v !== null && v !== '') return v;
+// One pass over the object: well-known keys go to their field, everything
+// else to the attributes (flattened, as text).
+function visit(obj: Record<string, unknown>, prefix: string, depth: number, p: Picked): void {
+  for (const k in obj) {
+    const v = obj[k];
+    const key = prefix === '' ? k : prefix + '.' + k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && depth < 8) {
+      visit(v as Record<string, unknown>, key, depth + 1, p);
+      continue;
     }
+    const slot = SLOT.get(key);
+    if (slot !== undefined) {
+      if (v !== undefined && v !== null && v !== '' && slot.rank < p.ranks[slot.field]!) {
+        p.values[slot.field] = v;
+        p.ranks[slot.field] = slot.rank;
+        p.keys[slot.field] = key;
+      }
+      continue;
+    }
+    p.attributes[key] = asText(v);
+    p.count++;
   }
-  return undefined;
 }
 
 function asText(v: unknown): string {
@@ -70,38 +86,31 @@ function asText(v: unknown): string {
   return String(v);
 }
 
-function levelOf(v: unknown, key: 'level' | 'severity'): LevelInfo | undefined {
+function levelOf(v: unknown, key: string): LevelInfo | undefined {
   // A numeric `severity` is an OpenTelemetry severity number; a numeric
   // `level` is pino's/bunyan's 10..60.
   return parseLevel(v, key === 'severity' ? 'otel' : 'pino');
 }
 
+const NONE = 99;
+
 /** Normalizes one JSON object. */
 export function normalizeObject(obj: Record<string, unknown>, ctx: NormalizeContext): Normalized {
-  const flat: Flat = new Map();
-  flatten(obj, '', flat, 0);
-  const hadSeverityKey = !flat.has('level') && flat.has('severity');
-  const rawMessage = take(flat, MESSAGE_KEYS);
-  const rawTime = take(flat, TIME_KEYS);
-  const rawLevel = take(flat, LEVEL_KEYS);
-  const service = asText(take(flat, SERVICE_KEYS));
-  const host = asText(take(flat, HOST_KEYS));
-  const traceId = asText(take(flat, TRACE_KEYS));
-  const spanId = asText(take(flat, SPAN_KEYS));
-
-  if (flat.size > ctx.maxAttributes) {
-    return { code: 'SLUICE_ERR_TOO_MANY_ATTRIBUTES', message: `the event has ${flat.size} attributes; the limit is ${ctx.maxAttributes}` };
+  const p: Picked = { values: new Array(FIELDS.length), ranks: new Array(FIELDS.length).fill(NONE), keys: new Array(FIELDS.length), attributes: {}, count: 0 };
+  visit(obj, '', 0, p);
+  const [rawMessage, rawTime, rawLevel, rawService, rawHost, rawTrace, rawSpan] = p.values;
+  const attributes = p.attributes;
+  if (p.count > ctx.maxAttributes) {
+    return { code: 'SLUICE_ERR_TOO_MANY_ATTRIBUTES', message: `the event has ${p.count} attributes; the limit is ${ctx.maxAttributes}` };
   }
-  const attributes: Record<string, string> = {};
-  for (const [k, v] of flat) attributes[k] = asText(v);
 
-  let level = rawLevel === undefined ? undefined : levelOf(rawLevel, hadSeverityKey ? 'severity' : 'level');
+  let level = rawLevel === undefined ? undefined : levelOf(rawLevel, p.keys[2]!);
   if (rawLevel !== undefined && level === undefined) attributes.level_original = asText(rawLevel);
   level ??= { level: 'info', severity: LEVEL_SEVERITY.info };
 
   let message: string;
   if (rawMessage !== undefined) message = asText(rawMessage).replace(/\r?\n$/, '');
-  else message = Object.keys(attributes).length > 0 ? JSON.stringify(attributes) : '';
+  else message = p.count > 0 ? JSON.stringify(attributes) : '';
 
   let timeNs = ctx.receivedNs;
   if (rawTime !== undefined) {
@@ -110,7 +119,16 @@ export function normalizeObject(obj: Record<string, unknown>, ctx: NormalizeCont
     timeNs = t;
   }
   return finish(
-    { timeNs, service: service || ctx.defaultService, host: host || ctx.defaultHost, level, message, attributes, traceId, spanId },
+    {
+      timeNs,
+      service: asText(rawService) || ctx.defaultService,
+      host: asText(rawHost) || ctx.defaultHost,
+      level,
+      message,
+      attributes,
+      traceId: asText(rawTrace),
+      spanId: asText(rawSpan),
+    },
     ctx,
   );
 }

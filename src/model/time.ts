@@ -10,8 +10,24 @@ export function nowNs(): bigint {
 
 const ISO = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:[.,](\d{1,9})\d*)?\s*(Z|z|[+-]\d{2}:?\d{2}|UTC)?$/;
 
+// Loggers write one shape far more than any other; its seconds part parses
+// once per distinct second.
+const COMMON = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/;
+let lastSecondText = '';
+let lastSecondNs = 0n;
+
 /** Parses an RFC 3339 / ISO 8601 time (nanoseconds kept). No zone = UTC. */
 export function parseIsoNs(s: string): bigint | undefined {
+  const c = COMMON.exec(s);
+  if (c) {
+    if (c[1] !== lastSecondText) {
+      const ms = Date.parse(c[1] + 'Z');
+      if (Number.isNaN(ms)) return undefined;
+      lastSecondText = c[1]!;
+      lastSecondNs = BigInt(ms) * NS_PER_MS;
+    }
+    return lastSecondNs + (c[2] ? BigInt(c[2].padEnd(9, '0')) : 0n);
+  }
   const m = ISO.exec(s.trim());
   if (!m) return undefined;
   const [, date, clock, frac = '', zone = 'Z'] = m;

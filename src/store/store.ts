@@ -58,15 +58,18 @@ class EmbeddedStore implements Store {
   readonly ingest: Session;
   readonly query: Session;
   readonly control: Session;
-  readonly #ingestConn: ChdbConnection;
+  // One session per concurrent insert: a session runs one statement at a
+  // time, so SLUICE_INSERT_CONCURRENCY > 1 needs as many sessions.
+  readonly #inserters: ChdbConnection[];
+  readonly #busy = new Set<ChdbConnection>();
 
   constructor(
     readonly database: string,
-    conns: { ingest: ChdbConnection; query: ChdbConnection; control: ChdbConnection },
+    conns: { ingest: ChdbConnection[]; query: ChdbConnection; control: ChdbConnection },
     private readonly unlock: () => void,
   ) {
-    this.#ingestConn = conns.ingest;
-    this.ingest = clientOver(conns.ingest);
+    this.#inserters = conns.ingest;
+    this.ingest = clientOver(conns.ingest[0]!);
     this.query = clientOver(conns.query);
     this.control = clientOver(conns.control);
   }
@@ -77,11 +80,17 @@ class EmbeddedStore implements Store {
     // writes the settings into the INSERT's own SETTINGS clause, so nothing
     // leaks into later statements of the session (a leaked dedup token
     // silently drops later inserts).
-    await this.#ingestConn.chdb.rawInsert({ table, values: body, format: 'JSONEachRow', settings: insertSettings(dedupToken) });
+    const conn = this.#inserters.find((c) => !this.#busy.has(c)) ?? this.#inserters[0]!;
+    this.#busy.add(conn);
+    try {
+      await conn.chdb.rawInsert({ table, values: body, format: 'JSONEachRow', settings: insertSettings(dedupToken) });
+    } finally {
+      this.#busy.delete(conn);
+    }
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.ingest.close(), this.query.close(), this.control.close()]);
+    await Promise.allSettled([this.ingest.close(), ...this.#inserters.slice(1).map((c) => c.close()), this.query.close(), this.control.close()]);
     this.unlock();
   }
 }
@@ -132,10 +141,10 @@ export async function openStore(config: Config, opts: { createDatabase?: boolean
     const unlock = lockDataDir(config.dataDir);
     try {
       const open = () => createChdbConnection({ path: config.dataDir });
-      const conns = { ingest: open(), query: open(), control: open() };
+      const conns = { ingest: Array.from({ length: config.batch.concurrency }, open), query: open(), control: open() };
       // The first session creates the database; the others only USE it.
       await prepareEmbeddedSession(conns.control, database, true);
-      await prepareEmbeddedSession(conns.ingest, database, false);
+      for (const c of conns.ingest) await prepareEmbeddedSession(c, database, false);
       await prepareEmbeddedSession(conns.query, database, false);
       return new EmbeddedStore(database, conns, unlock);
     } catch (e) {
