@@ -7,7 +7,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.js';
 import { type EventJson } from '../model/event.js';
 import { formatClickHouse, formatRfc3339 } from '../model/time.js';
-import { compileQuery } from '../query/language/compile.js';
+import { compileForRollup, compileQuery } from '../query/language/compile.js';
 import { readRows } from '../query/read.js';
 import { EVENT_COLUMNS, type EventRow, toEventJson } from '../store/events-read.js';
 import { deliver, type DeliveryOptions } from './deliver.js';
@@ -94,30 +94,56 @@ export class AlertEngine {
     }
   }
 
-  /** Counts per group over (now - window, now] by received time. */
-  async counts(rule: RuleSpec, now: number): Promise<Map<string, GroupCount>> {
+  /**
+   * Counts per group over (now - window, now] by received time. When the
+   * query names only service and level and the groups are among them, the
+   * full minutes come from the received-minute rollup and only the two
+   * partial minutes at the edges from raw events; the sum is still exact.
+   */
+  async counts(rule: RuleSpec, now: number, useRollup = true): Promise<Map<string, GroupCount>> {
+    const fromMs = now - ms(rule.window);
+    const firstFull = Math.ceil(fromMs / 60_000) * 60_000;
+    const lastFull = Math.floor(now / 60_000) * 60_000;
+    const rollup =
+      useRollup && lastFull > firstFull && rule.group_by.every((f) => f === 'service' || f === 'level') ? compileForRollup(rule.query, 'r') : undefined;
+    const ns = (t: number) => formatClickHouse(BigInt(t) * 1_000_000n);
+
     const q = compileQuery(rule.query, 'q');
-    const params: Record<string, unknown> = {
-      ...q.params,
-      from: formatClickHouse(BigInt(now - ms(rule.window)) * 1_000_000n),
-      to: formatClickHouse(BigInt(now) * 1_000_000n),
-    };
+    const params: Record<string, unknown> = { ...q.params, from: ns(fromMs), to: ns(now) };
     const groups = rule.group_by.map((f, i) => groupExpr(f, i, params) + ' AS g' + i);
     const names = rule.group_by.map((_, i) => 'g' + i);
+    let window = 'received_at > {from:DateTime64(9)} AND received_at <= {to:DateTime64(9)}';
+    if (rollup) {
+      window = '((received_at > {from:DateTime64(9)} AND received_at < {e1:DateTime64(9)}) OR (received_at >= {e2:DateTime64(9)} AND received_at <= {to:DateTime64(9)}))';
+      params.e1 = ns(firstFull);
+      params.e2 = ns(lastFull);
+    }
     const rows = await readRows<Record<string, string | number>>(
       this.ctx,
-      [
-        'SELECT', [...groups, 'count() AS n'].join(', '),
-        'FROM logs',
-        'WHERE received_at > {from:DateTime64(9)} AND received_at <= {to:DateTime64(9)} AND', q.sql,
-        names.length > 0 ? 'GROUP BY ' + names.join(', ') : '',
-      ].join('\n'),
+      ['SELECT', [...groups, 'count() AS n'].join(', '), 'FROM logs', 'WHERE', window, 'AND', q.sql, names.length > 0 ? 'GROUP BY ' + names.join(', ') : ''].join('\n'),
       params,
     );
+    if (rollup) {
+      const rparams: Record<string, unknown> = { ...rollup.params, rf: firstFull / 1000, rt: lastFull / 1000 };
+      rows.push(
+        ...(await readRows<Record<string, string | number>>(
+          this.ctx,
+          [
+            'SELECT', [...rule.group_by.map((f, i) => f + ' AS g' + i), 'sum(count) AS n'].join(', '),
+            'FROM logs_received_per_minute',
+            'WHERE minute >= {rf:DateTime} AND minute < {rt:DateTime} AND', rollup.sql,
+            names.length > 0 ? 'GROUP BY ' + names.join(', ') : '',
+          ].join('\n'),
+          rparams,
+        )),
+      );
+    }
     const out = new Map<string, GroupCount>();
     for (const r of rows) {
       const labels = Object.fromEntries(rule.group_by.map((f, i) => [f, String(r['g' + i])]));
-      out.set(groupKey(labels), { labels, count: Number(r.n) });
+      const key = groupKey(labels);
+      const count = Number(r.n) + (out.get(key)?.count ?? 0);
+      if (count > 0 || names.length === 0) out.set(key, { labels, count });
     }
     if (rule.group_by.length === 0 && out.size === 0) out.set(groupKey({}), { labels: {}, count: 0 });
     if ((rule.condition.op === '<' || rule.condition.op === '<=') && rule.group_by.length > 0) {

@@ -87,6 +87,7 @@ function retentionStatements(days: number): string[] {
   return [
     'ALTER TABLE logs MODIFY TTL toDateTime(time) + INTERVAL ' + n + ' DAY',
     'ALTER TABLE logs_per_minute MODIFY TTL minute + INTERVAL ' + n + ' DAY',
+    'ALTER TABLE logs_received_per_minute MODIFY TTL minute + INTERVAL ' + n + ' DAY',
   ];
 }
 
@@ -109,7 +110,9 @@ export async function migrate(store: Store, retentionDays: number): Promise<Migr
   }
   const before = await readMeta(store, 'retention_days');
   const retentionChanged = before !== String(retentionDays);
-  if (retentionChanged) {
+  // New tables are made with the placeholder TTL: apply the retention to
+  // them too.
+  if (retentionChanged || applied.length > 0) {
     for (const statement of retentionStatements(retentionDays)) await store.control.command({ query: statement });
     await writeMeta(store, 'retention_days', String(retentionDays));
   }
