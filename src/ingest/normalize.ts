@@ -3,6 +3,7 @@
 import type { ErrorCode } from '../errors.js';
 import type { LogEvent } from '../model/event.js';
 import { uuidv7 } from '../model/id.js';
+import { guessLevel } from '../model/level-guess.js';
 import { type LevelInfo, LEVEL_SEVERITY, parseLevel } from '../model/levels.js';
 import { formatRfc3339, parseTimeNs } from '../model/time.js';
 import { parseLogfmt } from './logfmt.js';
@@ -133,10 +134,6 @@ export function normalizeObject(obj: Record<string, unknown>, ctx: NormalizeCont
   );
 }
 
-// A level marker near the start of a plain line: "ERROR ...", "[warn] ...",
-// "level=..." is logfmt and handled before this.
-const MARKER = /^(?:\S+\s+){0,3}?[[(<]?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|CRIT|CRITICAL|FATAL|PANIC|EMERG|SEVERE|trace|debug|info|warn|warning|error|fatal)[\])>:]?(?:\s|$)/;
-
 /** Normalizes one line of text: JSON and logfmt are parsed, other text is the message. */
 export function normalizeLine(line: string, ctx: NormalizeContext): Normalized {
   const trimmed = line.trimStart();
@@ -154,8 +151,7 @@ export function normalizeLine(line: string, ctx: NormalizeContext): Normalized {
   if (kv !== undefined && (kv.msg !== undefined || kv.level !== undefined || kv.message !== undefined || kv.time !== undefined || kv.ts !== undefined)) {
     return normalizeObject(kv, ctx);
   }
-  const marker = MARKER.exec(line.slice(0, 120));
-  const level = (marker && parseLevel(marker[1])) || { level: 'info' as const, severity: LEVEL_SEVERITY.info };
+  const level = guessLevel(line) ?? { level: 'info' as const, severity: LEVEL_SEVERITY.info };
   return finish(
     { timeNs: ctx.receivedNs, service: ctx.defaultService, host: ctx.defaultHost, level, message: line, attributes: {}, traceId: '', spanId: '' },
     ctx,

@@ -57,7 +57,7 @@ describe('normalizeLine', () => {
     ['[warn] disk almost full', 'warn'],
     ['ERROR: boom', 'error'],
     ['2026-11-22 05:00:00,123 INFO dfs.DataNode: started', 'info'],
-    ['E1122 05:00:00 something', 'info'],
+    ['E1122 05:00:00.000000 1 main.go:10] glog style', 'error'],
     ['all good here', 'info'],
   ])('guesses the level of %s', (line, level) => {
     expect(ok(normalizeLine(line, ctx)).level).toBe(level);
