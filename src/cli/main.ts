@@ -7,6 +7,7 @@ import { DataDirLockedError } from '../store/lock.js';
 import { StartError, serve } from '../server.js';
 import { ApiError } from './client.js';
 import { alertsCommand } from './alerts.js';
+import { shipCommand } from './ship.js';
 import { tailCommand } from './tail.js';
 import { tokenCommand } from './token.js';
 
@@ -16,6 +17,7 @@ const USAGE = `usage: sluice <command>
   token     create, list or revoke API tokens (sluice token --help)
   tail      live tail in the terminal: sluice tail 'level:>=error' [--since 10m] [--json]
   alerts    list, create or delete alert rules (sluice alerts --help)
+  ship      the stdout-shipping sidecar: app | sluice ship --service api (sluice ship --help)
 Configuration comes from the environment; see README.md.`;
 
 async function main(argv: string[]): Promise<number> {
@@ -48,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
       return tailCommand(config, rest);
     case 'alerts':
       return alertsCommand(config, rest);
+    case 'ship':
+      return shipCommand(config, rest);
     default:
       process.stderr.write(`sluice: unknown command ${command}\n${USAGE}\n`);
       return 2;

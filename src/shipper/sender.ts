@@ -1,0 +1,125 @@
+// Sends the queue's batches in order, one at a time, each with its batch id
+// as Idempotency-Key so a retry is stored once. Retries network errors, 5xx,
+// 429 and auth refusals with exponential backoff and jitter, honouring
+// Retry-After; a batch the server refuses as bad input (400, 413, 415) is
+// dropped and counted rather than retried forever.
+import type { Batch, BatchQueue } from './queue.js';
+
+export interface SenderOptions {
+  readonly url: string;
+  readonly token: string;
+  readonly requestTimeoutMs: number;
+  readonly minBackoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly log: (msg: string) => void;
+}
+
+export interface SenderStats {
+  sent: number;
+  rejected: number;
+  retries: number;
+  requests: number;
+}
+
+const PERMANENT = new Set([400, 413, 415, 422]);
+
+export class Sender {
+  readonly stats: SenderStats = { sent: 0, rejected: 0, retries: 0, requests: 0 };
+  /** False while the server is not taking batches: new ones then go to disk. */
+  healthy = true;
+  /** Called after a batch is delivered (files mode commits offsets). */
+  onDelivered: (b: Batch) => void = () => undefined;
+  #stopped = false;
+  #wake: (() => void) | undefined;
+  #running: Promise<void> | undefined;
+
+  constructor(
+    private readonly queue: BatchQueue,
+    private readonly opts: SenderOptions,
+  ) {}
+
+  start(): void {
+    this.#running = this.#loop();
+  }
+
+  /** Stops after the current attempt; batches not sent stay queued. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#wake?.();
+    await this.#running;
+  }
+
+  async #sleep(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    this.#wake = undefined;
+  }
+
+  async #loop(): Promise<void> {
+    let failures = 0;
+    while (!this.#stopped) {
+      const batch = this.queue.head();
+      if (!batch) {
+        await Promise.race([this.queue.wait(), new Promise<void>((r) => (this.#wake = r))]);
+        this.#wake = undefined;
+        continue;
+      }
+      const outcome = await this.#send(batch);
+      if (outcome.kind === 'ok' || outcome.kind === 'refused') {
+        failures = 0;
+        this.healthy = true;
+        this.queue.done(batch);
+        if (outcome.kind === 'ok') {
+          this.stats.sent += batch.lines - outcome.rejected;
+          this.stats.rejected += outcome.rejected;
+          this.onDelivered(batch);
+        } else {
+          this.stats.rejected += batch.lines;
+          this.opts.log(`the server refused batch ${batch.id} (${batch.lines} lines) for good: ${outcome.detail}`);
+        }
+        continue;
+      }
+      failures++;
+      this.stats.retries++;
+      if (this.healthy) this.opts.log(`cannot deliver (${outcome.detail}); keeping batches and retrying`);
+      this.healthy = false;
+      this.queue.spillAll();
+      const backoff = Math.min(this.opts.maxBackoffMs, this.opts.minBackoffMs * 2 ** Math.min(failures - 1, 16));
+      const wait = Math.max(outcome.retryAfterMs ?? 0, backoff / 2 + Math.random() * (backoff / 2));
+      await this.#sleep(wait);
+    }
+  }
+
+  async #send(b: Batch): Promise<{ kind: 'ok'; rejected: number } | { kind: 'refused'; detail: string } | { kind: 'retry'; detail: string; retryAfterMs?: number }> {
+    this.stats.requests++;
+    try {
+      const res = await fetch(`${this.opts.url}/api/v1/ingest`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${this.opts.token}`,
+          'content-type': 'application/x-ndjson',
+          'content-encoding': 'gzip',
+          'idempotency-key': b.id,
+        },
+        body: this.queue.body(b),
+        signal: AbortSignal.timeout(this.opts.requestTimeoutMs),
+      });
+      const text = await res.text();
+      if (res.ok) {
+        const rejected = Number((JSON.parse(text || '{}') as { rejected?: number }).rejected ?? 0);
+        return { kind: 'ok', rejected };
+      }
+      if (PERMANENT.has(res.status)) return { kind: 'refused', detail: `${res.status} ${text.slice(0, 200)}` };
+      const ra = Number(res.headers.get('retry-after'));
+      return { kind: 'retry', detail: `${res.status} ${text.slice(0, 120)}`, ...(Number.isFinite(ra) && ra > 0 ? { retryAfterMs: ra * 1000 } : {}) };
+    } catch (e) {
+      const err = e as Error & { cause?: { code?: string } };
+      return { kind: 'retry', detail: err.cause?.code ?? err.message };
+    }
+  }
+}
