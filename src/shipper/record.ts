@@ -21,9 +21,11 @@ function hasAny(o: Record<string, unknown>, keys: readonly string[]): boolean {
 }
 
 // Read times with a counter below the millisecond, so lines read in the same
-// millisecond keep their order when sorted by time.
+// millisecond keep their order when sorted by time. The millisecond part is
+// formatted once per millisecond.
 let lastMs = 0;
 let sub = 0;
+let msText = '';
 
 export function readTime(ms = Date.now()): string {
   if (ms <= lastMs) {
@@ -31,18 +33,31 @@ export function readTime(ms = Date.now()): string {
     if (sub > 999_999) {
       lastMs++;
       sub = 0;
+      msText = new Date(lastMs).toISOString().slice(0, 23);
     }
   } else {
     lastMs = ms;
     sub = 0;
+    msText = new Date(lastMs).toISOString().slice(0, 23);
   }
-  return new Date(lastMs).toISOString().slice(0, 23) + String(sub).padStart(6, '0') + 'Z';
+  return msText + String(sub).padStart(6, '0') + 'Z';
 }
 
+const q = JSON.stringify;
+// logfmt is tried only when the line starts like it (`key=`).
+const LOGFMT_START = /^[A-Za-z_][A-Za-z0-9_.-]*=/;
+
+/**
+ * The record as a JSON string. A JSON object line is checked by parsing but
+ * sent as its own text with the missing fields appended, which is cheaper
+ * than building it again.
+ */
 export function toRecord(line: Line, readAt: string, stream: 'stdout' | 'stderr' | undefined, ctx: RecordContext, file?: string): string {
-  let obj: Record<string, unknown> | undefined;
   const t = line.text;
-  if (t.startsWith('{') && !line.truncated) {
+  let extra = '';
+  const add = (k: string, v: string) => (extra += ',' + q(k) + ':' + q(v));
+  let obj: Record<string, unknown> | undefined;
+  if (t.charCodeAt(0) === 0x7b /* { */ && !line.truncated) {
     try {
       const parsed: unknown = JSON.parse(t);
       if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) obj = parsed as Record<string, unknown>;
@@ -50,22 +65,37 @@ export function toRecord(line: Line, readAt: string, stream: 'stdout' | 'stderr'
       // not JSON
     }
   }
-  if (!obj) {
-    const kv = t.includes('=') && !t.includes('\n') ? parseLogfmt(t) : undefined;
-    if (kv && (kv.msg !== undefined || kv.level !== undefined || kv.message !== undefined)) obj = kv;
+  let head: string;
+  if (obj) {
+    const body = t.trimEnd();
+    head = body.slice(0, -1).trimEnd();
+    if (!hasAny(obj, TIME_KEYS)) add('time', readAt);
+    if (ctx.service !== undefined && obj.service === undefined && obj.app === undefined) add('service', ctx.service);
+    if (obj.host === undefined && obj.hostname === undefined) add('host', ctx.host);
+    for (const [k, v] of Object.entries(ctx.attrs)) if (obj[k] === undefined) add(k, v);
+    if (Object.keys(obj).length === 0) extra = extra.slice(1);
+  } else {
+    const kv = LOGFMT_START.test(t) && !t.includes('\n') ? parseLogfmt(t) : undefined;
+    if (kv && (kv.msg !== undefined || kv.level !== undefined || kv.message !== undefined)) {
+      const o: Record<string, unknown> = kv;
+      if (!hasAny(o, TIME_KEYS)) o.time = readAt;
+      if (ctx.service !== undefined && o.service === undefined && o.app === undefined) o.service = ctx.service;
+      if (o.host === undefined && o.hostname === undefined) o.host = ctx.host;
+      for (const [k, v] of Object.entries(ctx.attrs)) if (o[k] === undefined) o[k] = v;
+      head = q(o).slice(0, -1);
+    } else {
+      head = '{"msg":' + q(t);
+      const level = guessLevel(t);
+      if (level) add('level', level.level);
+      add('time', readAt);
+      if (ctx.service !== undefined) add('service', ctx.service);
+      add('host', ctx.host);
+      for (const [k, v] of Object.entries(ctx.attrs)) add(k, v);
+    }
   }
-  if (!obj) {
-    obj = { msg: t };
-    const level = guessLevel(t);
-    if (level) obj.level = level.level;
-  }
-  if (!hasAny(obj, TIME_KEYS)) obj.time = readAt;
-  if (ctx.service !== undefined && obj.service === undefined && obj.app === undefined) obj.service = ctx.service;
-  if (obj.host === undefined && obj.hostname === undefined) obj.host = ctx.host;
-  for (const [k, v] of Object.entries(ctx.attrs)) if (obj[k] === undefined) obj[k] = v;
-  if (stream) obj.stream = stream;
-  if (file) obj.file = file;
-  if (line.truncated) obj['sluice.truncated'] = 'true';
-  if (line.invalidUtf8) obj['sluice.invalid_utf8'] = 'true';
-  return JSON.stringify(obj);
+  if (stream) add('stream', stream);
+  if (file) add('file', file);
+  if (line.truncated) add('sluice.truncated', 'true');
+  if (line.invalidUtf8) add('sluice.invalid_utf8', 'true');
+  return head + extra + '}';
 }
