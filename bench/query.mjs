@@ -1,0 +1,232 @@
+// bench/query: searches, trends and fields through the HTTP API against the
+// same questions as hand-written SQL (bench/query-baseline.sql) run straight
+// on the engine, in the same process and run, on generated events spread
+// over 24 h; plus the memory an export of 1M events takes.
+//
+//   npm run build && node bench/query.mjs                 # 10M events, writes docs/BENCHMARKS.md
+//   BENCH_EVENTS=1000000 BENCH_REPS=10 BENCH_WRITE=0 node bench/query.mjs
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+const { buildApp } = await import(join(ROOT, 'dist/app.js'));
+const { loadConfig } = await import(join(ROOT, 'dist/config.js'));
+const { migrate } = await import(join(ROOT, 'dist/store/migrate.js'));
+const { openStore } = await import(join(ROOT, 'dist/store/store.js'));
+const { eventRows } = await import(join(ROOT, 'dist/store/rows.js'));
+const { uuidv7 } = await import(join(ROOT, 'dist/model/id.js'));
+const { fetch } = globalThis;
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
+const REPS = Number(process.env.BENCH_REPS ?? 30);
+const WRITE = process.env.BENCH_WRITE !== '0';
+const EXPORT = Number(process.env.BENCH_EXPORT ?? 1_000_000);
+
+let seed = Number(process.env.BENCH_SEED ?? Date.now() % 100000);
+const rand = (n) => {
+  seed = (seed * 48271) % 2147483647;
+  return seed % n;
+};
+const pick = (xs) => xs[rand(xs.length)];
+
+const SERVICES = ['api', 'web', 'worker', 'billing', 'auth', 'search', 'mailer', 'cron'];
+const LEVELS = [['info', 9], ['info', 9], ['info', 9], ['debug', 5], ['warn', 13], ['error', 17]];
+const WORDS = ['timeout', 'refused', 'retrying', 'completed', 'started', 'failed', 'cache', 'deadlock', 'throttled', 'handshake'];
+const TEMPLATES = [
+  (i) => `GET /api/v1/items/${i % 5000} completed in ${i % 300}ms`,
+  (i) => `connection reset by peer while reading from shard-${i % 32}`,
+  (i) => `job ${i} ${WORDS[i % WORDS.length]} after ${i % 60}s on queue mail`,
+  (i) => `user ${i % 9973} login ${i % 7 ? 'completed' : 'failed'} via oauth`,
+  (i) => `cache miss for key session:${i % 100000}; fetching from origin`,
+  (i) => `deadlock detected on table orders, retrying transaction ${i}`,
+];
+
+const baseline = Object.fromEntries(
+  readFileSync(join(ROOT, 'bench/query-baseline.sql'), 'utf8')
+    .split(/^-- name: /m)
+    .slice(1)
+    .map((block) => {
+      const [name, ...rest] = block.split('\n');
+      return [name.trim(), rest.join('\n').replace(/;\s*$/, '').trim()];
+    }),
+);
+
+const ms = (t) => Number(t) / 1e6;
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+const chTime = (msEpoch) => new Date(msEpoch).toISOString().replace('T', ' ').replace('Z', '');
+
+async function generate(store, now) {
+  const span = 24 * 3600_000;
+  const batch = 200_000;
+  const t0 = Date.now();
+  for (let start = 0; start < EVENTS; start += batch) {
+    const events = [];
+    for (let i = start; i < Math.min(EVENTS, start + batch); i++) {
+      const tms = now - span + Math.floor((i / EVENTS) * span);
+      const ns = BigInt(tms) * 1_000_000n + BigInt(i % 1_000_000);
+      const [level, severity] = LEVELS[i % LEVELS.length];
+      events.push({
+        id: uuidv7(tms), timeNs: ns, receivedNs: ns, service: SERVICES[i % SERVICES.length], host: `host-${i % 20}`, level, severity,
+        message: TEMPLATES[i % TEMPLATES.length](i), attributes: { status: String([200, 200, 200, 201, 404, 500, 503][i % 7]), path: `/p/${i % 50}`, user: String(i % 9973) },
+        traceId: '', spanId: '',
+      });
+    }
+    await store.insertRows('logs', eventRows(events, 'bench', 'bench'));
+  }
+  return (Date.now() - t0) / 1000;
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-query-'));
+  const admin = 'bench-admin-token-1234';
+  const config = loadConfig({ SLUICE_DATA_DIR: dir, LOG_LEVEL: 'silent', SLUICE_ADMIN_TOKEN: admin, SLUICE_ROLES: 'api,ingest', SLUICE_QUERY_TIMEOUT: '120' });
+  const store = await openStore(config, { createDatabase: true });
+  await migrate(store, config.retentionDays);
+  const now = Date.now();
+  console.error(`[bench:query] generating ${EVENTS.toLocaleString('en')} events over 24 h…`);
+  const genSeconds = await generate(store, now);
+  console.error(`[bench:query] generated in ${genSeconds.toFixed(0)} s`);
+  const { app } = await buildApp({ config, store, logger: false });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const auth = { authorization: `Bearer ${admin}` };
+
+  const api = async (path) => {
+    const t = process.hrtime.bigint();
+    const res = await fetch(url + path, { headers: auth });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`${path}: ${res.status}`);
+    return ms(process.hrtime.bigint() - t);
+  };
+  const sql = async (name, params) => {
+    const t = process.hrtime.bigint();
+    const rs = await store.query.query({ query: baseline[name], query_params: params, format: 'JSONEachRow' });
+    await rs.json();
+    return ms(process.hrtime.bigint() - t);
+  };
+  const hour = (back) => {
+    const to = now - back;
+    return { to, from: to - 3600_000 };
+  };
+  const iso = (t) => new Date(t).toISOString();
+
+  const cases = {
+    'word search, last hour': () => {
+      const w = pick(WORDS);
+      const r = hour(0);
+      return [`/api/v1/search?q=${w}&from=${iso(r.from)}&to=${iso(r.to)}`, 'word_1h', { word: w, from: chTime(r.from), to: chTime(r.to) }];
+    },
+    'word search, a random hour': () => {
+      const w = pick(WORDS);
+      const r = hour(rand(23) * 3600_000);
+      return [`/api/v1/search?q=${w}&from=${iso(r.from)}&to=${iso(r.to)}`, 'word_1h', { word: w, from: chTime(r.from), to: chTime(r.to) }];
+    },
+    'phrase search, a random hour': () => {
+      const r = hour(rand(23) * 3600_000);
+      const re = '(?i)(?:^|[\\x00-\\x2F\\x3A-\\x40\\x5B-\\x60\\x7B-\\x7F])connection[\\x00-\\x2F\\x3A-\\x40\\x5B-\\x60\\x7B-\\x7F]+reset(?:$|[\\x00-\\x2F\\x3A-\\x40\\x5B-\\x60\\x7B-\\x7F])';
+      return [`/api/v1/search?q=${encodeURIComponent('"connection reset"')}&from=${iso(r.from)}&to=${iso(r.to)}`, 'phrase_1h', { re, from: chTime(r.from), to: chTime(r.to) }];
+    },
+    'field search, 6 hours': () => {
+      const s = pick(SERVICES);
+      const to = now - rand(18) * 3600_000;
+      const from = to - 6 * 3600_000;
+      return [`/api/v1/search?q=${encodeURIComponent(`service:${s} status:>=500`)}&from=${iso(from)}&to=${iso(to)}`, 'field_6h', { service: s, from: chTime(from), to: chTime(to) }];
+    },
+    'regex search, a random hour': () => {
+      const r = hour(rand(23) * 3600_000);
+      const re = `shard-${rand(3) + 1}[0-9]`;
+      return [`/api/v1/search?q=${encodeURIComponent(`/${re}/`)}&from=${iso(r.from)}&to=${iso(r.to)}`, 'regex_1h', { re, from: chTime(r.from), to: chTime(r.to) }];
+    },
+    'trends over 24 h by level (5m steps)': () => {
+      const to = Math.ceil(now / 300_000) * 300_000;
+      const from = to - 24 * 3600_000;
+      return [`/api/v1/trends?from=${iso(from)}&to=${iso(to)}&step=5m&by=level`, 'trends_24h_by_level', { rfrom: from / 1000, rto: to / 1000 }];
+    },
+    'fields, a random hour': () => {
+      const r = hour(rand(23) * 3600_000);
+      return [`/api/v1/fields?from=${iso(r.from)}&to=${iso(r.to)}`, 'fields_1h', { from: chTime(r.from), to: chTime(r.to) }];
+    },
+  };
+
+  const results = [];
+  for (const [name, make] of Object.entries(cases)) {
+    const apiMs = [];
+    const sqlMs = [];
+    await (async () => {
+      const [path, b, params] = make();
+      await api(path); // warm up once
+      await sql(b, params);
+    })();
+    for (let i = 0; i < REPS; i++) {
+      const [path, b, params] = make();
+      if (i % 2) {
+        apiMs.push(await api(path));
+        sqlMs.push(await sql(b, params));
+      } else {
+        sqlMs.push(await sql(b, params));
+        apiMs.push(await api(path));
+      }
+    }
+    const r = { name, apiP50: pct(apiMs, 0.5), apiP99: pct(apiMs, 0.99), sqlP50: pct(sqlMs, 0.5), sqlP99: pct(sqlMs, 0.99) };
+    results.push(r);
+    console.error(`[bench:query] ${name}: API p50 ${r.apiP50.toFixed(1)} ms p99 ${r.apiP99.toFixed(1)}; SQL p50 ${r.sqlP50.toFixed(1)} p99 ${r.sqlP99.toFixed(1)}; ratio ${(r.apiP50 / r.sqlP50).toFixed(2)}`);
+  }
+
+  // Export: stream EXPORT events and watch this process's RSS.
+  const exportTo = now;
+  const exportFrom = now - Math.ceil((EXPORT / EVENTS) * 24 * 3600_000);
+  const rss0 = process.memoryUsage().rss;
+  let peak = rss0;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
+  const t0 = process.hrtime.bigint();
+  const res = await fetch(`${url}/api/v1/export?from=${iso(exportFrom)}&to=${iso(exportTo)}`, { headers: auth });
+  let lines = 0;
+  for await (const chunk of res.body) for (const b of chunk) if (b === 10) lines++;
+  const exportS = ms(process.hrtime.bigint() - t0) / 1000;
+  clearInterval(sampler);
+  console.error(`[bench:query] export: ${lines.toLocaleString('en')} events in ${exportS.toFixed(1)} s, RSS +${((peak - rss0) / 2 ** 20).toFixed(0)} MiB`);
+
+  await app.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+
+  const row = (r) => `| ${r.name} | ${r.apiP50.toFixed(1)} / ${r.apiP99.toFixed(1)} | ${r.sqlP50.toFixed(1)} / ${r.sqlP99.toFixed(1)} | ${(r.apiP50 / r.sqlP50).toFixed(2)} |`;
+  const get = (n) => results.find((r) => r.name === n);
+  const worst = Math.max(...results.map((r) => r.apiP50 / r.sqlP50));
+  const L = [];
+  L.push('## Query: the API against hand-written SQL on the engine');
+  L.push('');
+  L.push(`Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${EVENTS.toLocaleString('en')} generated events spread evenly over the last 24 h (8 services, 20 hosts, 6 message shapes, 3 attributes), embedded store, ${REPS} repetitions per question with terms and ranges drawn at random (seeded), API and SQL alternating; query cache off. Reproduce with:`);
+  L.push('');
+  L.push('```sh');
+  L.push(`npm run build && BENCH_EVENTS=${EVENTS} BENCH_REPS=${REPS} node bench/query.mjs`);
+  L.push('```');
+  L.push('');
+  L.push(`**Machine:** ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 20)} MiB RAM, Node ${process.version}. Shared and noisy.`);
+  L.push('');
+  L.push('| question | API p50 / p99 ms | SQL p50 / p99 ms | API/SQL (p50) |');
+  L.push('| --- | ---: | ---: | ---: |');
+  for (const r of results) L.push(row(r));
+  L.push('');
+  L.push('| target | measured | |');
+  L.push('| --- | ---: | --- |');
+  L.push(`| API overhead ≤ 1.3× the bare SQL (worst question, p50) | ${worst.toFixed(2)}× | ${worst <= 1.3 ? 'pass' : '**FAIL**'} |`);
+  L.push(`| trends over 24 h of ${EVENTS.toLocaleString('en')} events, p50 < 100 ms | ${get('trends over 24 h by level (5m steps)').apiP50.toFixed(1)} ms | ${get('trends over 24 h by level (5m steps)').apiP50 < 100 ? 'pass' : '**FAIL**'} |`);
+  L.push(`| word search over the last hour, p50 < 100 ms | ${get('word search, last hour').apiP50.toFixed(1)} ms | ${get('word search, last hour').apiP50 < 100 ? 'pass' : '**FAIL**'} |`);
+  L.push(`| export of ${lines.toLocaleString('en')} events: time, and RSS growth of the serving process | ${exportS.toFixed(1)} s, +${((peak - rss0) / 2 ** 20).toFixed(0)} MiB | |`);
+  L.push('');
+  L.push('The baseline SQL is `bench/query-baseline.sql`: what the API runs, minus parsing, parameter building, HTTP and JSON shaping. Generating and inserting the events took ' + genSeconds.toFixed(0) + ' s (not measured against anything).');
+  const section = L.join('\n');
+  console.log(section);
+  if (WRITE) {
+    const docFile = join(ROOT, 'docs/BENCHMARKS.md');
+    let doc = readFileSync(docFile, 'utf8');
+    const start = '<!-- bench:query:start (generated by bench/query.mjs; edits inside are overwritten) -->';
+    const end = '<!-- bench:query:end -->';
+    const block = `${start}\n${section}\n${end}`;
+    doc = doc.includes(start) ? doc.replace(new RegExp(`${start.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\s\\S]*?${end}`), block) : `${doc.trimEnd()}\n\n${block}\n`;
+    writeFileSync(docFile, doc);
+  }
+}
+
+await main();
