@@ -40,15 +40,18 @@ export class Viewer {
     return this.#dropped;
   }
 
-  /** Offers newly stored events; keeps those that match. */
-  offer(events: readonly EventJson[]): void {
+  /**
+   * Offers newly stored events; keeps those that match. `all` is the whole
+   * batch already serialized, shared by every viewer that wants all of it.
+   */
+  offer(events: readonly EventJson[], all?: () => string): void {
     const m = this.matcher;
     if (!m) return;
     const skipping = this.#skip.size > 0 && Date.now() < this.#skipUntil;
     const matching = events.filter((e) => m(e) && !(skipping && this.#skip.has(e.id)));
     if (matching.length === 0) return;
     if (this.paused || this.catchingUp) this.#hold(matching);
-    else this.#send(matching);
+    else this.#send(matching, matching.length === events.length ? all : undefined);
   }
 
   #hold(events: EventJson[]): void {
@@ -57,7 +60,7 @@ export class Viewer {
     if (room > 0) this.#queue.push(...events.slice(0, room));
   }
 
-  #send(events: EventJson[]): void {
+  #send(events: EventJson[], serialized?: () => string): void {
     if (this.out.bufferedAmount > this.opts.maxSocketBytes) {
       this.#dropped += events.length;
       return;
@@ -67,7 +70,7 @@ export class Viewer {
       this.out.send(JSON.stringify({ type: 'dropped', count: this.#dropped }));
       this.#dropped = 0;
     }
-    if (events.length > 0) this.out.send(JSON.stringify({ type: 'events', events }));
+    if (events.length > 0) this.out.send(serialized ? serialized() : JSON.stringify({ type: 'events', events }));
   }
 
   /** Sends events directly (a backfill), bypassing the filter. */
@@ -129,6 +132,9 @@ export class Hub {
   }
 
   publish(events: readonly EventJson[]): void {
-    for (const v of this.#viewers) v.offer(events);
+    // Serialized once, for all the viewers that take the whole batch.
+    let json: string | undefined;
+    const all = () => (json ??= JSON.stringify({ type: 'events', events }));
+    for (const v of this.#viewers) v.offer(events, all);
   }
 }
