@@ -1,0 +1,243 @@
+// bench/tail: live tail latency at a steady 10k events/s into `serve`, from
+// the start of the ingest request and from its acknowledgement to the
+// event's arrival at a WebSocket viewer, with 1, 100 and 1000 viewers; the
+// ingest rate with 100 viewers against none; and serve's RSS with 1000 idle
+// viewers.
+//
+//   npm run build && node bench/tail.mjs
+//   BENCH_SECONDS=5 BENCH_WRITE=0 node bench/tail.mjs
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import WebSocket from 'ws';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+const CLI = join(ROOT, 'dist/cli/main.js');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WRITE = process.env.BENCH_WRITE !== '0';
+const TOKEN = 'bench-tail-token-12345';
+const RATE = 10_000; // events per second
+const PER_REQUEST = 100;
+
+const pct = (xs, p) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]);
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+async function startServe(dir) {
+  const env = { ...process.env, SLUICE_DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SLUICE_ADMIN_TOKEN: TOKEN, SLUICE_TAIL_MAX_PER_TOKEN: '5000' };
+  execFileSync(process.execPath, [CLI, 'migrate'], { env, stdio: 'ignore' });
+  const child = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve) => {
+    createInterface({ input: child.stdout }).on('line', (l) => {
+      try {
+        const r = JSON.parse(l);
+        if (r.msg === 'sluice serving') resolve(r.address);
+      } catch {
+        // not JSON
+      }
+    });
+  });
+  return { child, url };
+}
+
+function post(url, body) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url + '/api/v1/ingest');
+    const req = request(u, { method: 'POST', agent, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-ndjson', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`ingest ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * The viewers beyond the first live in a separate process that only reads
+ * its sockets, so the load generator and the timing viewer are not starved
+ * by a thousand sockets' worth of parsing in their own event loop.
+ */
+async function farm(url, n) {
+  if (n === 0) return { close: async () => {} };
+  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, '--farm', url, String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
+  return {
+    close: async () => {
+      child.stdin.end();
+      await new Promise((r) => child.on('close', r));
+    },
+  };
+}
+
+async function viewers(url, n, onEvents) {
+  const list = [];
+  for (let i = 0; i < n; i++) {
+    const ws = new WebSocket(url.replace('http', 'ws') + '/api/v1/tail', { headers: { authorization: `Bearer ${TOKEN}` } });
+    await new Promise((r, j) => {
+      ws.once('open', r);
+      ws.once('error', j);
+    });
+    ws.send(JSON.stringify({ type: 'subscribe', q: 'service:bench-tail' }));
+    // Only the first viewer parses what it gets; the others only take it off the wire.
+    ws.on('message', i === 0 ? (d) => onEvents(JSON.parse(d.toString())) : () => {});
+    list.push(ws);
+  }
+  // Round trip on the first: its subscription is in place (messages are handled in order).
+  await new Promise((r) => {
+    list[0].once('message', r);
+    list[0].send(JSON.stringify({ type: 'probe' }));
+  });
+  return list;
+}
+
+/** Steady RATE events/s for SECONDS; returns latencies of probe events at the first viewer. */
+async function steady(url, n) {
+  const others = await farm(url, n - 1);
+  const sentAt = new Map();
+  const ackedAt = new Map();
+  const fromStart = [];
+  const fromAck = [];
+  const list = await viewers(url, 1, (m) => {
+    if (m.type !== 'events') return;
+    const t = now();
+    for (const e of m.events) {
+      const k = e.attributes?.probe;
+      if (k === undefined) continue;
+      fromStart.push(t - sentAt.get(k));
+      const a = ackedAt.get(k);
+      if (a !== undefined) fromAck.push(Math.max(0, t - a));
+      else ackedAt.set(k, -t); // arrived before the ack: negative marks the arrival time
+    }
+  });
+  const interval = (1000 * PER_REQUEST) / RATE;
+  const end = now() + SECONDS * 1000;
+  const inflight = [];
+  let k = 0;
+  for (let next = now(); next < end; next += interval) {
+    const wait = next - now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const key = String(k++);
+    const rows = Array.from({ length: PER_REQUEST }, (_, i) => JSON.stringify(i === 0 ? { msg: 'probe', service: 'bench-tail', probe: key } : { msg: `event ${i}`, service: 'bench-tail' }));
+    sentAt.set(key, now());
+    inflight.push(
+      post(url, rows.join('\n') + '\n').then(() => {
+        const t = now();
+        const arrived = ackedAt.get(key);
+        if (arrived !== undefined && arrived < 0) fromAck.push(0); // the viewer had it before the client had its ack
+        else ackedAt.set(key, t);
+      }),
+    );
+  }
+  await Promise.all(inflight);
+  await new Promise((r) => setTimeout(r, 500));
+  for (const ws of list) ws.close();
+  await others.close();
+  return { n, probes: k, got: fromStart.length, startP50: pct(fromStart, 0.5), startP99: pct(fromStart, 0.99), ackP50: pct(fromAck, 0.5), ackP99: pct(fromAck, 0.99) };
+}
+
+/** Ingest as fast as 32 clients can, 500-event requests, for SECONDS. */
+async function maxRate(url) {
+  const body = Array.from({ length: 500 }, (_, i) => JSON.stringify({ msg: `load ${i}`, service: 'bench-load' })).join('\n') + '\n';
+  let events = 0;
+  const end = now() + SECONDS * 1000;
+  const t0 = now();
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (now() < end) {
+        await post(url, body);
+        events += 500;
+      }
+    }),
+  );
+  return events / ((now() - t0) / 1000);
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-tail-'));
+  const { child, url } = await startServe(join(dir, 'data'));
+  try {
+    const runs = [];
+    for (const n of [1, 100, 1000]) {
+      const r = await steady(url, n);
+      runs.push(r);
+      console.error(`[bench:tail] ${n} viewers: from request start p50 ${r.startP50.toFixed(1)} ms p99 ${r.startP99.toFixed(1)}; from ack p50 ${r.ackP50.toFixed(1)} p99 ${r.ackP99.toFixed(1)}; ${r.got}/${r.probes} probes`);
+    }
+    const rate0 = await maxRate(url);
+    const hundred = await farm(url, 100);
+    const rate100 = await maxRate(url);
+    await hundred.close();
+    console.error(`[bench:tail] max ingest: ${(rate0 / 1000).toFixed(0)}k ev/s with no viewer, ${(rate100 / 1000).toFixed(0)}k with 100 (${(rate100 / rate0).toFixed(2)})`);
+    await new Promise((r) => setTimeout(r, 1000));
+    const rssBefore = rssMiB(child.pid);
+    const idle = [];
+    for (let i = 0; i < 1000; i++) {
+      const ws = new WebSocket(url.replace('http', 'ws') + '/api/v1/tail', { headers: { authorization: `Bearer ${TOKEN}` } });
+      await new Promise((r, j) => {
+        ws.once('open', r);
+        ws.once('error', j);
+      });
+      ws.send(JSON.stringify({ type: 'subscribe', q: 'level:>=error' }));
+      idle.push(ws);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const rssAfter = rssMiB(child.pid);
+    for (const ws of idle) ws.close();
+    console.error(`[bench:tail] RSS ${rssBefore.toFixed(0)} MiB -> ${rssAfter.toFixed(0)} MiB with 1000 idle viewers`);
+
+    const r100 = runs.find((r) => r.n === 100);
+    const L = [];
+    L.push('## Live tail: latency to a WebSocket viewer, ingest cost of viewers, memory');
+    L.push('');
+    L.push(`Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${SECONDS} s of a steady ${RATE.toLocaleString('en')} events/s (${PER_REQUEST}-event requests) into \`serve\` on the embedded store, every viewer subscribed to all of it; one probe event per request, timed at the first viewer (which parses; the others only read their sockets). Reproduce with:`);
+    L.push('');
+    L.push('```sh');
+    L.push(`npm run build && BENCH_SECONDS=${SECONDS} node bench/tail.mjs`);
+    L.push('```');
+    L.push('');
+    L.push(`**Machine:** ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 20)} MiB RAM, Node ${process.version}; load generator and viewers on the same 2 cores as the server. Shared and noisy.`);
+    L.push('');
+    L.push('| viewers | from request start p50 / p99 ms | from acknowledgement p50 / p99 ms | probes seen |');
+    L.push('| ---: | ---: | ---: | ---: |');
+    for (const r of runs) L.push(`| ${r.n} | ${r.startP50.toFixed(1)} / ${r.startP99.toFixed(1)} | ${r.ackP50.toFixed(1)} / ${r.ackP99.toFixed(1)} | ${r.got} / ${r.probes} |`);
+    L.push('');
+    L.push('| target | measured | |');
+    L.push('| --- | ---: | --- |');
+    L.push(`| p99 < 50 ms with 100 viewers (from acknowledgement) | ${r100.ackP99.toFixed(1)} ms | ${r100.ackP99 < 50 ? 'pass' : '**FAIL**'} |`);
+    L.push(`| ingest rate with 100 viewers ≥ 0.8 of the rate with none | ${(rate100 / 1000).toFixed(0)}k / ${(rate0 / 1000).toFixed(0)}k = ${(rate100 / rate0).toFixed(2)} | ${rate100 / rate0 >= 0.8 ? 'pass' : '**FAIL**'} |`);
+    L.push(`| RSS growth < 100 MB for 1000 idle viewers | ${(rssAfter - rssBefore).toFixed(0)} MiB (${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)}) | ${rssAfter - rssBefore < 100 ? 'pass' : '**FAIL**'} |`);
+    L.push('');
+    L.push('"From request start" includes the batcher\'s wait and the insert: a viewer sees an event only after it is stored. "From acknowledgement" is how much later than the ingest client the viewer learns of it (0 when the viewer had it first).');
+    const section = L.join('\n');
+    console.log(section);
+    if (WRITE) {
+      const docFile = join(ROOT, 'docs/BENCHMARKS.md');
+      let doc = readFileSync(docFile, 'utf8');
+      const start = '<!-- bench:tail:start (generated by bench/tail.mjs; edits inside are overwritten) -->';
+      const end = '<!-- bench:tail:end -->';
+      const block = `${start}\n${section}\n${end}`;
+      doc = doc.includes(start) ? doc.replace(new RegExp(`${start.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\s\\S]*?${end}`), block) : `${doc.trimEnd()}\n\n${block}\n`;
+      writeFileSync(docFile, doc);
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.on('close', r));
+    agent.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--farm') {
+  const list = await viewers(process.argv[3], Number(process.argv[4]), () => {});
+  process.stdout.write('ready\n');
+  process.stdin.resume();
+  process.stdin.on('end', () => {
+    for (const ws of list) ws.close();
+    process.exit(0);
+  });
+} else {
+  await main();
+}
