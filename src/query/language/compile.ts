@@ -42,7 +42,8 @@ function likePattern(value: string): string {
   return value.replace(/[\\%_]/g, '\\$&').replace(/\*/g, '%');
 }
 
-function levelRange(op: CompareOp, level: Level): [number, number] {
+/** The severity numbers a level comparison admits, inclusive. */
+export function levelRange(op: CompareOp, level: Level): [number, number] {
   const low = LEVEL_SEVERITY[level];
   const high = low + 3;
   switch (op) {

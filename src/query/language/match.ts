@@ -3,9 +3,9 @@
 // compiler's semantics; the reference tests hold both to the same answers.
 // Regexes run as JavaScript RegExp, which agrees with RE2 on the common
 // syntax; a leading (?i) becomes the i flag.
-import { isLevel, LEVEL_SEVERITY, LEVELS } from '../../model/levels.js';
+import { isLevel, LEVELS } from '../../model/levels.js';
 import type { EventJson } from '../../model/event.js';
-import { SEPARATOR_CLASS, tokenize } from './compile.js';
+import { levelRange, SEPARATOR_CLASS, tokenize } from './compile.js';
 import { type CompareOp, type Node, parseQuery, syntaxError } from './parse.js';
 
 export type Matcher = (e: EventJson) => boolean;
@@ -80,20 +80,7 @@ function globMatcher(pattern: string): RegExp {
 function levelBounds(op: CompareOp, value: string, pos: number): [number, number] {
   const v = value.toLowerCase();
   if (!isLevel(v)) throw syntaxError(`unknown level ${JSON.stringify(value)}: use ${LEVELS.join(', ')}`, pos);
-  const low = LEVEL_SEVERITY[v];
-  const high = low + 3;
-  switch (op) {
-    case '=':
-      return [low, high];
-    case '>=':
-      return [low, 24];
-    case '>':
-      return [high + 1, 24];
-    case '<=':
-      return [1, high];
-    case '<':
-      return [1, low - 1];
-  }
+  return levelRange(op, v);
 }
 
 function build(n: Node): Matcher {
