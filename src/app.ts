@@ -12,6 +12,12 @@ import { ERRORS, SluiceError, errorBody } from './errors.js';
 import { Batcher } from './ingest/batcher.js';
 import { RateLimiter } from './ingest/rate-limit.js';
 import { ingestRoutes } from './ingest/routes.js';
+import { elasticsearchRoutes } from './ingest/elasticsearch/routes.js';
+import { lokiLabelRoutes } from './ingest/loki/label-routes.js';
+import { lokiPushRoutes } from './ingest/loki/routes.js';
+import { otlpRoutes } from './ingest/otlp/routes.js';
+import { logplexRoutes } from './ingest/logplex.js';
+import { SyslogListeners } from './ingest/syslog/listeners.js';
 import { DiskMonitor } from './ops/disk.js';
 import { createMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/routes.js';
@@ -138,8 +144,14 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
 
   await app.register(opsRoutes, { ctx });
   if (hasRole(config, 'ingest')) await app.register(ingestRoutes, { ctx });
+  if (hasRole(config, 'ingest')) {
+    for (const routes of [otlpRoutes, lokiPushRoutes, elasticsearchRoutes]) await app.register(routes, { ctx });
+  }
+  if (hasRole(config, 'ingest')) await app.register(logplexRoutes, { ctx });
+  const syslog = hasRole(config, 'ingest') ? new SyslogListeners(ctx, app.log) : undefined;
   if (hasRole(config, 'api')) {
     await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+    await app.register(lokiLabelRoutes, { ctx });
     for (const routes of [tailRoutes, searchRoutes, contextRoutes, trendsRoutes, fieldsRoutes, exportRoutes, savedSearchRoutes, alertRoutes, tokenRoutes]) {
       await app.register(routes, { ctx });
     }
@@ -149,11 +161,15 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
   if (hasRole(config, 'alerts')) ctx.alerts = new AlertEngine(ctx, app.log);
   app.addHook('onReady', async () => {
     poller?.start();
+    await syslog?.start();
     await ctx.alerts?.start();
   });
   app.addHook('preClose', async () => {
     ctx.closing = true;
     await poller?.stop();
+    // Stop accepting and reading syslog, store what was read (the batcher
+    // drains in onClose).
+    await syslog?.stop();
     await ctx.alerts?.stop();
   });
   app.addHook('onClose', async () => {

@@ -1,5 +1,6 @@
 // Configuration comes from the environment only: one schema, read once at
 // start, frozen, passed down. Nothing else in src/ reads process.env.
+import { isIP } from 'node:net';
 import { Ajv } from 'ajv';
 
 export const ROLES = ['api', 'ingest', 'alerts'] as const;
@@ -46,6 +47,16 @@ export interface Config {
   readonly publicUrl: string;
   /** Client commands (token, ship, tail) reach a server through these. */
   readonly client: { readonly url: string | undefined; readonly token: string | undefined };
+  /** Syslog listeners (src/ingest/syslog); a transport is off while its port is undefined. */
+  readonly syslog: {
+    readonly host: string;
+    readonly tcpPort: number | undefined;
+    readonly udpPort: number | undefined;
+    readonly tlsPort: number | undefined;
+    readonly tlsCert: string | undefined;
+    readonly tlsKey: string | undefined;
+    readonly trusted: readonly string[];
+  };
 }
 
 interface VarSpec {
@@ -92,6 +103,13 @@ export const ENV_VARS = {
   SLUICE_PUBLIC_URL: { schema: { type: 'string', pattern: '^https?://' }, expects: 'an http(s):// URL', doc: 'Base URL people reach Sluice at, for links in notifications (default http://localhost:$PORT)' },
   SLUICE_URL: { schema: { type: 'string', pattern: '^https?://' }, expects: 'an http(s):// URL', doc: 'Server URL for client commands (token, ship, tail)' },
   SLUICE_TOKEN: { schema: { type: 'string', minLength: 1 }, expects: 'a token', doc: 'Token for client commands' },
+  SLUICE_SYSLOG_TCP_PORT: { schema: { type: 'integer', minimum: 0, maximum: 65535 }, expects: 'a port number 0-65535', doc: 'Syslog over TCP (RFC 6587 octet counting or LF framing); unset = off' },
+  SLUICE_SYSLOG_UDP_PORT: { schema: { type: 'integer', minimum: 0, maximum: 65535 }, expects: 'a port number 0-65535', doc: 'Syslog over UDP, one message per datagram; unset = off' },
+  SLUICE_SYSLOG_TLS_PORT: { schema: { type: 'integer', minimum: 0, maximum: 65535 }, expects: 'a port number 0-65535', doc: 'Syslog over TLS (RFC 5425); needs SLUICE_SYSLOG_TLS_CERT and _KEY; unset = off' },
+  SLUICE_SYSLOG_TLS_CERT: { schema: { type: 'string', minLength: 1 }, expects: 'a PEM file path', doc: 'Certificate chain of the syslog TLS listener' },
+  SLUICE_SYSLOG_TLS_KEY: { schema: { type: 'string', minLength: 1 }, expects: 'a PEM file path', doc: 'Private key of the syslog TLS listener' },
+  SLUICE_SYSLOG_HOST: { schema: { type: 'string', minLength: 1 }, expects: 'an address to bind', doc: 'Address the syslog listeners bind (default: HOST)' },
+  SLUICE_SYSLOG_TRUSTED: { schema: { type: 'string', pattern: '^[0-9A-Fa-f.:/]*(,[0-9A-Fa-f.:/]+)*$', default: '' }, expects: 'a comma list of IPs or CIDRs', doc: 'Syslog senders whose messages are stored without a token in structured data' },
 } as const satisfies Record<string, VarSpec>;
 
 type EnvName = keyof typeof ENV_VARS;
@@ -179,8 +197,34 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhooks: { allow: String(v.SLUICE_WEBHOOK_ALLOW).split(',').filter((x) => x !== ''), timeoutMs: v.SLUICE_WEBHOOK_TIMEOUT_MS },
     publicUrl: String(v.SLUICE_PUBLIC_URL ?? `http://localhost:${v.PORT}`).replace(/\/+$/, ''),
     client: { url: v.SLUICE_URL, token: v.SLUICE_TOKEN },
+    syslog: {
+      host: v.SLUICE_SYSLOG_HOST ?? v.HOST,
+      tcpPort: v.SLUICE_SYSLOG_TCP_PORT,
+      udpPort: v.SLUICE_SYSLOG_UDP_PORT,
+      tlsPort: v.SLUICE_SYSLOG_TLS_PORT,
+      tlsCert: v.SLUICE_SYSLOG_TLS_CERT,
+      tlsKey: v.SLUICE_SYSLOG_TLS_KEY,
+      trusted: String(v.SLUICE_SYSLOG_TRUSTED).split(',').filter((x) => x !== ''),
+    },
   };
+  checkSyslog(config.syslog);
   return deepFreeze(config);
+}
+
+// Checks the schema cannot express: the TLS listener needs its files, and
+// every trusted entry must be an address or a CIDR.
+function checkSyslog(s: Config['syslog']): void {
+  if (s.tlsPort !== undefined && (s.tlsCert === undefined || s.tlsKey === undefined)) {
+    throw new ConfigError('SLUICE_SYSLOG_TLS_PORT is set: SLUICE_SYSLOG_TLS_CERT and SLUICE_SYSLOG_TLS_KEY must name PEM files');
+  }
+  for (const entry of s.trusted) {
+    const [addr = '', bits, extra] = entry.split('/');
+    const family = isIP(addr);
+    const max = family === 4 ? 32 : 128;
+    if (family === 0 || extra !== undefined || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max))) {
+      throw new ConfigError(`SLUICE_SYSLOG_TRUSTED entry ${JSON.stringify(entry)} is invalid: expected an IP address or a CIDR like 10.0.0.0/8`);
+    }
+  }
 }
 
 function deepFreeze<T>(o: T): T {

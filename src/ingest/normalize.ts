@@ -169,7 +169,9 @@ interface Partial {
   spanId: string;
 }
 
-function finish(p: Partial, ctx: NormalizeContext): LogEvent {
+// Exported for drains whose records come with typed fields (OTLP): they build
+// the parts themselves and share the retention clamping and ids.
+export function finish(p: Partial, ctx: NormalizeContext): LogEvent {
   let timeNs = p.timeNs;
   // An event older than the retention would be dropped by the TTL at insert:
   // keep it at the received time, with its own time as an attribute, rather

@@ -1,0 +1,208 @@
+// POST /api/v1/drains/logplex (scope ingest): Heroku's HTTPS log drains.
+// The body is RFC 6587 octet-counted frames of Logplex's RFC 5424-like
+// messages (no STRUCTURED-DATA field). Logplex drops a batch for good on any
+// 4xx and retries on 5xx, so every temporary condition answers 503; the
+// Logplex-Frame-Id header makes a retried batch store once.
+// https://github.com/heroku/logplex/blob/master/doc/README.http_drains.md
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { Counter } from 'prom-client';
+import { requireScope } from '../auth/plugin.js';
+import type { AppContext } from '../context.js';
+import { SluiceError } from '../errors.js';
+import type { LogEvent } from '../model/event.js';
+import { parseLevel } from '../model/levels.js';
+import { checkWritable, normalizeContext, storeEvents } from './accept.js';
+import { acceptRawBodies, decodedBody } from './http-body.js';
+import { parseLogfmt } from './logfmt.js';
+import type { NormalizeContext } from './normalize.js';
+import { syslogEvent } from './syslog/event.js';
+import { parseLogplexMessage } from './syslog/parse.js';
+
+export interface FrameProblem {
+  /** 1-based position of the frame in the body. */
+  readonly frame: number;
+  /** Byte offset where the frame starts. */
+  readonly offset: number;
+  readonly message: string;
+}
+
+export interface SplitBody {
+  readonly frames: Buffer[];
+  readonly problems: FrameProblem[];
+}
+
+const FRAME_START = /(\d{1,9}) <\d{1,3}>[1-9]/g;
+
+/** The next offset at or after `from` where a frame (`LEN <PRI>V`) starts, or -1. */
+function nextFrameStart(text: string, from: number): number {
+  FRAME_START.lastIndex = from;
+  for (let m = FRAME_START.exec(text); m; m = FRAME_START.exec(text)) {
+    // Take the whole number: the match must not begin inside a longer one.
+    const at = m.index;
+    if (at === from || !/\d/.test(text[at - 1] ?? '')) return at;
+    FRAME_START.lastIndex = at + 1;
+  }
+  return -1;
+}
+
+function startsFrame(text: string, at: number): boolean {
+  FRAME_START.lastIndex = at;
+  const m = FRAME_START.exec(text);
+  return m !== null && m.index === at;
+}
+
+/**
+ * Splits a logplex-1 body into frames. A frame whose declared length does not
+ * land on the end of the body or on the next frame is reported and skipped,
+ * and reading resumes at the next place a frame starts, so a wrong length or
+ * a cut frame never costs its valid neighbours.
+ */
+export function splitFrames(body: Buffer, maxFrameBytes: number): SplitBody {
+  // latin1 keeps one character per byte, so string offsets are byte offsets.
+  const text = body.toString('latin1');
+  const frames: Buffer[] = [];
+  const problems: FrameProblem[] = [];
+  let pos = 0;
+  let n = 0;
+  const skipTo = (from: number, message: string, at: number): boolean => {
+    problems.push({ frame: n, offset: at, message });
+    const next = nextFrameStart(text, from);
+    if (next < 0) return false;
+    pos = next;
+    return true;
+  };
+  while (pos < text.length) {
+    while (pos < text.length && (text[pos] === '\n' || text[pos] === '\r' || text[pos] === ' ')) pos++;
+    if (pos >= text.length) break;
+    n++;
+    const at = pos;
+    const m = /^(\d{1,9}) /.exec(text.slice(pos, pos + 11));
+    if (!m) {
+      if (!skipTo(pos + 1, 'expected a frame length (digits and a space)', at)) break;
+      continue;
+    }
+    const len = Number(m[1]);
+    const start = pos + m[0].length;
+    const end = start + len;
+    if (end > text.length) {
+      if (!skipTo(start, `the frame declares ${len} bytes but only ${text.length - start} follow`, at)) break;
+      continue;
+    }
+    // A declared length is right when the frame is a message (`<PRI>…`) that
+    // ends where Logplex ends each one, with LF, or at the end of the body,
+    // or where the next frame starts.
+    let next = end;
+    while (next < text.length && (text[next] === '\n' || text[next] === '\r')) next++;
+    const fits = text[end - 1] === '\n' || next >= text.length || startsFrame(text, next);
+    if (text[start] !== '<' || !fits) {
+      if (!skipTo(start, `the frame declares ${len} bytes, which do not end where its message does`, at)) break;
+      continue;
+    }
+    if (len > maxFrameBytes) {
+      problems.push({ frame: n, offset: at, message: `the frame is ${len} bytes, longer than SLUICE_MAX_LINE_BYTES (${maxFrameBytes})` });
+    } else if (len > 0) {
+      frames.push(body.subarray(start, end));
+    }
+    pos = end;
+  }
+  return { frames, problems };
+}
+
+const DRAIN_TOKEN = /^d\.[0-9a-f-]{36}$/i;
+const FRAME_ID = /^[\x21-\x7e]{1,200}$/;
+
+/** One Logplex message as an event; `service` (from ?service=) wins over APP-NAME. */
+export function logplexEvent(frame: Buffer, nctx: NormalizeContext, service: string | undefined): LogEvent {
+  const m = parseLogplexMessage(frame.toString('utf8'));
+  // Two layouts are seen: `host app web.1 -` (logplex_http_drain.erl) and
+  // `heroku web.3 d.<drain token> -` (the labs article): positions, not names.
+  const labs = DRAIN_TOKEN.test(m.procId);
+  const source = labs ? m.hostname : m.appName;
+  const dyno = labs ? m.appName : m.procId;
+  const attributes: Record<string, string> = {};
+  if (source !== '') attributes['heroku.source'] = source;
+  if (dyno !== '') {
+    attributes['heroku.dyno'] = dyno;
+    attributes['heroku.process_type'] = dyno.split('.')[0]!;
+  }
+  let level;
+  if (source === 'heroku' && dyno === 'router') {
+    // at=info method=GET path="/" host=… status=200 …: every pair is an
+    // attribute; `at` gives the level (router errors are at=error).
+    const kv = parseLogfmt(m.message);
+    if (kv) {
+      Object.assign(attributes, kv);
+      level = parseLevel(kv.at);
+    }
+  }
+  // HOSTNAME is the literal `host` (or `heroku`) and PROCID is the dyno,
+  // already kept above: neither is worth a field of its own.
+  return syslogEvent({ ...m, procId: '', hostname: '' }, nctx, { attributes, service: service ?? source, host: dyno, level });
+}
+
+function sendText(reply: FastifyReply, status: number, text: string): FastifyReply {
+  return reply.code(status).type('text/plain; charset=utf-8').send(text + '\n');
+}
+
+export async function logplexRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
+  const { ctx } = opts;
+  const { limits } = ctx.config;
+  acceptRawBodies(app, limits.maxBodyBytes);
+  const mismatches = new Counter({
+    name: 'sluice_logplex_msg_count_mismatch_total',
+    help: 'Logplex requests whose Logplex-Msg-Count differed from the frames in the body (what parsed was stored)',
+    registers: [ctx.metrics.registry],
+  });
+
+  // Logplex reads only the status; a short text body is for people testing
+  // with curl. Errors raised here answer in text too.
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    if (!(error instanceof SluiceError)) throw error;
+    if (error.statusCode >= 500) {
+      ctx.metrics.requests503.inc({ code: error.code });
+      req.log.warn({ code: error.code, url: req.url }, 'logplex drain request failed');
+    }
+    if (error.retryAfter !== undefined) void reply.header('Retry-After', String(error.retryAfter));
+    return sendText(reply, error.statusCode, `${error.code}: ${error.message}`);
+  });
+
+  app.post<{ Querystring: { service?: string } }>(
+    '/api/v1/drains/logplex',
+    {
+      onRequest: [requireScope(ctx.tokens, 'ingest'), async () => checkWritable(ctx)],
+      schema: { querystring: { type: 'object', properties: { service: { type: 'string', minLength: 1, maxLength: 256 } } } },
+    },
+    async (req, reply) => {
+      const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (type !== '' && type !== 'application/logplex-1' && type !== 'application/x-logplex-1' && type !== 'text/plain') {
+        throw new SluiceError('SLUICE_ERR_UNSUPPORTED_MEDIA_TYPE', `Content-Type ${type} is not accepted here: Heroku drains send application/logplex-1`);
+      }
+      const body = await decodedBody(req, limits.maxDecompressedBytes);
+      const { frames, problems } = splitFrames(body, limits.maxLineBytes);
+      if (problems.length > 0) ctx.metrics.rejected.inc({ code: 'SLUICE_ERR_INVALID_FRAME' }, problems.length);
+      if (frames.length === 0) {
+        if (problems.length === 0) throw new SluiceError('SLUICE_ERR_EMPTY_BODY');
+        throw new SluiceError('SLUICE_ERR_INVALID_FRAME', `no frame was valid: frame ${problems[0]!.frame} at byte ${problems[0]!.offset}: ${problems[0]!.message}`);
+      }
+      const nctx = normalizeContext(ctx, { service: req.query.service });
+      const events = frames.map((f) => logplexEvent(f, nctx, req.query.service));
+
+      const declared = Number(req.headers['logplex-msg-count']);
+      const seen = frames.length + problems.length;
+      const mismatch = req.headers['logplex-msg-count'] !== undefined && declared !== seen;
+      if (mismatch) mismatches.inc();
+      // A malformed Frame-Id must not turn into a 400 (Logplex would drop
+      // the batch): it is then simply not used for deduplication.
+      const frameId = req.headers['logplex-frame-id'];
+      const key = typeof frameId === 'string' && FRAME_ID.test(frameId) ? frameId : undefined;
+      await storeEvents(ctx, req.principal!, events, key);
+
+      let text = `stored ${events.length}`;
+      if (problems.length > 0) {
+        text += `; ${problems.length} invalid: ` + problems.slice(0, 5).map((p) => `frame ${p.frame} at byte ${p.offset}: ${p.message}`).join('; ');
+      }
+      if (mismatch) text += `; Logplex-Msg-Count says ${req.headers['logplex-msg-count']} but the body holds ${seen}`;
+      return sendText(reply, 200, text);
+    },
+  );
+}
