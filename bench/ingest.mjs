@@ -522,7 +522,7 @@ async function httpRun(o, sets, tag) {
       stored: counted.logs,
       rollup: counted.rollup,
       expected: o.total + o.keyedTotal,
-      accepted503: (m1.get('sluice_ingest_unavailable_total{code="SLUICE_ERR_OVERLOADED"}') ?? 0) - (m0.get('sluice_ingest_unavailable_total{code="SLUICE_ERR_OVERLOADED"}') ?? 0),
+      accepted503: (m1.get('sluice_unavailable_total{code="SLUICE_ERR_OVERLOADED"}') ?? 0) - (m0.get('sluice_unavailable_total{code="SLUICE_ERR_OVERLOADED"}') ?? 0),
     };
   } finally {
     if (!o.keep) rmSync(dir, { recursive: true, force: true });

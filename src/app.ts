@@ -8,7 +8,8 @@ import { AlertEngine } from './alerts/engine.js';
 import { alertRoutes } from './alerts/routes.js';
 import { tokenRoutes } from './auth/routes.js';
 import { TokenRegistry } from './auth/tokens.js';
-import { ERRORS, SluiceError, errorBody } from './errors.js';
+import { SluiceError, errorBody } from './errors.js';
+import { prepareError } from './http-errors.js';
 import { Batcher } from './ingest/batcher.js';
 import { RateLimiter } from './ingest/rate-limit.js';
 import { ingestRoutes } from './ingest/routes.js';
@@ -50,26 +51,6 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   // JSON lines on stdout; pretty only when a person is watching a terminal.
   const pretty = process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { destination: 1 } } } : {};
   return { level: config.logLevel, ...pretty };
-}
-
-function toSluiceError(err: FastifyError): SluiceError {
-  if (err instanceof SluiceError) return err;
-  if (err.validation) return new SluiceError('SLUICE_ERR_VALIDATION', err.message);
-  switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new SluiceError('SLUICE_ERR_BODY_TOO_LARGE', err.message);
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new SluiceError('SLUICE_ERR_UNSUPPORTED_MEDIA_TYPE', err.message);
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new SluiceError('SLUICE_ERR_MALFORMED_JSON', err.message);
-  }
-  if (err instanceof SyntaxError) return new SluiceError('SLUICE_ERR_MALFORMED_JSON', err.message);
-  // ClickHouse TIMEOUT_EXCEEDED (159): the query ran past max_execution_time.
-  if ((err as { code?: unknown }).code === '159') return new SluiceError('SLUICE_ERR_QUERY_TIMEOUT');
-  const status = err.statusCode ?? 500;
-  if (status >= 400 && status < 500) return new SluiceError('SLUICE_ERR_VALIDATION', err.message);
-  return new SluiceError('SLUICE_ERR_INTERNAL', ERRORS.SLUICE_ERR_INTERNAL.message, { cause: err });
 }
 
 export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
@@ -127,13 +108,7 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
   });
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
-    const err = toSluiceError(error);
-    if (err.statusCode >= 500) req.log.error({ err: error, url: req.url, code: err.code }, 'request failed');
-    else req.log.debug({ url: req.url, code: err.code, status: err.statusCode }, 'request refused');
-    if (err.code === 'SLUICE_ERR_OVERLOADED' || err.code === 'SLUICE_ERR_DISK_FULL' || err.code === 'SLUICE_ERR_STORE_UNAVAILABLE') {
-      metrics.requests503.inc({ code: err.code });
-    }
-    if (err.retryAfter !== undefined) void reply.header('Retry-After', String(err.retryAfter));
+    const err = prepareError(ctx, error, req, reply);
     return reply.code(err.statusCode).send(errorBody(err));
   });
 

@@ -35,7 +35,7 @@ export function dedupToken(principal: Principal, key: string | undefined): strin
   return createHash('sha256').update(principal.name).update('\n').update(key).digest('hex');
 }
 
-/** Refuses new writes while the disk is low or the process is stopping. */
+/** Refuses new writes while free disk is below SLUICE_MIN_FREE_DISK. (A stopping process refuses requests in app.ts's onRequest hook.) */
 export function checkWritable(ctx: AppContext): void {
   if (ctx.disk.low) throw new SluiceError('SLUICE_ERR_DISK_FULL', undefined, { retryAfter: 30 });
 }

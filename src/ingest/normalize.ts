@@ -158,7 +158,8 @@ export function normalizeLine(line: string, ctx: NormalizeContext): Normalized {
   );
 }
 
-interface Partial {
+/** What a source knows of an event before `finish` makes it a LogEvent. */
+export interface EventParts {
   timeNs: bigint;
   service: string;
   host: string;
@@ -171,7 +172,7 @@ interface Partial {
 
 // Exported for drains whose records come with typed fields (OTLP): they build
 // the parts themselves and share the retention clamping and ids.
-export function finish(p: Partial, ctx: NormalizeContext): LogEvent {
+export function finish(p: EventParts, ctx: NormalizeContext): LogEvent {
   let timeNs = p.timeNs;
   // An event older than the retention would be dropped by the TTL at insert:
   // keep it at the received time, with its own time as an attribute, rather

@@ -39,6 +39,6 @@ export function createMetrics(withDefaults = true): Metrics {
     alertEvaluations: new Counter({ name: 'sluice_alert_evaluations_total', help: 'Alert rule evaluations run', registers: [registry] }),
     tailPolls: new Counter({ name: 'sluice_tail_polls_total', help: 'Reads the live-tail store poller made', registers: [registry] }),
     tailViewers: new Gauge({ name: 'sluice_tail_viewers', help: 'Live tail viewers connected to this process', registers: [registry] }),
-    requests503: new Counter({ name: 'sluice_ingest_unavailable_total', help: 'Ingest requests answered 503, by code', labelNames: ['code'], registers: [registry] }),
+    requests503: new Counter({ name: 'sluice_unavailable_total', help: 'Requests answered 503 (retry later), by code', labelNames: ['code'], registers: [registry] }),
   };
 }

@@ -3,10 +3,8 @@
 // The `token` parameter of any SD element authenticates the sender and is
 // never stored.
 import type { LogEvent } from '../../model/event.js';
-import { uuidv7 } from '../../model/id.js';
 import { type LevelInfo, LEVEL_SEVERITY, levelFromSyslogSeverity } from '../../model/levels.js';
-import { formatRfc3339 } from '../../model/time.js';
-import type { NormalizeContext } from '../normalize.js';
+import { finish, type NormalizeContext } from '../normalize.js';
 import { facilityName, type SyslogMessage } from './parse.js';
 
 /** The SD parameter that carries a Sluice token, in any SD element. */
@@ -60,24 +58,17 @@ export function syslogEvent(m: SyslogMessage, nctx: NormalizeContext, extras: Ev
   if (dropped > 0) attributes['syslog.attributes_dropped'] = String(dropped);
 
   const level = extras.level ?? (m.severity === undefined ? { level: 'info' as const, severity: LEVEL_SEVERITY.info } : levelFromSyslogSeverity(m.severity));
-  let timeNs = m.timeNs ?? nctx.receivedNs;
-  // As in normalize.ts: a time the TTL would drop at once, or far ahead, is
-  // kept as an attribute and the event filed at its received time.
-  if (timeNs < nctx.oldestNs || timeNs > nctx.newestNs) {
-    attributes.original_time = formatRfc3339(timeNs);
-    timeNs = nctx.receivedNs;
-  }
-  return {
-    id: uuidv7(Number(timeNs / 1_000_000n)),
-    timeNs,
-    receivedNs: nctx.receivedNs,
-    service: extras.service || m.appName || nctx.defaultService,
-    host: extras.host || m.hostname || nctx.defaultHost,
-    level: level.level,
-    severity: level.severity,
-    message: m.message,
-    attributes,
-    traceId: '',
-    spanId: '',
-  };
+  return finish(
+    {
+      timeNs: m.timeNs ?? nctx.receivedNs,
+      service: extras.service || m.appName || nctx.defaultService,
+      host: extras.host || m.hostname || nctx.defaultHost,
+      level,
+      message: m.message,
+      attributes,
+      traceId: '',
+      spanId: '',
+    },
+    nctx,
+  );
 }
