@@ -31,6 +31,13 @@ function groupExpr(field: string, i: number, params: Record<string, unknown>): s
   return 'attributes[{gk' + i + ':String}]';
 }
 
+/** A stable number from a rule id, to spread rules over their interval. */
+function phaseOf(id: string): number {
+  let h = 0;
+  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) >>> 0;
+  return h;
+}
+
 export class AlertEngine {
   #rules: RuleSpec[] = [];
   #states = new Map<string, Map<string, GroupState>>();
@@ -84,8 +91,16 @@ export class AlertEngine {
   async tick(now = Date.now()): Promise<void> {
     if (now - this.#loadedAt >= RELOAD_MS) await this.reload();
     for (const rule of this.#rules) {
-      if ((this.#due.get(rule.id) ?? 0) > now) continue;
-      this.#due.set(rule.id, now + ms(rule.interval));
+      const interval = ms(rule.interval);
+      // A rule seen for the first time starts at its own offset in the
+      // interval, so rules made together do not all queue in one tick (they
+      // run one at a time on the session).
+      const due = this.#due.get(rule.id) ?? now + (phaseOf(rule.id) % interval) - interval;
+      if (due > now) {
+        this.#due.set(rule.id, due);
+        continue;
+      }
+      this.#due.set(rule.id, Math.max(due + interval, now));
       try {
         await this.evaluateRule(rule, now);
       } catch (err) {
