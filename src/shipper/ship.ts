@@ -124,7 +124,9 @@ export class Shipper {
     const offsets = this.offsetsNow?.();
     const seq = this.queue.nextSeq();
     this.#sealing = this.#sealing.then(async () => {
-      const body = await gzip(records.join('\n') + '\n');
+      // The fastest level: logs still shrink several times, for a fraction
+      // of the default level's CPU.
+      const body = await gzip(records.join('\n') + '\n', { level: 1 });
       const batch: Batch = { seq, id: randomUUID(), lines: records.length, body, file: undefined, bytes: body.length, offsets };
       this.queue.add(batch, offsets !== undefined || !this.sender.healthy);
     });
