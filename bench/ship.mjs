@@ -91,7 +91,21 @@ async function latency(url, dir) {
       pending.delete(l);
     }
   });
-  await new Promise((r) => setTimeout(r, 300)); // let it start
+  // Warm up: the shipper has started once a line comes back through it.
+  for (let w = 0; w < 20; w++) {
+    const line = `warm-up ${w}`;
+    const back = new Promise((resolve) => {
+      const f = (l) => {
+        if (l === line) {
+          out.off('line', f);
+          resolve();
+        }
+      };
+      out.on('line', f);
+    });
+    child.stdin.write(line + '\n');
+    await back;
+  }
   for (let i = 0; i < 2000; i++) {
     const line = `latency probe ${i} ${'x'.repeat(130)}`;
     pending.set(line, process.hrtime.bigint());

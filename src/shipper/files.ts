@@ -16,6 +16,8 @@ interface Tracked {
   fd: number;
   /** Read position. */
   offset: number;
+  /** Where `stream` began reading: its records end at base + stream.consumed. */
+  base: number;
   stream: Stream;
 }
 
@@ -81,7 +83,7 @@ export class FileTailer {
   /** Where each file stands: bytes whose lines are all in sealed or open batches. */
   #committed(): State {
     const out: State = {};
-    for (const f of this.#files.values()) out[f.key] = { path: f.path, offset: f.offset - f.stream.heldBytes };
+    for (const f of this.#files.values()) out[f.key] = { path: f.path, offset: f.base + f.stream.consumed };
     return out;
   }
 
@@ -124,9 +126,17 @@ export class FileTailer {
         this.#files.get(key)!.path = path;
         continue;
       }
-      const fd = openSync(path, 'r');
+      let fd: number;
+      try {
+        fd = openSync(path, 'r');
+      } catch (e) {
+        // One unreadable file must not stop the others; retried next poll.
+        this.shipper.opts.log(`cannot read ${path}: ${(e as Error).message}`);
+        continue;
+      }
       const saved = this.#state[key];
-      const f: Tracked = { key, path, fd, offset: saved?.offset ?? 0, stream: new Stream(this.shipper, undefined, path) };
+      const start = saved?.offset ?? 0;
+      const f: Tracked = { key, path, fd, offset: start, base: start, stream: new Stream(this.shipper, undefined, path) };
       this.#files.set(key, f);
     }
     for (const f of [...this.#files.values()]) {
@@ -136,6 +146,7 @@ export class FileTailer {
         f.stream.end();
         f.stream = new Stream(this.shipper, undefined, f.path);
         f.offset = 0;
+        f.base = 0;
       }
       const buf = Buffer.allocUnsafe(CHUNK);
       for (let i = 0; i < MAX_CHUNKS_PER_POLL; i++) {

@@ -47,6 +47,8 @@ export class BatchQueue {
   /** Lines written to the spool, ever (for --stats). */
   spooledLines = 0;
   droppedLines = 0;
+  /** The batch the sender is delivering: never evicted under it. */
+  sending: Batch | undefined;
   readonly #waiters: Array<() => void> = [];
 
   readonly #dropFile: string;
@@ -99,8 +101,8 @@ export class BatchQueue {
   /** Adds a sealed batch; to disk when asked to, when memory is full, or when the server is away. */
   add(batch: Batch, toDisk: boolean): void {
     this.#items.push(batch);
-    if (toDisk || this.#memory + batch.bytes > this.opts.memoryBytes) this.#spill(batch);
-    else this.#memory += batch.bytes;
+    this.#memory += batch.bytes;
+    if (toDisk || this.#memory > this.opts.memoryBytes) this.#spill(batch);
     for (const w of this.#waiters.splice(0)) w();
   }
 
@@ -115,7 +117,8 @@ export class BatchQueue {
   /** The head batch was delivered (or refused for good). */
   done(b: Batch): void {
     const i = this.#items.indexOf(b);
-    if (i !== -1) this.#items.splice(i, 1);
+    if (i === -1) return;
+    this.#items.splice(i, 1);
     if (b.body) this.#memory -= b.bytes;
     if (b.file) {
       this.#spooled -= b.bytes;
@@ -133,7 +136,7 @@ export class BatchQueue {
     if (b.file) return;
     // Make room first: the oldest spooled batches go.
     while (this.#spooled + b.bytes > this.opts.spoolMaxBytes) {
-      const victim = this.#items.find((x) => x.file !== undefined && x !== b);
+      const victim = this.#items.find((x) => x.file !== undefined && x !== b && x !== this.sending);
       if (!victim) break;
       this.#noteDrop(victim);
       this.done(victim);
@@ -146,8 +149,14 @@ export class BatchQueue {
     }
     const name = `${String(b.seq).padStart(12, '0')}-${b.id}-${b.lines}.ndjson.gz`;
     const file = join(this.opts.dir, name);
-    if (b.offsets) writeAtomic(file.replace(/\.ndjson\.gz$/, '.offsets.json'), JSON.stringify(b.offsets));
-    writeAtomic(file, b.body!);
+    try {
+      if (b.offsets) writeAtomic(file.replace(/\.ndjson\.gz$/, '.offsets.json'), JSON.stringify(b.offsets));
+      writeAtomic(file, b.body!);
+    } catch {
+      // A full or unwritable disk: the batch stays in memory and is sent
+      // from there; nothing is lost while the process runs.
+      return;
+    }
     if (b.body) this.#memory -= b.bytes;
     b.body = undefined;
     b.file = file;

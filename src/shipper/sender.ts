@@ -69,7 +69,8 @@ export class Sender {
         this.#wake = undefined;
         continue;
       }
-      const outcome = await this.#send(batch);
+      this.queue.sending = batch;
+      const outcome = await this.#send(batch).finally(() => (this.queue.sending = undefined));
       if (outcome.kind === 'ok' || outcome.kind === 'refused') {
         failures = 0;
         this.healthy = true;
@@ -97,6 +98,13 @@ export class Sender {
 
   async #send(b: Batch): Promise<{ kind: 'ok'; rejected: number } | { kind: 'refused'; detail: string } | { kind: 'retry'; detail: string; retryAfterMs?: number }> {
     this.stats.requests++;
+    let body: Buffer;
+    try {
+      body = this.queue.body(b);
+    } catch (e) {
+      // Its spool file is gone (a tmp cleaner): nothing left to send.
+      return { kind: 'refused', detail: `spool file unreadable: ${(e as Error).message}` };
+    }
     try {
       const res = await fetch(`${this.opts.url}/api/v1/ingest`, {
         method: 'POST',
@@ -106,7 +114,7 @@ export class Sender {
           'content-encoding': 'gzip',
           'idempotency-key': b.id,
         },
-        body: this.queue.body(b),
+        body,
         signal: AbortSignal.timeout(this.opts.requestTimeoutMs),
       });
       const text = await res.text();

@@ -33,6 +33,8 @@ type Offsets = NonNullable<Batch['offsets']>;
 export class Stream {
   readonly splitter: LineSplitter;
   readonly joiner: MultilineJoiner;
+  /** Input bytes of the records handed to the shipper (files mode offsets). */
+  consumed = 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -42,11 +44,6 @@ export class Stream {
   ) {
     this.splitter = new LineSplitter(shipper.opts.maxLineBytes);
     this.joiner = new MultilineJoiner(shipper.opts.multiline);
-  }
-
-  /** Bytes of this stream's input read so far but not yet in a sealed or open batch. */
-  get heldBytes(): number {
-    return this.splitter.pendingBytes + (this.joiner.holding ? this.joiner.heldBytes : 0);
   }
 
   push(chunk: Buffer): void {
@@ -61,12 +58,18 @@ export class Stream {
 
   flush(): void {
     clearTimeout(this.#timer);
-    for (const rec of this.joiner.flush()) this.shipper.add(rec, this);
+    for (const rec of this.joiner.flush()) this.#emit(rec);
+  }
+
+  // Counted before the record is added: a batch sealed by this record holds it.
+  #emit(rec: Line): void {
+    this.consumed += rec.bytes;
+    this.shipper.add(rec, this);
   }
 
   #line(line: Line): void {
     this.shipper.stats.read++;
-    for (const rec of this.joiner.push(line)) this.shipper.add(rec, this);
+    for (const rec of this.joiner.push(line)) this.#emit(rec);
   }
 
   // A record that may still continue is sent after a short quiet period.
@@ -129,7 +132,7 @@ export class Shipper {
       const body = await gzip(records.join('\n') + '\n', { level: 1 });
       const batch: Batch = { seq, id: randomUUID(), lines: records.length, body, file: undefined, bytes: body.length, offsets };
       this.queue.add(batch, offsets !== undefined || !this.sender.healthy);
-    });
+    }).catch((e: unknown) => this.opts.log(`could not queue a batch: ${(e as Error).message}`));
   }
 
   #dropRecord(d: { lines: number; batches: number; first: string; last: string }): string {
@@ -158,9 +161,10 @@ export class Shipper {
     while (this.queue.length > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
     }
+    // Spill first: waiting for a hung request must not cost the batches.
+    if (this.queue.length > 0) this.queue.spillAll();
     await this.sender.stop();
     if (this.queue.length > 0) {
-      this.queue.spillAll();
       this.opts.log(`flush timeout: ${this.queue.pendingLines} lines stay in the spool ${this.opts.spoolDir} for the next run`);
     }
   }
