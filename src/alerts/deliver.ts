@@ -28,7 +28,16 @@ export interface Delivery {
   readonly payload: unknown;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// A wait that ends early when the process stops.
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
 
 export async function deliver(store: Store, log: FastifyBaseLogger, d: Delivery, opts: DeliveryOptions): Promise<boolean> {
   const body = JSON.stringify(d.payload);
@@ -68,7 +77,8 @@ export async function deliver(store: Store, log: FastifyBaseLogger, d: Delivery,
       return false;
     }
     const backoff = opts.baseDelayMs * 2 ** (attempt - 1);
-    await sleep(backoff / 2 + Math.random() * backoff);
+    await sleep(backoff / 2 + Math.random() * backoff, opts.signal);
+    if (opts.signal?.aborted) return false;
   }
   return false;
 }

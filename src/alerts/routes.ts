@@ -11,10 +11,25 @@ import { labelsOf } from './evaluate.js';
 import { loadRules, loadStates, readHistory, ruleCreatedAt, saveRule } from './records.js';
 import { type RuleBody, ruleBodySchema, ruleProblem, type RuleSpec } from './rule.js';
 
-/** A rule as the API shows it: target secrets are never shown again. */
-function publicRule(r: RuleSpec) {
-  return { ...r, targets: r.targets.map(({ url, format }) => ({ url, format })) };
+/**
+ * A rule as the API shows it: target secrets are never shown again, and a
+ * target URL — often a credential itself (a Slack hook, a ?token=) — is cut
+ * to its origin for anyone but an admin.
+ */
+function publicRule(r: RuleSpec, admin: boolean) {
+  return { ...r, targets: r.targets.map(({ url, format }) => ({ url: admin ? url : redact(url), format })) };
 }
+
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}/…`;
+  } catch {
+    return '…';
+  }
+}
+
+const isAdmin = (req: { principal: { scope: string } | null }) => req.principal?.scope === 'admin';
 
 function toSpec(id: string, body: RuleBody, old: RuleSpec | undefined): RuleSpec {
   const problem = ruleProblem(body);
@@ -51,13 +66,13 @@ export async function alertRoutes(app: FastifyInstance, opts: { ctx: AppContext 
   };
   const changed = async () => ctx.alerts?.reload();
 
-  app.get('/api/v1/alerts/rules', { onRequest: read }, async () => {
+  app.get('/api/v1/alerts/rules', { onRequest: read }, async (req) => {
     const states = await loadStates(ctx.store);
     return {
       rules: (await loadRules(ctx.store)).map((r) => {
         const groups = [...(states.get(r.id) ?? new Map()).values()];
         const firing = groups.filter((g) => g.state === 'firing').length;
-        return { ...publicRule(r), state: firing > 0 ? 'firing' : groups.some((g) => g.state === 'pending') ? 'pending' : 'ok', firing_groups: firing };
+        return { ...publicRule(r, isAdmin(req)), state: firing > 0 ? 'firing' : groups.some((g) => g.state === 'pending') ? 'pending' : 'ok', firing_groups: firing };
       }),
     };
   });
@@ -66,7 +81,7 @@ export async function alertRoutes(app: FastifyInstance, opts: { ctx: AppContext 
     const rule = await find(req.params.id);
     const states = (await loadStates(ctx.store)).get(rule.id) ?? new Map();
     return {
-      ...publicRule(rule),
+      ...publicRule(rule, isAdmin(req)),
       groups: [...states].map(([key, s]) => ({
         group: labelsOf(key), state: s.state, since: new Date(s.since).toISOString(), value: s.value,
         last_notified: s.lastNotified ? new Date(s.lastNotified).toISOString() : null,
@@ -88,7 +103,7 @@ export async function alertRoutes(app: FastifyInstance, opts: { ctx: AppContext 
     await saveRule(ctx.store, rule, (await ruleCreatedAt(ctx.store, old.id)) ?? Date.now());
     await changed();
     const fresh = rule.targets.filter((t) => !old.targets.some((o) => o.url === t.url && o.secret === t.secret));
-    return { ...publicRule(rule), new_secrets: fresh.map(({ url, secret }) => ({ url, secret })) };
+    return { ...publicRule(rule, true), new_secrets: fresh.map(({ url, secret }) => ({ url, secret })) };
   });
 
   app.delete<{ Params: { id: string } }>('/api/v1/alerts/rules/:id', { onRequest: admin }, async (req, reply) => {
@@ -110,6 +125,9 @@ export async function alertRoutes(app: FastifyInstance, opts: { ctx: AppContext 
       onRequest: read,
       schema: { querystring: { type: 'object', additionalProperties: false, properties: { rule: { type: 'string', maxLength: 64 }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } } },
     },
-    async (req) => ({ history: await readHistory(ctx.store, req.query.rule, req.query.limit ?? 100) }),
+    async (req) => {
+      const history = await readHistory(ctx.store, req.query.rule, req.query.limit ?? 100);
+      return { history: isAdmin(req) ? history : history.map((h) => ({ ...h, target: redact(String(h.target)) })) };
+    },
   );
 }

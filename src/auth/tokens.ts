@@ -61,7 +61,13 @@ export class TokenRegistry {
   async #fresh(): Promise<void> {
     if (Date.now() - this.#loadedAt < this.refreshMs) return;
     this.#loading ??= this.refresh().finally(() => (this.#loading = undefined));
-    await this.#loading;
+    try {
+      await this.#loading;
+    } catch (e) {
+      // The store is away: keep answering from the tokens loaded before
+      // (revocations wait until it is back); with none loaded, say retry.
+      if (this.#loadedAt === 0) throw new SluiceError('SLUICE_ERR_STORE_UNAVAILABLE', 'the token store is unreachable; retry', { retryAfter: 1, cause: e });
+    }
   }
 
   /** The principal a presented token belongs to, or undefined. */

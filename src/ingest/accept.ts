@@ -38,6 +38,9 @@ export function dedupToken(principal: Principal, key: string | undefined): strin
 /** Refuses new writes while free disk is below SLUICE_MIN_FREE_DISK. (A stopping process refuses requests in app.ts's onRequest hook.) */
 export function checkWritable(ctx: AppContext): void {
   if (ctx.disk.low) throw new SluiceError('SLUICE_ERR_DISK_FULL', undefined, { retryAfter: 30 });
+  // Refused before the body is read: a full batcher must not also fill
+  // memory with bodies waiting to be refused.
+  if (ctx.batcher.bytes >= ctx.config.batch.budgetBytes) throw new SluiceError('SLUICE_ERR_OVERLOADED', undefined, { retryAfter: 1 });
 }
 
 /** Stores events; resolves once they are in the store. */

@@ -163,7 +163,9 @@ export async function logplexRoutes(app: FastifyInstance, opts: { ctx: AppContex
       req.log.warn({ code: error.code, url: req.url }, 'logplex drain request failed');
     }
     if (error.retryAfter !== undefined) void reply.header('Retry-After', String(error.retryAfter));
-    return sendText(reply, error.statusCode, `${error.code}: ${error.message}`);
+    // Logplex drops a batch for good on any 4xx: a rate limit is "later", not "never".
+    const status = error.code === 'SLUICE_ERR_RATE_LIMITED' ? 503 : error.statusCode;
+    return sendText(reply, status, `${error.code}: ${error.message}`);
   });
 
   app.post<{ Querystring: { service?: string } }>(

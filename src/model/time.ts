@@ -60,9 +60,13 @@ export function parseTimeNs(v: unknown): bigint | undefined {
   return undefined;
 }
 
+// The range a JS Date can hold; a time outside it is shown as its number.
+const MAX_MS = 8_640_000_000_000_000n;
+
 /** RFC 3339 with nanoseconds, always UTC: 2026-11-22T05:20:25.123456789Z */
 export function formatRfc3339(ns: bigint): string {
   const ms = ns / NS_PER_MS;
+  if (ns < 0n || ms > MAX_MS) return `${ns}ns`;
   const iso = new Date(Number(ms)).toISOString(); // ...T05:20:25.123Z
   const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
   return `${iso.slice(0, 19)}.${frac}Z`;

@@ -32,8 +32,8 @@ interface RangeQuery {
 function timeParam(v: string | undefined, name: string): bigint | undefined {
   if (v === undefined || v === '') return undefined;
   if (/^\d{19}$/.test(v)) return BigInt(v);
-  if (/^\d+(\.\d+)?$/.test(v)) return BigInt(Math.round(Number(v) * 1e9));
-  const t = parseIsoNs(v);
+  const seconds = /^\d+(\.\d+)?$/.test(v) ? Number(v) : undefined;
+  const t = seconds !== undefined ? (seconds < 1e10 ? BigInt(Math.round(seconds * 1e9)) : undefined) : parseIsoNs(v);
   if (t === undefined) throw new SluiceError('SLUICE_ERR_INVALID_TIME_RANGE', `${name} must be Unix nanoseconds, seconds or RFC 3339`);
   return t;
 }

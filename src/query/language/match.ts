@@ -73,8 +73,61 @@ function compare(op: CompareOp, a: number, b: number): boolean {
   }
 }
 
-function globMatcher(pattern: string): RegExp {
-  return new RegExp('^' + pattern.split('*').map(escapeRegex).join('.*') + '$', 's');
+/**
+ * `*` globs without a backtracking regex: the pieces must appear in order,
+ * the first at the start and the last at the end. Linear in the value.
+ */
+function globMatcher(pattern: string): { test(s: string): boolean } {
+  const pieces = pattern.split('*');
+  const first = pieces[0]!;
+  const last = pieces[pieces.length - 1]!;
+  return {
+    test(s: string): boolean {
+      if (pieces.length === 1) return s === pattern;
+      if (!s.startsWith(first) || !s.endsWith(last) || s.length < first.length + last.length) return false;
+      let at = first.length;
+      const end = s.length - last.length;
+      for (let i = 1; i < pieces.length - 1; i++) {
+        const p = pieces[i]!;
+        const found = s.indexOf(p, at);
+        if (found === -1 || found + p.length > end) return false;
+        at = found + p.length;
+      }
+      return true;
+    },
+  };
+}
+
+/**
+ * JavaScript regexes backtrack where RE2 (which the store uses) does not; a
+ * quantified group that itself repeats or alternates — `(x+)+`, `(a|aa)*` —
+ * can take exponential time, and the live tail runs filters on the ingest
+ * path. Such patterns are refused for live filters.
+ */
+function checkBacktracking(pattern: string, pos: number): void {
+  const stack: boolean[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === '[') {
+      const close = pattern.indexOf(']', i + 2);
+      if (close !== -1) i = close;
+      continue;
+    }
+    if (c === '(') stack.push(false);
+    else if ((c === '+' || c === '*' || c === '{' || c === '|') && stack.length > 0) stack[stack.length - 1] = true;
+    else if (c === ')') {
+      const risky = stack.pop() ?? false;
+      const next = pattern[i + 1];
+      if (risky && (next === '+' || next === '*' || next === '{')) {
+        throw syntaxError('a repeated group that itself repeats or alternates is not allowed in live filters', pos);
+      }
+      if (risky && stack.length > 0) stack[stack.length - 1] = true;
+    }
+  }
 }
 
 function levelBounds(op: CompareOp, value: string, pos: number): [number, number] {
@@ -105,6 +158,7 @@ function build(n: Node): Matcher {
       return textMatcher(n.value, false);
     case 'regex': {
       const caseless = n.value.startsWith('(?i)');
+      checkBacktracking(n.value, n.pos);
       let re: RegExp;
       try {
         re = new RegExp(caseless ? n.value.slice(4) : n.value, caseless ? 'iu' : 'u');
