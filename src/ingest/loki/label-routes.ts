@@ -53,10 +53,11 @@ export async function lokiLabelRoutes(app: FastifyInstance, opts: { ctx: AppCont
   const read = requireScope(ctx.tokens, 'read');
 
   app.get<{ Querystring: RangeQuery }>('/loki/api/v1/labels', { onRequest: read, schema: { querystring: rangeSchema } }, async (req) => {
-    const params = { ...range(req.query), sample: SAMPLE };
+    const params = { ...range(req.query), sample: SAMPLE, max: MAX_VALUES };
+    // Only fixed fragments are joined; every value is a parameter.
     const rows = await readRows<{ name: string }>(
       ctx,
-      `SELECT DISTINCT k AS name FROM (SELECT attributes ${SAMPLE_WHERE}) ARRAY JOIN mapKeys(attributes) AS k ORDER BY name LIMIT ${MAX_VALUES}`,
+      'SELECT DISTINCT k AS name FROM (SELECT attributes ' + SAMPLE_WHERE + ') ARRAY JOIN mapKeys(attributes) AS k ORDER BY name LIMIT {max:UInt32}',
       params,
     );
     const names = new Set(['host', 'level', 'service_name']);
@@ -68,7 +69,9 @@ export async function lokiLabelRoutes(app: FastifyInstance, opts: { ctx: AppCont
     '/loki/api/v1/label/:name/values',
     { onRequest: read, schema: { params: { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 128 } } }, querystring: rangeSchema } },
     async (req) => {
-      const params: Record<string, unknown> = { ...range(req.query), sample: SAMPLE };
+      const params: Record<string, unknown> = { ...range(req.query), sample: SAMPLE, max: MAX_VALUES };
+      // `expr` is a column from the allow-list or the fixed attribute lookup
+      // with the name as a parameter.
       let expr = COLUMNS.get(req.params.name);
       if (expr === undefined) {
         expr = 'attributes[{field:String}]';
@@ -76,7 +79,7 @@ export async function lokiLabelRoutes(app: FastifyInstance, opts: { ctx: AppCont
       }
       const rows = await readRows<{ value: string }>(
         ctx,
-        `SELECT DISTINCT v AS value FROM (SELECT ${expr} AS v ${SAMPLE_WHERE}) WHERE v != '' ORDER BY value LIMIT ${MAX_VALUES}`,
+        'SELECT DISTINCT v AS value FROM (SELECT ' + expr + ' AS v ' + SAMPLE_WHERE + ") WHERE v != '' ORDER BY value LIMIT {max:UInt32}",
         params,
       );
       return { status: 'success', data: rows.map((r) => r.value) };
