@@ -38,6 +38,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MAIN_THREAD, machineBusy, processCpu, threadCpu, threadDelta } from './proc.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -52,7 +53,6 @@ const SOURCE = 'admin (SLUICE_ADMIN_TOKEN)';
 const DB = 'sluice';
 const SMALL_DB = 'bench_small';
 const GiB = 1024 ** 3;
-const MAIN_THREAD = 'main JS thread';
 const TARGETS = { ratio: 0.7, eventsPerSec: 150_000, rssBytes: GiB };
 
 // ---------------------------------------------------------------- options
@@ -177,14 +177,6 @@ function eventSets(o, baseMs) {
 
 // ---------------------------------------------------------------- /proc
 
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
 function statusKb(pid, field) {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -194,60 +186,9 @@ function statusKb(pid, field) {
   }
 }
 
-/** utime + stime of one /proc stat line, in seconds, and the thread name. */
-function parseStat(text) {
-  const close = text.lastIndexOf(')');
-  const comm = text.slice(text.indexOf('(') + 1, close);
-  const f = text.slice(close + 2).split(' ');
-  // fields after ")": state is f[0], utime is field 14 of the line = f[11].
-  return { comm, cpu: (Number(f[11]) + Number(f[12])) / CLK_TCK };
-}
-
-function processCpu(pid) {
-  try {
-    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).cpu;
-  } catch {
-    return NaN;
-  }
-}
-
-/** CPU seconds per thread of a process: Map tid -> {comm, cpu}. */
-function threadCpu(pid) {
-  const out = new Map();
-  let tids;
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    try {
-      const s = parseStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
-      out.set(tid, { ...s, main: String(pid) === tid });
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return out;
-}
-
-/** Thread CPU between two snapshots, grouped by thread name (main thread apart). */
-function threadDelta(before, after) {
-  const groups = new Map();
-  for (const [tid, a] of after) {
-    const d = a.cpu - (before.get(tid)?.cpu ?? 0);
-    if (d <= 0) continue;
-    const name = a.main ? MAIN_THREAD : a.comm;
-    groups.set(name, (groups.get(name) ?? 0) + d);
-  }
-  return [...groups].sort((x, y) => y[1] - x[1]);
-}
-
 /** Machine-wide CPU seconds busy (user, nice, system, irq, softirq, steal) and elapsed, from /proc/stat. */
 function machineCpu() {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const busy = f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
-  return { busy: busy / CLK_TCK, at: performance.now() / 1000 };
+  return { busy: machineBusy(), at: performance.now() / 1000 };
 }
 
 /** Cores the whole machine kept busy between two machineCpu() readings. */

@@ -5,30 +5,21 @@
 //   npm run build && node bench/ship.mjs            # writes docs/BENCHMARKS.md
 //   BENCH_LINES=200000 BENCH_RUNS=1 BENCH_WRITE=0 node bench/ship.mjs
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CLI, machine, startServe, writeSection } from './lib.mjs';
+import { processCpu } from './proc.mjs';
 
 const LINES = Number(process.env.BENCH_LINES ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const WRITE = process.env.BENCH_WRITE !== '0';
-const TICK = 100;
-const { fetch } = globalThis; // /proc clock ticks per second on Linux
+const { fetch } = globalThis;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
-
-function cpuSeconds(pid) {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / TICK;
-  } catch {
-    return undefined;
-  }
-}
 
 async function makeInput(dir) {
   const file = join(dir, 'input.log');
@@ -68,7 +59,7 @@ async function timed(cmd, args, file, env = {}) {
   let cpu = 0;
   let err = '';
   child.stderr.on('data', (d) => (err += d));
-  const sampler = setInterval(() => (cpu = cpuSeconds(child.pid) ?? cpu), 20);
+  const sampler = setInterval(() => (cpu = Number.isNaN(processCpu(child.pid)) ? cpu : processCpu(child.pid)), 20);
   const code = await new Promise((r) => child.on('close', r));
   clearInterval(sampler);
   if (code !== 0) throw new Error(`${cmd} exited ${code}: ${err}`);

@@ -31,6 +31,7 @@ import { Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { machineBusy, processCpu, threadCpu, threadDelta } from './proc.mjs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CLI, ROOT, machine, startServe, writeSection } from './lib.mjs';
@@ -68,65 +69,6 @@ const k = (x) => (Number.isFinite(x) ? `${(x / 1000).toFixed(1)}k` : '–');
 const int = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
 const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '–');
 const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '–');
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-function parseStat(text) {
-  const close = text.lastIndexOf(')');
-  const comm = text.slice(text.indexOf('(') + 1, close);
-  const f = text.slice(close + 2).split(' ');
-  return { comm, cpu: (Number(f[11]) + Number(f[12])) / CLK_TCK };
-}
-
-function processCpu(pid) {
-  try {
-    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).cpu;
-  } catch {
-    return NaN;
-  }
-}
-
-/** CPU seconds per thread: Map tid -> {comm, cpu, main}. */
-function threadCpu(pid) {
-  const out = new Map();
-  let tids;
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    try {
-      out.set(tid, { ...parseStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')), main: String(pid) === tid });
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return out;
-}
-
-function threadDelta(before, after) {
-  const groups = new Map();
-  for (const [tid, a] of after) {
-    const d = a.cpu - (before.get(tid)?.cpu ?? 0);
-    if (d <= 0) continue;
-    const name = a.main ? 'main JS thread' : a.comm;
-    groups.set(name, (groups.get(name) ?? 0) + d);
-  }
-  return [...groups].sort((x, y) => y[1] - x[1]);
-}
-
-/** Machine-wide busy CPU seconds, from /proc/stat. */
-function machineBusy() {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / CLK_TCK;
-}
 
 function freePort() {
   return new Promise((resolve, reject) => {
