@@ -22,6 +22,15 @@ afterAll(async () => {
   await server.exited;
 });
 
+/** A port nothing listens on: reserve one, then free it. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
 const shipEnv = (url: string) => ({ SLUICE_URL: url, SLUICE_TOKEN: ADMIN });
 const lines = (tag: string, from: number, to: number) => Array.from({ length: to - from }, (_, i) => `${tag} line ${from + i}`).join('\n') + '\n';
 
@@ -109,11 +118,8 @@ describe('faults', () => {
   it('carries an outage in the spool, across a restart of the shipper too', async () => {
     const myEnv = testEnv({ SLUICE_ADMIN_TOKEN: ADMIN });
     expect((await runCli(['migrate'], myEnv)).code).toBe(0);
-    // A port that nothing listens on yet: reserve one, then free it.
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((r) => probe.close(r));
+    // A port that nothing listens on yet.
+    const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const spool = tempDir();
     // The server is down for this whole run: everything goes to the spool.
@@ -138,10 +144,7 @@ describe('faults', () => {
   it('drops the oldest batches when the spool is full, and says so in an event', async () => {
     const myEnv = testEnv({ SLUICE_ADMIN_TOKEN: ADMIN });
     expect((await runCli(['migrate'], myEnv)).code).toBe(0);
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((r) => probe.close(r));
+    const port = await freePort();
     const spool = tempDir();
     const first = ship(['--service', 'ship-full', '--spool-dir', spool, '--batch-lines', '100', '--spool-max-bytes', '4000', '--flush-timeout', '200', '--stats'], shipEnv(`http://127.0.0.1:${port}`));
     // Random-ish text compresses badly, so a few batches fill 4000 bytes.
