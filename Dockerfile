@@ -5,6 +5,7 @@ COPY package.json package-lock.json ./
 COPY scripts ./scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY web ./web
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

@@ -6,7 +6,7 @@ import { hasRole, isEmbedded, type Config } from './config.js';
 import type { AppContext } from './context.js';
 import { AlertEngine } from './alerts/engine.js';
 import { alertRoutes } from './alerts/routes.js';
-import { tokenRoutes } from './auth/routes.js';
+import { meRoutes, tokenRoutes } from './auth/routes.js';
 import { TokenRegistry } from './auth/tokens.js';
 import { SluiceError, errorBody } from './errors.js';
 import { prepareError } from './http-errors.js';
@@ -32,6 +32,7 @@ import { Hub } from './tail/hub.js';
 import { StorePoller } from './tail/poller.js';
 import { tailRoutes } from './tail/route.js';
 import websocket from '@fastify/websocket';
+import { loadWebPage, webRoutes } from './web.js';
 import { schemaProblem, schemaStatus } from './store/migrate.js';
 import type { Store } from './store/store.js';
 
@@ -119,13 +120,19 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
 
   await app.register(opsRoutes, { ctx });
   if (hasRole(config, 'ingest')) await app.register(ingestRoutes, { ctx });
+  // The web app's page shares `/` with the Elasticsearch probe: browsers
+  // (Accept: text/html) get the page, shippers the cluster info.
+  const page = hasRole(config, 'api') ? loadWebPage() : undefined;
   if (hasRole(config, 'ingest')) {
-    for (const routes of [otlpRoutes, lokiPushRoutes, elasticsearchRoutes]) await app.register(routes, { ctx });
+    for (const routes of [otlpRoutes, lokiPushRoutes]) await app.register(routes, { ctx });
+    await app.register(elasticsearchRoutes, { ctx, page });
   }
   if (hasRole(config, 'ingest')) await app.register(logplexRoutes, { ctx });
   const syslog = hasRole(config, 'ingest') ? new SyslogListeners(ctx, app.log) : undefined;
   if (hasRole(config, 'api')) {
     await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+    await app.register(webRoutes, { page: page!, ownsRoot: !hasRole(config, 'ingest') });
+    await app.register(meRoutes, { ctx });
     await app.register(lokiLabelRoutes, { ctx });
     for (const routes of [tailRoutes, searchRoutes, contextRoutes, trendsRoutes, fieldsRoutes, exportRoutes, savedSearchRoutes, alertRoutes, tokenRoutes]) {
       await app.register(routes, { ctx });

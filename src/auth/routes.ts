@@ -53,3 +53,16 @@ export async function tokenRoutes(app: FastifyInstance, opts: { ctx: AppContext 
     return reply.code(204).send();
   });
 }
+
+/** Who the presented token is: the web app's sign-in check. Any read or admin token. */
+export async function meRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
+  const { tokens } = opts.ctx;
+  app.get(
+    '/api/v1/me',
+    {
+      onRequest: requireScope(tokens, 'read'),
+      schema: { response: { 200: { type: 'object', required: ['name', 'scope'], properties: { name: { type: 'string' }, scope: { type: 'string' } } } } },
+    },
+    async (req) => ({ name: req.principal!.name, scope: req.principal!.scope }),
+  );
+}

@@ -145,7 +145,9 @@ describe('Elasticsearch _bulk', () => {
     expect(head.status).toBe(200);
     expect(head.headers.get('x-elastic-product')).toBe('Elasticsearch');
     const browser = await get('/', { accept: 'text/html,application/xhtml+xml' });
-    expect(browser.status).toBe(404);
+    // A browser gets the web app's page, not cluster info.
+    expect(browser.status).toBe(200);
+    expect(browser.headers.get('content-type')).toMatch(/^text\/html/);
     expect(browser.headers.get('x-elastic-product')).toBeNull();
     expect(await (await get('/_cluster/health')).json()).toMatchObject({ status: 'green' });
     const cat = await get('/_cat/health');

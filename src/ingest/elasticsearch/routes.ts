@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requireScope } from '../../auth/plugin.js';
+import type { WebPage } from '../../web.js';
 import type { AppContext } from '../../context.js';
 import { errorBody, type ErrorCode, SluiceError } from '../../errors.js';
 import { checkWritable, normalizeContext, storeEvents } from '../accept.js';
@@ -67,7 +68,7 @@ function clusterInfo(uuid: string) {
   };
 }
 
-export async function elasticsearchRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
+export async function elasticsearchRoutes(app: FastifyInstance, opts: { ctx: AppContext; page?: WebPage | undefined }): Promise<void> {
   const { ctx } = opts;
   const { limits } = ctx.config;
   const uuid = randomUUID();
@@ -82,9 +83,11 @@ export async function elasticsearchRoutes(app: FastifyInstance, opts: { ctx: App
 
   // HEAD / comes with it (fastify answers HEAD for every GET route).
   app.get('/', async (req, reply) => {
-    // A browser asking for a page is not a shipper: the web app takes / later.
+    // A browser asking for a page is not a shipper: it gets the web app
+    // (when this process serves the API), else a 404.
     if (/text\/html/i.test(headerValue(req.headers.accept) ?? '')) {
       reply.removeHeader('X-Elastic-Product');
+      if (opts.page) return opts.page.send(reply);
       return reply.code(404).send(errorBody(new SluiceError('SLUICE_ERR_NOT_FOUND', 'no route GET /')));
     }
     return clusterInfo(uuid);

@@ -1,0 +1,6 @@
+import { NotYet } from './placeholder';
+import type { ViewProps } from './index';
+
+export function SearchView(_props: ViewProps) {
+  return <NotYet name="Search" />;
+}
