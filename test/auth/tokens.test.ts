@@ -31,6 +31,22 @@ describe('token API', () => {
     expect(after.body.code).toBe('SLUICE_ERR_INVALID_TOKEN');
   });
 
+  it('lists sources with the events each token sent and when it last sent one', async () => {
+    const created = (await (await api('/api/v1/tokens', s.adminToken, { method: 'POST', body: JSON.stringify({ name: 'src-a', scope: 'ingest' }) })).json()) as { token: string };
+    await api('/api/v1/tokens', s.adminToken, { method: 'POST', body: JSON.stringify({ name: 'src-idle', scope: 'ingest' }) });
+    const before = Date.now();
+    expect((await ingest(s.url, created.token, ndjson([{ msg: 'one' }, { msg: 'two' }, { msg: 'three' }]))).status).toBe(200);
+    const res = await api('/api/v1/sources', s.adminToken);
+    expect(res.status).toBe(200);
+    const { sources } = (await res.json()) as { sources: Array<{ name: string; events: number; last_event_at: string | null; scope: string }> };
+    const a = sources.find((x) => x.name === 'src-a')!;
+    expect(a).toMatchObject({ scope: 'ingest', events: 3 });
+    expect(Date.parse(a.last_event_at!)).toBeGreaterThanOrEqual(before - 1000);
+    expect(sources.find((x) => x.name === 'src-idle')).toMatchObject({ events: 0, last_event_at: null });
+    expect(JSON.stringify(sources)).not.toContain(created.token);
+    expect((await api('/api/v1/sources', await makeToken(s, 'read'))).status).toBe(403);
+  });
+
   it('refuses a duplicate name, an unknown name and a bad body', async () => {
     await api('/api/v1/tokens', s.adminToken, { method: 'POST', body: JSON.stringify({ name: 'dup', scope: 'read' }) });
     const dup = await api('/api/v1/tokens', s.adminToken, { method: 'POST', body: JSON.stringify({ name: 'dup', scope: 'read' }) });

@@ -62,14 +62,14 @@ describe('sign-in', () => {
     // A read token sees no admin views.
     expect(await page.getByRole('link', { name: 'Sources' }).count()).toBe(0);
     expect(page.url()).not.toContain(read);
-    expect(await page.evaluate(() => sessionStorage.getItem('sluice.token'))).toBe(read);
-    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(await page.evaluate('sessionStorage.getItem("sluice.token")')).toBe(read);
+    expect(await page.evaluate('localStorage.length')).toBe(0);
 
     // A reload keeps the tab signed in; signing out forgets the token.
     await page.reload();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Token').waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem('sluice.token'))).toBeNull();
+    expect(await page.evaluate('sessionStorage.getItem("sluice.token")')).toBeNull();
     expect(problems).toEqual([]);
     await context.close();
   });
