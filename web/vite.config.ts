@@ -11,7 +11,10 @@ export default defineConfig({
   resolve: { alias: { react: 'preact/compat', 'react-dom': 'preact/compat' } },
   build: {
     outDir: fileURLToPath(new URL('../dist/public', import.meta.url)),
-    emptyOutDir: true,
+    // Old hashed assets stay: a server started before a rebuild keeps
+    // serving the page it read, whose assets must still exist. A fresh
+    // clone builds once, so nothing piles up there.
+    emptyOutDir: false,
     target: 'es2022',
     // No inline scripts or styles: the page's CSP allows 'self' only.
     assetsInlineLimit: 0,
