@@ -22,10 +22,15 @@ const TICK_MS = 1000;
 const RELOAD_MS = 5000;
 const KNOWN_GROUPS_TTL_MS = 5 * 60_000;
 const SAMPLES = 5;
+// Rules with windows up to this long are counted together in one scan of
+// raw events per tick; longer ones each use the rollup or their own scan.
+const BATCH_MAX_WINDOW_MS = 15 * 60_000;
+
+const nsText = (t: number) => formatClickHouse(BigInt(t) * 1_000_000n);
 
 const COLUMNS = new Set(['service', 'host', 'level', 'source']);
 
-function groupExpr(field: string, i: number, params: Record<string, unknown>): string {
+function groupExpr(field: string, i: number | string, params: Record<string, unknown>): string {
   if (COLUMNS.has(field)) return field;
   params['gk' + i] = field;
   return 'attributes[{gk' + i + ':String}]';
@@ -90,23 +95,85 @@ export class AlertEngine {
 
   async tick(now = Date.now()): Promise<void> {
     if (now - this.#loadedAt >= RELOAD_MS) await this.reload();
+    const due: RuleSpec[] = [];
     for (const rule of this.#rules) {
       const interval = ms(rule.interval);
       // A rule seen for the first time starts at its own offset in the
-      // interval, so rules made together do not all queue in one tick (they
-      // run one at a time on the session).
-      const due = this.#due.get(rule.id) ?? now + (phaseOf(rule.id) % interval) - interval;
-      if (due > now) {
-        this.#due.set(rule.id, due);
+      // interval, so rules made together do not all come due in one tick.
+      const at = this.#due.get(rule.id) ?? now + (phaseOf(rule.id) % interval) - interval;
+      if (at > now) {
+        this.#due.set(rule.id, at);
         continue;
       }
-      this.#due.set(rule.id, Math.max(due + interval, now));
+      this.#due.set(rule.id, Math.max(at + interval, now));
+      due.push(rule);
+    }
+    // The due rules with short windows share one scan of the window; a
+    // failed batch (one rule's regex, say) falls back to a query per rule so
+    // one rule cannot stop the others.
+    const batch = due.filter((r) => ms(r.window) <= BATCH_MAX_WINDOW_MS);
+    let counted = new Map<string, Map<string, GroupCount>>();
+    if (batch.length > 1) {
+      counted = await this.batchCounts(batch, now).catch((err: unknown) => {
+        this.log.warn({ err, rules: batch.length }, 'alerts: batched evaluation failed; evaluating rule by rule');
+        return new Map<string, Map<string, GroupCount>>();
+      });
+    }
+    for (const rule of due) {
       try {
-        await this.evaluateRule(rule, now);
+        await this.evaluateRule(rule, now, counted.get(rule.id));
       } catch (err) {
         this.log.warn({ err, rule: rule.name }, 'alerts: rule evaluation failed');
       }
     }
+  }
+
+  /**
+   * Counts for several rules from one scan of raw events over the widest of
+   * their windows: a countIf per ungrouped rule, a sumMapIf keyed by the
+   * group's values per grouped rule, each with its own window and query.
+   * The same answer as counts(rule, now, false) for each rule.
+   */
+  async batchCounts(rules: readonly RuleSpec[], now: number): Promise<Map<string, Map<string, GroupCount>>> {
+    const params: Record<string, unknown> = { to: nsText(now) };
+    const cols: string[] = [];
+    let widest = 0;
+    rules.forEach((rule, i) => {
+      widest = Math.max(widest, ms(rule.window));
+      // Distinct prefixes: q1_ and q11_ cannot make the same name.
+      const q = compileQuery(rule.query, 'q' + i + '_');
+      Object.assign(params, q.params);
+      params['f' + i] = nsText(now - ms(rule.window));
+      const cond = 'received_at > {f' + i + ':DateTime64(9)} AND (' + q.sql + ')';
+      if (rule.group_by.length === 0) {
+        cols.push('countIf(' + cond + ') AS c' + i);
+      } else {
+        const key = 'toJSONString([' + rule.group_by.map((f, j) => 'toString(' + groupExpr(f, i + '_' + j, params) + ')').join(', ') + '])';
+        cols.push('sumMapIf([' + key + '], [toUInt64(1)], ' + cond + ') AS c' + i);
+      }
+    });
+    params.from = nsText(now - widest);
+    const [row] = await readRows<Record<string, string | number | [string[], Array<string | number>]>>(
+      this.ctx,
+      ['SELECT', cols.join(',\n'), 'FROM logs', 'WHERE received_at > {from:DateTime64(9)} AND received_at <= {to:DateTime64(9)}'].join('\n'),
+      params,
+    );
+    const out = new Map<string, Map<string, GroupCount>>();
+    for (const [i, rule] of rules.entries()) {
+      const value = row?.['c' + i];
+      const found: Array<{ labels: Record<string, string>; count: number }> = [];
+      if (rule.group_by.length === 0) {
+        found.push({ labels: {}, count: Number(value ?? 0) });
+      } else if (Array.isArray(value)) {
+        const [keys, counts] = value as [string[], Array<string | number>];
+        keys.forEach((k, j) => {
+          const values = JSON.parse(k) as string[];
+          found.push({ labels: Object.fromEntries(rule.group_by.map((f, n) => [f, values[n] ?? ''])), count: Number(counts[j] ?? 0) });
+        });
+      }
+      out.set(rule.id, await this.#complete(rule, now, found));
+    }
+    return out;
   }
 
   /**
@@ -153,12 +220,20 @@ export class AlertEngine {
         )),
       );
     }
+    return this.#complete(
+      rule,
+      now,
+      rows.map((r) => ({ labels: Object.fromEntries(rule.group_by.map((f, i) => [f, String(r['g' + i])])), count: Number(r.n) })),
+    );
+  }
+
+  /** Sums rows per group; adds the zero an ungrouped rule needs and, for `<` rules, the silent groups. */
+  async #complete(rule: RuleSpec, now: number, rows: ReadonlyArray<{ labels: Record<string, string>; count: number }>): Promise<Map<string, GroupCount>> {
     const out = new Map<string, GroupCount>();
     for (const r of rows) {
-      const labels = Object.fromEntries(rule.group_by.map((f, i) => [f, String(r['g' + i])]));
-      const key = groupKey(labels);
-      const count = Number(r.n) + (out.get(key)?.count ?? 0);
-      if (count > 0 || names.length === 0) out.set(key, { labels, count });
+      const key = groupKey(r.labels);
+      const count = r.count + (out.get(key)?.count ?? 0);
+      if (count > 0 || rule.group_by.length === 0) out.set(key, { labels: r.labels, count });
     }
     if (rule.group_by.length === 0 && out.size === 0) out.set(groupKey({}), { labels: {}, count: 0 });
     if ((rule.condition.op === '<' || rule.condition.op === '<=') && rule.group_by.length > 0) {
@@ -184,8 +259,8 @@ export class AlertEngine {
     return found;
   }
 
-  async evaluateRule(rule: RuleSpec, now: number): Promise<Notification[]> {
-    const counts = await this.counts(rule, now);
+  async evaluateRule(rule: RuleSpec, now: number, counted?: Map<string, GroupCount>): Promise<Notification[]> {
+    const counts = counted ?? (await this.counts(rule, now));
     const prev = this.#states.get(rule.id) ?? new Map<string, GroupState>();
     const ev = evaluate(rule, counts, prev, now, randomUUID);
     const changed = new Map([...ev.states].filter(([k, s]) => {

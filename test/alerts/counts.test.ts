@@ -21,7 +21,7 @@ beforeAll(async () => {
       const received = BigInt(BASE + i * 7000) * 1_000_000n + 123n;
       const time = i % 5 === 0 ? received - 3_600_000_000_000n : received;
       const level = levels[i % 3]!;
-      events.push({ id: uuidv7(Number(time / 1_000_000n)), timeNs: time, receivedNs: received, service: i % 2 ? 'a' : 'b', host: 'h', level, severity: { info: 9, warn: 13, error: 17 }[level], message: `m ${i}`, attributes: {}, traceId: '', spanId: '' });
+      events.push({ id: uuidv7(Number(time / 1_000_000n)), timeNs: time, receivedNs: received, service: i % 2 ? 'a' : 'b', host: 'h', level, severity: { info: 9, warn: 13, error: 17 }[level], message: `m ${i} ${i % 4 === 0 ? 'boom' : 'fine'}`, attributes: i % 3 === 0 ? { grp: `g${i % 2}` } : {}, traceId: '', spanId: '' });
     }
     await s.store.insertRows('logs', eventRows(events, 'test', 'w'));
   }
@@ -49,5 +49,33 @@ describe('alert counts', () => {
       expect([...viaRollup].sort(), `${query} at +${offset}`).toEqual([...viaRaw].sort());
       expect([...viaRaw.values()].reduce((a, g) => a + g.count, 0)).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('batched alert counts', () => {
+  it('one scan for many rules gives each rule what its own raw count gives', async () => {
+    const engine = s.ctx.alerts ?? new (await import('../../src/alerts/engine.js')).AlertEngine(s.ctx, { warn() {}, error() {} } as never);
+    const rules: RuleSpec[] = [
+      rule('', [], '5m'),
+      rule('boom', [], '1m'),
+      rule('/m [0-9]+1 /', [], '10m'),
+      rule('level:>=warn', ['service'], '5m'),
+      rule('grp:*', ['grp', 'level'], '15m'),
+      rule('service:nobody', [], '2m'),
+      { ...rule('service:b', ['service', 'host'], '3m'), condition: { op: '<', threshold: 1 } },
+      { ...rule('boom', ['grp'], '5m'), condition: { op: '<=', threshold: 0 } },
+    ].map((r, i) => ({ ...r, id: `00000000-0000-0000-0000-00000000000${i}` }));
+    for (const offset of [0, 30_000, 61_234, 456_789, 20 * 60_000]) {
+      const now = BASE + 6 * 60_000 + offset;
+      const batched = await engine.batchCounts(rules, now);
+      for (const r of rules) {
+        const alone = await engine.counts(r, now, false);
+        expect([...batched.get(r.id)!].sort(), `${r.query} by ${r.group_by} over ${r.window} at +${offset}`).toEqual([...alone].sort());
+      }
+    }
+    // The mix counted something, or the equality above says little.
+    const grouped = await engine.batchCounts(rules, BASE + 10 * 60_000);
+    expect([...grouped.get(rules[4]!.id)!.keys()].length).toBeGreaterThan(1);
+    expect([...grouped.get(rules[1]!.id)!.values()][0]!.count).toBeGreaterThan(0);
   });
 });
