@@ -59,8 +59,16 @@ export class TokenRegistry {
   }
 
   async #fresh(): Promise<void> {
-    if (Date.now() - this.#loadedAt < this.refreshMs) return;
+    const age = Date.now() - this.#loadedAt;
+    if (age < this.refreshMs / 2) return;
     this.#loading ??= this.refresh().finally(() => (this.#loading = undefined));
+    // Past half its age the list is refreshed in the background, so under
+    // steady traffic a request never waits on the store; past its full age
+    // a request waits, so a revocation elsewhere applies within refreshMs.
+    if (age < this.refreshMs) {
+      this.#loading.catch(() => {});
+      return;
+    }
     try {
       await this.#loading;
     } catch (e) {

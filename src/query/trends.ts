@@ -9,7 +9,7 @@ import { SluiceError } from '../errors.js';
 import { formatRfc3339, parseDurationNs } from '../model/time.js';
 import { compileForRollup } from './language/compile.js';
 import { buildFilter, filterAst, type FilterQuery, filterQuerySchema } from './filter.js';
-import { readRows } from './read.js';
+import { readCompactRows } from './read.js';
 import { parseTimeRange } from './time-range.js';
 
 const STEPS = ['1m', '5m', '10m', '15m', '30m', '1h', '3h', '6h', '12h', '1d'] as const;
@@ -74,11 +74,11 @@ export async function trends(ctx: AppContext, q: TrendsQuery): Promise<Trends> {
   const stepSeconds = Number(stepNs / NS);
 
   const rollup = !q.contains && (by === 'level' || by === 'service' || by === 'none') ? compileForRollup(filterAst(q)) : undefined;
-  let rows: Array<{ bucket: number; key: string; n: number }>;
+  let rows: Array<[bucket: number, key: string, n: number | string]>;
   if (rollup) {
     const where = ['minute >= {rfrom:DateTime}', 'minute < {rto:DateTime}'];
     if (rollup.sql !== '1') where.push(rollup.sql);
-    rows = await readRows(
+    rows = await readCompactRows(
       ctx,
       [
         'SELECT toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond({step:UInt32}))) AS bucket,',
@@ -97,7 +97,7 @@ export async function trends(ctx: AppContext, q: TrendsQuery): Promise<Trends> {
       key = 'attributes[{byKey:String}]';
       params.byKey = by;
     }
-    rows = await readRows(
+    rows = await readCompactRows(
       ctx,
       [
         'SELECT toUnixTimestamp(toStartOfInterval(time, toIntervalSecond({step:UInt32}))) AS bucket,',
@@ -112,20 +112,26 @@ export async function trends(ctx: AppContext, q: TrendsQuery): Promise<Trends> {
   return shape(rows, { fromNs, toNs, stepNs, step, by, source: rollup ? 'rollup' : 'raw' });
 }
 
+// Bucket starts are whole seconds: Date's ISO text with the nanosecond
+// digits the other times carry is the same as formatRfc3339, and cheaper.
+function bucketTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19) + '.000000000Z';
+}
+
 function shape(
-  rows: Array<{ bucket: number; key: string; n: number }>,
+  rows: Array<[bucket: number, key: string, n: number | string]>,
   m: { fromNs: bigint; toNs: bigint; stepNs: bigint; step: string; by: string; source: 'rollup' | 'raw' },
 ): Trends {
   const first = Number(m.fromNs / NS);
   const stepS = Number(m.stepNs / NS);
   const n = Number((m.toNs - m.fromNs) / m.stepNs);
   const series = new Map<string, number[]>();
-  for (const r of rows) {
-    const i = (Number(r.bucket) - first) / stepS;
+  for (const [bucket, key, count] of rows) {
+    const i = (Number(bucket) - first) / stepS;
     if (i < 0 || i >= n) continue;
-    let counts = series.get(r.key);
-    if (!counts) series.set(r.key, (counts = new Array<number>(n).fill(0)));
-    counts[i] = (counts[i] ?? 0) + Number(r.n);
+    let counts = series.get(key);
+    if (!counts) series.set(key, (counts = new Array<number>(n).fill(0)));
+    counts[i] = (counts[i] ?? 0) + Number(count);
   }
   const all = [...series.entries()]
     .map(([key, counts]) => ({ key, total: counts.reduce((a, b) => a + b, 0), counts }))
@@ -143,7 +149,7 @@ function shape(
     step_seconds: stepS,
     by: m.by,
     source: m.source,
-    buckets: Array.from({ length: n }, (_, i) => formatRfc3339(m.fromNs + BigInt(i) * m.stepNs)),
+    buckets: Array.from({ length: n }, (_, i) => bucketTime((first + i * stepS) * 1000)),
     series: kept,
   };
 }
