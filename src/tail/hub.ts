@@ -10,7 +10,8 @@ import type { Matcher } from '../query/language/match.js';
 export interface Outlet {
   /** Bytes queued on the socket, not yet sent. */
   readonly bufferedAmount: number;
-  send(data: string): void;
+  /** Sends one text message (a Buffer holds UTF-8 text, encoded once for many viewers). */
+  send(data: string | Buffer): void;
 }
 
 export interface ViewerOptions {
@@ -44,7 +45,7 @@ export class Viewer {
    * Offers newly stored events; keeps those that match. `all` is the whole
    * batch already serialized, shared by every viewer that wants all of it.
    */
-  offer(events: readonly EventJson[], all?: () => string): void {
+  offer(events: readonly EventJson[], all?: () => Buffer): void {
     const m = this.matcher;
     if (!m) return;
     const skipping = this.#skip.size > 0 && Date.now() < this.#skipUntil;
@@ -60,7 +61,7 @@ export class Viewer {
     if (room > 0) this.#queue.push(...events.slice(0, room));
   }
 
-  #send(events: EventJson[], serialized?: () => string): void {
+  #send(events: EventJson[], serialized?: () => Buffer): void {
     if (this.out.bufferedAmount > this.opts.maxSocketBytes) {
       this.#dropped += events.length;
       return;
@@ -132,9 +133,10 @@ export class Hub {
   }
 
   publish(events: readonly EventJson[]): void {
-    // Serialized once, for all the viewers that take the whole batch.
-    let json: string | undefined;
-    const all = () => (json ??= JSON.stringify({ type: 'events', events }));
+    // Serialized and encoded once, for all the viewers that take the whole
+    // batch: a string would be encoded to UTF-8 again for every socket.
+    let json: Buffer | undefined;
+    const all = () => (json ??= Buffer.from(JSON.stringify({ type: 'events', events })));
     for (const v of this.#viewers) v.offer(events, all);
   }
 }

@@ -60,7 +60,9 @@ export async function tailRoutes(app: FastifyInstance, opts: { ctx: AppContext }
           socket.close(1008, 'tail limit');
           return false;
         }
-        viewer = new Viewer(p.name, socket, { bufferEvents: ctx.config.tail.bufferEvents, maxSocketBytes: MAX_SOCKET_BYTES });
+        // Buffers go out as text frames: they are the UTF-8 of JSON.
+        const outlet = { get bufferedAmount() { return socket.bufferedAmount; }, send: (d: string | Buffer) => socket.send(d, { binary: false }) };
+        viewer = new Viewer(p.name, outlet, { bufferEvents: ctx.config.tail.bufferEvents, maxSocketBytes: MAX_SOCKET_BYTES });
         ctx.hub.add(viewer);
         return true;
       };

@@ -62,8 +62,8 @@ describe('batched alert counts', () => {
       rule('level:>=warn', ['service'], '5m'),
       rule('grp:*', ['grp', 'level'], '15m'),
       rule('service:nobody', [], '2m'),
-      { ...rule('service:b', ['service', 'host'], '3m'), condition: { op: '<', threshold: 1 } },
-      { ...rule('boom', ['grp'], '5m'), condition: { op: '<=', threshold: 0 } },
+      { ...rule('service:b', ['service', 'host'], '3m'), condition: { op: '<' as const, threshold: 1 } },
+      { ...rule('boom', ['grp'], '5m'), condition: { op: '<=' as const, threshold: 0 } },
     ].map((r, i) => ({ ...r, id: `00000000-0000-0000-0000-00000000000${i}` }));
     for (const offset of [0, 30_000, 61_234, 456_789, 20 * 60_000]) {
       const now = BASE + 6 * 60_000 + offset;
