@@ -1,7 +1,7 @@
 // A real browser for the web app's tests: Debian's Chromium driven by
 // playwright-core (.ci/run installs the chromium package). Each test file
 // gets one browser; each test its own context (own sessionStorage).
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT } from '../helpers/server.js';
@@ -9,6 +9,9 @@ import { ROOT } from '../helpers/server.js';
 export const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
 
 export async function launch(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`the browser tests need Chromium at ${CHROMIUM}: apt-get install chromium (as .ci/run does), or set SLUICE_CHROMIUM`);
+  }
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
