@@ -30,7 +30,9 @@ async function makeInput(dir) {
     let line = i % 2
       ? `2026-11-22T05:00:00.${String(i % 1000).padStart(3, '0')}Z ${levels[i % 4]} worker-${i % 16} handled job ${i} queue=mail attempt=${i % 3} duration_ms=${i % 997}`
       : JSON.stringify({ level: 30, time: 1795320000000 + i, msg: `GET /api/v1/items/${i} 200`, req: { id: `r${i}` }, ms: i % 97 });
-    line = (line + ' ').padEnd(159, '.');
+    // Padded to 159 bytes inside the object for JSON (so it stays valid
+    // JSON, as a real pino line is), after the text for plain lines.
+    line = line[0] === '{' ? line.slice(0, -1) + ',"pad":"' + '.'.repeat(Math.max(0, 159 - line.length - 9)) + '"}' : (line + ' ').padEnd(159, '.');
     if (!out.write(line + '\n')) await new Promise((r) => out.once('drain', r));
   }
   await new Promise((r) => out.end(r));

@@ -114,6 +114,9 @@ export const ENV_VARS = {
 
 type EnvName = keyof typeof ENV_VARS;
 
+/** `serve` cannot start (schema behind, retention changed): exit 2 with the message. */
+export class StartError extends Error {}
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);

@@ -1,12 +1,12 @@
 // Listens and handles signals. SIGTERM: stop taking requests, insert what
 // the batcher holds, answer the requests waiting on it, close the store,
 // exit 0 — no acknowledged event is lost.
-import type { Config } from './config.js';
+import { type Config, StartError } from './config.js';
 import { buildApp } from './app.js';
 import { schemaProblem, schemaStatus } from './store/migrate.js';
 import { openStore } from './store/store.js';
 
-export class StartError extends Error {}
+export { StartError };
 
 export async function serve(config: Config): Promise<void> {
   const store = await openStore(config);

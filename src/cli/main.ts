@@ -1,15 +1,10 @@
 #!/usr/bin/env node
-// The sluice command: serve, migrate, token (and later ship, tail, alerts).
-import { ConfigError, loadConfig } from '../config.js';
-import { migrate } from '../store/migrate.js';
-import { openStore } from '../store/store.js';
+// The sluice command. Each command's modules load only when it runs: the
+// shipper and the tail client start without loading the server, the store
+// engine or fastify.
+import { ConfigError, StartError, loadConfig } from '../config.js';
 import { DataDirLockedError } from '../store/lock.js';
-import { StartError, serve } from '../server.js';
 import { ApiError } from './client.js';
-import { alertsCommand } from './alerts.js';
-import { shipCommand } from './ship.js';
-import { tailCommand } from './tail.js';
-import { tokenCommand } from './token.js';
 
 const USAGE = `usage: sluice <command>
   serve     run the server (HTTP ingest, search API) on $PORT
@@ -29,9 +24,10 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   switch (command) {
     case 'serve':
-      await serve(config);
+      await (await import('../server.js')).serve(config);
       return -1; // keeps running until a signal
     case 'migrate': {
+      const [{ openStore }, { migrate }] = await Promise.all([import('../store/store.js'), import('../store/migrate.js')]);
       const store = await openStore(config, { createDatabase: true });
       try {
         const r = await migrate(store, config.retentionDays);
@@ -45,13 +41,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'token':
-      return tokenCommand(config, rest);
+      return (await import('./token.js')).tokenCommand(config, rest);
     case 'tail':
-      return tailCommand(config, rest);
+      return (await import('./tail.js')).tailCommand(config, rest);
     case 'alerts':
-      return alertsCommand(config, rest);
+      return (await import('./alerts.js')).alertsCommand(config, rest);
     case 'ship':
-      return shipCommand(config, rest);
+      return (await import('./ship.js')).shipCommand(config, rest);
     default:
       process.stderr.write(`sluice: unknown command ${command}\n${USAGE}\n`);
       return 2;

@@ -38,14 +38,64 @@ export class LineSplitter {
   push(chunk: Buffer): Line[] {
     const out: Line[] = [];
     let start = 0;
+    // A line begun in an earlier chunk ends at this chunk's first newline.
+    if (this.#size > 0 || this.#skipping || this.#consumed > 0) {
+      const nl = chunk.indexOf(0x0a);
+      if (nl === -1) return this.#rest(chunk, 0, out);
+      this.#keep(chunk.subarray(0, nl));
+      this.#consumed += nl + 1;
+      out.push(this.#take());
+      start = nl + 1;
+    }
+    const last = chunk.lastIndexOf(0x0a);
+    if (last >= start) {
+      const region = chunk.subarray(start, last + 1);
+      if (!this.#whole(region, out)) this.#oneByOne(region, out);
+      start = last + 1;
+    }
+    return this.#rest(chunk, start, out);
+  }
+
+  #rest(chunk: Buffer, start: number, out: Line[]): Line[] {
+    this.#keep(chunk.subarray(start));
+    this.#consumed += chunk.length - start;
+    return out;
+  }
+
+  /**
+   * The fast path for a run of complete lines: one decode and one split
+   * instead of a copy and a decode per line. Declines (returns false, having
+   * added nothing) when the run is not valid UTF-8 or holds a line past the
+   * limit; those go line by line.
+   */
+  #whole(region: Buffer, out: Line[]): boolean {
+    let text: string;
+    try {
+      text = strict.decode(region);
+    } catch {
+      return false;
+    }
+    const ascii = text.length === region.length;
+    const parts = text.split('\n');
+    parts.pop(); // after the run's last newline
+    const lines: Line[] = new Array<Line>(parts.length);
+    for (let i = 0; i < parts.length; i++) {
+      let t = parts[i]!;
+      const bytes = (ascii ? t.length : Buffer.byteLength(t)) + 1;
+      if (bytes - 1 > this.maxBytes) return false;
+      if (t.charCodeAt(t.length - 1) === 0x0d) t = t.slice(0, -1);
+      lines[i] = { text: t, truncated: false, invalidUtf8: false, bytes };
+    }
+    for (const l of lines) out.push(l);
+    return true;
+  }
+
+  #oneByOne(region: Buffer, out: Line[]): void {
+    let start = 0;
     for (;;) {
-      const nl = chunk.indexOf(0x0a, start);
-      if (nl === -1) {
-        this.#keep(chunk.subarray(start));
-        this.#consumed += chunk.length - start;
-        return out;
-      }
-      this.#keep(chunk.subarray(start, nl));
+      const nl = region.indexOf(0x0a, start);
+      if (nl === -1) return;
+      this.#keep(region.subarray(start, nl));
       this.#consumed += nl - start + 1;
       out.push(this.#take());
       start = nl + 1;

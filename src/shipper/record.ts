@@ -44,8 +44,27 @@ export function readTime(ms = Date.now()): string {
 }
 
 const q = JSON.stringify;
+
+function closesObject(t: string): boolean {
+  let i = t.length - 1;
+  while (i > 0 && (t.charCodeAt(i) === 0x20 || t.charCodeAt(i) === 0x09 || t.charCodeAt(i) === 0x0d)) i--;
+  return t.charCodeAt(i) === 0x7d; // }
+}
 // logfmt is tried only when the line starts like it (`key=`).
 const LOGFMT_START = /^[A-Za-z_][A-Za-z0-9_.-]*=/;
+
+// What a plain line's record ends with is the same for every line of a
+// context: built once.
+const plainTails = new WeakMap<RecordContext, string>();
+function plainTail(ctx: RecordContext): string {
+  let t = plainTails.get(ctx);
+  if (t === undefined) {
+    t = (ctx.service !== undefined ? ',"service":' + q(ctx.service) : '') + ',"host":' + q(ctx.host);
+    for (const [k, v] of Object.entries(ctx.attrs)) t += ',' + q(k) + ':' + q(v);
+    plainTails.set(ctx, t);
+  }
+  return t;
+}
 
 /**
  * The record as a JSON string. A JSON object line is checked by parsing but
@@ -54,26 +73,19 @@ const LOGFMT_START = /^[A-Za-z_][A-Za-z0-9_.-]*=/;
  */
 export function toRecord(line: Line, readAt: string, stream: 'stdout' | 'stderr' | undefined, ctx: RecordContext, file?: string): string {
   const t = line.text;
-  let extra = '';
-  const add = (k: string, v: string) => (extra += ',' + q(k) + ':' + q(v));
-  let obj: Record<string, unknown> | undefined;
-  if (t.charCodeAt(0) === 0x7b /* { */ && !line.truncated) {
-    try {
-      const parsed: unknown = JSON.parse(t);
-      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) obj = parsed as Record<string, unknown>;
-    } catch {
-      // not JSON
-    }
-  }
   let head: string;
+  // Parsed only when it opens and closes like an object: a failed parse
+  // throws, and an exception costs several times a successful parse.
+  const obj = t.charCodeAt(0) === 0x7b /* { */ && !line.truncated && closesObject(t) ? parseObject(t) : undefined;
   if (obj) {
-    const body = t.trimEnd();
-    head = body.slice(0, -1).trimEnd();
-    if (!hasAny(obj, TIME_KEYS)) add('time', readAt);
-    if (ctx.service !== undefined && obj.service === undefined && obj.app === undefined) add('service', ctx.service);
-    if (obj.host === undefined && obj.hostname === undefined) add('host', ctx.host);
-    for (const [k, v] of Object.entries(ctx.attrs)) if (obj[k] === undefined) add(k, v);
-    if (Object.keys(obj).length === 0) extra = extra.slice(1);
+    head = t.trimEnd().slice(0, -1).trimEnd();
+    let extra = '';
+    if (!hasAny(obj, TIME_KEYS)) extra += ',"time":"' + readAt + '"';
+    if (ctx.service !== undefined && obj.service === undefined && obj.app === undefined) extra += ',"service":' + q(ctx.service);
+    if (obj.host === undefined && obj.hostname === undefined) extra += ',"host":' + q(ctx.host);
+    for (const k in ctx.attrs) if (obj[k] === undefined) extra += ',' + q(k) + ':' + q(ctx.attrs[k]);
+    // An empty object has no field for the first comma to follow.
+    head += head.length === 1 ? extra.slice(1) : extra;
   } else {
     const kv = LOGFMT_START.test(t) && !t.includes('\n') ? parseLogfmt(t) : undefined;
     if (kv && (kv.msg !== undefined || kv.level !== undefined || kv.message !== undefined)) {
@@ -84,18 +96,22 @@ export function toRecord(line: Line, readAt: string, stream: 'stdout' | 'stderr'
       for (const [k, v] of Object.entries(ctx.attrs)) if (o[k] === undefined) o[k] = v;
       head = q(o).slice(0, -1);
     } else {
-      head = '{"msg":' + q(t);
       const level = guessLevel(t);
-      if (level) add('level', level.level);
-      add('time', readAt);
-      if (ctx.service !== undefined) add('service', ctx.service);
-      add('host', ctx.host);
-      for (const [k, v] of Object.entries(ctx.attrs)) add(k, v);
+      head = '{"msg":' + q(t) + (level ? ',"level":"' + level.level + '"' : '') + ',"time":"' + readAt + '"' + plainTail(ctx);
     }
   }
-  if (stream) add('stream', stream);
-  if (file) add('file', file);
-  if (line.truncated) add('sluice.truncated', 'true');
-  if (line.invalidUtf8) add('sluice.invalid_utf8', 'true');
-  return head + extra + '}';
+  if (stream) head += ',"stream":"' + stream + '"';
+  if (file) head += ',"file":' + q(file);
+  if (line.truncated) head += ',"sluice.truncated":"true"';
+  if (line.invalidUtf8) head += ',"sluice.invalid_utf8":"true"';
+  return head + '}';
+}
+
+function parseObject(t: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(t);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined; // not JSON after all
+  }
 }
