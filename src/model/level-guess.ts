@@ -9,6 +9,7 @@ const LOWER = new Set(['trace', 'debug', 'info', 'notice', 'warn', 'warning', 'e
 const GLOG = /^([IWEF])\d{4} \d{2}:\d{2}:\d{2}/;
 const LOGCAT_LETTERS = new Set(['V', 'D', 'I', 'W', 'E', 'F']);
 const TOKENS = 8;
+const BRACKETED = /^[[(<]|[\])>:,|]$/;
 
 export function guessLevel(line: string): LevelInfo | undefined {
   const glog = GLOG.exec(line);
@@ -16,7 +17,10 @@ export function guessLevel(line: string): LevelInfo | undefined {
   const tokens = line.slice(0, 200).split(/\s+/, TOKENS + 1);
   for (let i = 0; i < Math.min(tokens.length, TOKENS); i++) {
     const raw = tokens[i]!;
-    const bare = raw.replace(/^[[(<]+|[\])>:,|]+$/g, '');
+    // The longest marker is `[CRITICAL]:`-sized; most tokens are skipped
+    // without allocating, and only bracketed ones are stripped.
+    if (raw.length > 14) continue;
+    const bare = BRACKETED.test(raw) ? raw.replace(/^[[(<]+|[\])>:,|]+$/g, '') : raw;
     if (UPPER.has(bare)) return parseLevel(bare);
     // Lower-case words only when bracketed or tagged, as in `[error]` or `level:`.
     if (LOWER.has(bare) && bare !== raw) return parseLevel(bare);

@@ -160,7 +160,8 @@ export class MultilineJoiner {
     return CONTINUATION.test(line.text);
   }
 
-  push(line: Line): Line[] {
+  /** Takes a line; returns the record it completed, if any (at most one: no array per line). */
+  push(line: Line): Line | undefined {
     if (this.#pending && this.#continues(line) && this.#lines < this.maxLines && this.#pending.text.length + line.text.length < this.maxBytes) {
       this.#pending = {
         text: this.#pending.text + '\n' + line.text,
@@ -169,19 +170,20 @@ export class MultilineJoiner {
         bytes: this.#pending.bytes + line.bytes,
       };
       this.#lines++;
-      return [];
+      return undefined;
     }
-    const out = this.flush();
+    const done = this.#pending;
     this.#pending = line;
     this.#lines = 1;
-    return out;
+    return done;
   }
 
-  flush(): Line[] {
+  /** The record in progress, ended now (quiet period or EOF). */
+  flush(): Line | undefined {
     const p = this.#pending;
     this.#pending = undefined;
     this.#lines = 0;
-    return p ? [p] : [];
+    return p;
   }
 
   get holding(): boolean {

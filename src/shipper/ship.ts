@@ -58,7 +58,8 @@ export class Stream {
 
   flush(): void {
     clearTimeout(this.#timer);
-    for (const rec of this.joiner.flush()) this.#emit(rec);
+    const rec = this.joiner.flush();
+    if (rec) this.#emit(rec);
   }
 
   // Counted before the record is added: a batch sealed by this record holds it.
@@ -69,7 +70,8 @@ export class Stream {
 
   #line(line: Line): void {
     this.shipper.stats.read++;
-    for (const rec of this.joiner.push(line)) this.#emit(rec);
+    const rec = this.joiner.push(line);
+    if (rec) this.#emit(rec);
   }
 
   // A record that may still continue is sent after a short quiet period.
