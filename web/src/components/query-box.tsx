@@ -9,9 +9,13 @@ export interface QueryError {
   readonly position?: number | undefined;
 }
 
+// The codes of a query the server could not take: it does not parse, or
+// its /regex/ is not RE2.
+const QUERY_CODES = new Set(['SLUICE_ERR_QUERY_SYNTAX', 'SLUICE_ERR_INVALID_REGEX']);
+
 export function queryError(err: unknown): QueryError | null {
   const e = err as ApiError;
-  if (e && typeof e.code === 'string' && e.code === 'SLUICE_ERR_INVALID_QUERY') return { message: e.message, position: e.position };
+  if (e && typeof e.code === 'string' && QUERY_CODES.has(e.code)) return { message: e.message, position: e.position };
   return null;
 }
 

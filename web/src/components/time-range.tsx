@@ -63,6 +63,10 @@ export function TimeRangePicker(props: { value: Range; onChange: (r: Range) => v
             last {p}
           </option>
         ))}
+        {/* A relative range from a link or saved search that is not a preset. */}
+        {isRelative(props.value) && !(PRESETS as readonly string[]).includes(props.value.from) && (
+          <option value={props.value.from}>last {props.value.from}</option>
+        )}
         <option value="custom">{isRelative(props.value) ? 'custom…' : describe(props.value)}</option>
       </select>
       {open && (
