@@ -10,9 +10,10 @@ export function nowNs(): bigint {
 
 const ISO = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:[.,](\d{1,9})\d*)?\s*(Z|z|[+-]\d{2}:?\d{2}|UTC)?$/;
 
-// Loggers write one shape far more than any other; its seconds part parses
-// once per distinct second.
-const COMMON = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/;
+// Loggers write one shape far more than any other (zone Z, or an offset as
+// syslog daemons write it); its seconds and zone parse once per distinct
+// second.
+const COMMON = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 let lastSecondText = '';
 let lastSecondNs = 0n;
 
@@ -20,10 +21,11 @@ let lastSecondNs = 0n;
 export function parseIsoNs(s: string): bigint | undefined {
   const c = COMMON.exec(s);
   if (c) {
-    if (c[1] !== lastSecondText) {
-      const ms = Date.parse(c[1] + 'Z');
+    const second = c[3] === 'Z' ? c[1]! : c[1]! + c[3];
+    if (second !== lastSecondText) {
+      const ms = Date.parse(c[1]! + c[3]!);
       if (Number.isNaN(ms)) return undefined;
-      lastSecondText = c[1]!;
+      lastSecondText = second;
       lastSecondNs = BigInt(ms) * NS_PER_MS;
     }
     return lastSecondNs + (c[2] ? BigInt(c[2].padEnd(9, '0')) : 0n);

@@ -143,6 +143,9 @@ export class SyslogReceiver {
     const t = sender.transport;
     const groups = new Map<Principal, Parsed[]>();
     const principals = new Map<string, Principal | undefined>();
+    // One sender, one address: checked once per chunk, not per message
+    // (each check builds a SocketAddress).
+    let trusted: boolean | undefined;
     for (const p of parsed) {
       let principal: Principal | undefined;
       if (p.token !== undefined) {
@@ -150,7 +153,7 @@ export class SyslogReceiver {
         principal = principals.get(p.token);
         if (principal === undefined) continue;
         sender.principal = principal;
-      } else if (this.isTrusted(sender.address)) {
+      } else if ((trusted ??= this.isTrusted(sender.address))) {
         principal = TRUSTED_PRINCIPAL;
       } else if (p.message.format === 'raw' && sender.principal !== undefined) {
         // A frame that did not parse, on a connection that showed a token:
