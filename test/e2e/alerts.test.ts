@@ -1,0 +1,195 @@
+// The Alerts view: a rule made by filling the form is the rule the API
+// holds, its generated secret is shown once (and signs the notices), it
+// fires on real events into a real receiver and the page shows the state
+// and the delivery; bad rules show the server's message beside the field;
+// a read token sees rules but cannot change them.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verify } from '../../src/alerts/notify/sign.js';
+import { auth, ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
+import { Receiver } from '../helpers/receiver.js';
+import { launch, openPage, screenshot, signIn } from './browser.js';
+
+let server: TestServer;
+let browser: Browser;
+let receiver: Receiver;
+
+beforeAll(async () => {
+  receiver = await new Receiver().start();
+  server = await startServer({ SLUICE_WEBHOOK_ALLOW: '127.0.0.1' });
+  browser = await launch();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await receiver?.close();
+});
+
+interface ApiRule {
+  id: string;
+  name: string;
+  state: string;
+  [k: string]: unknown;
+}
+
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { ...auth(server.adminToken), ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : null,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+const rules = async () => (await call('GET', '/api/v1/alerts/rules')).body.rules as ApiRule[];
+const POLL = { timeout: 60_000 };
+const text = (page: Page, selector: string) => page.locator(selector).allTextContents().then((t) => t.join(' | '));
+
+describe('alerts', () => {
+  it('makes a rule from the form, shows its secret once, and shows it firing with the delivery in its history', async () => {
+    const { page, context, problems } = await openPage(browser, `${server.url}/#/alerts`);
+    await signIn(page, server.adminToken);
+    await page.getByText('No alert rules yet.').waitFor();
+    await page.getByRole('button', { name: 'New rule' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('checkout errors');
+    await page.getByLabel('Query', { exact: true }).fill('service:checkout level:>=error');
+    await page.getByLabel('comparison').selectOption('>=');
+    await page.getByLabel('threshold').fill('2');
+    await page.getByLabel('Window', { exact: true }).fill('1m');
+    await page.getByLabel('Group by', { exact: true }).fill('service');
+    // A short interval so the engine evaluates it within seconds (as test/alerts does).
+    await page.getByLabel('Check every', { exact: true }).fill('5s');
+    await page.getByLabel('Repeat', { exact: true }).fill('30m');
+    await page.getByLabel('URL 1', { exact: true }).fill(receiver.url);
+    await page.getByLabel('Format', { exact: true }).selectOption('sluice');
+    await page.getByRole('button', { name: 'Create rule' }).click();
+
+    await page.getByRole('heading', { name: 'Signing secrets' }).waitFor();
+    const secret = (await page.locator(`pre[data-snippet="Secret for ${receiver.url}"]`).textContent()) ?? '';
+    expect(secret.length).toBeGreaterThanOrEqual(16);
+    const made = (await rules()).find((r) => r.name === 'checkout errors')!;
+    expect(made).toMatchObject({
+      query: 'service:checkout level:>=error',
+      window: '1m',
+      condition: { op: '>=', threshold: 2 },
+      group_by: ['service'],
+      interval: '5s',
+      for: '0s',
+      repeat: '30m',
+      targets: [{ url: receiver.url, format: 'sluice' }],
+      state: 'ok',
+    });
+    expect(page.url()).toContain(`#/alerts/${made.id}`);
+
+    const token = await makeToken(server, 'ingest');
+    await ingest(server.url, token, ndjson([1, 2, 3].map((i) => ({ level: 'error', service: 'checkout', msg: `card declined ${i}` }))));
+    const firing = (r: { json: Record<string, unknown> }) => (r.json.rule as { id?: string } | undefined)?.id === made.id && r.json.status === 'firing';
+    await receiver.until((rs) => rs.some(firing), 'the firing notice');
+    // The secret the page showed is the one that signs the notices.
+    const notice = receiver.received.find(firing)!;
+    expect(verify(secret, String(notice.headers['x-sluice-timestamp']), notice.body, String(notice.headers['x-sluice-signature']))).toBe(true);
+
+    // The rule's page (it polls) shows the group firing and the delivery with its status code.
+    await expect.poll(() => text(page, 'table[aria-label="Groups"] tbody tr'), POLL).toMatch(/service=checkout.*firing.*3/);
+    await expect.poll(() => text(page, 'table[aria-label="Notification history"] tbody tr'), POLL).toMatch(/firing.*service=checkout.*200.*yes/);
+    await page.getByRole('button', { name: 'Done' }).click();
+    expect(await page.getByRole('heading', { name: 'Signing secrets' }).count()).toBe(0);
+
+    await page.getByRole('link', { name: /All rules/ }).click();
+    const row = page.locator('tr[data-rule="checkout errors"]');
+    await expect.poll(() => row.locator('td.rule-state').textContent(), POLL).toMatch(/^firing.*firing service=checkout/);
+    expect(await row.textContent()).toContain('count >= 2 in 1m per service');
+    await screenshot(page, 'alerts');
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 150_000);
+
+  it("shows the server's message beside the field for a bad rule, and edits, tests and deletes a rule", async () => {
+    const { page, context, problems } = await openPage(browser, `${server.url}/#/alerts/new`);
+    await signIn(page, server.adminToken);
+    await page.getByLabel('Name', { exact: true }).fill('bad rule');
+    await page.getByLabel('Window', { exact: true }).fill('10s');
+    await page.getByLabel('URL 1', { exact: true }).fill(receiver.url);
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent(), POLL).toBe('window must be from 1m to 24h');
+    const window = page.getByLabel('Window', { exact: true });
+    expect(await window.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.evaluate('document.activeElement.id')).toBe('rule-window');
+
+    // A query that does not parse: the server's message with a caret at its position.
+    await window.fill('1m');
+    await page.getByLabel('Query', { exact: true }).fill('service:checkout (level:error');
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent(), POLL).toMatch(/position \d+/);
+    expect(await page.getByLabel('Query', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByRole('alert').locator('pre').textContent()).toMatch(/\^$/);
+
+    // A schema refusal names its field too.
+    await page.getByLabel('Query', { exact: true }).fill('service:checkout');
+    await page.getByLabel('URL 1', { exact: true }).fill('ftp://example.com/hook');
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent(), POLL).toMatch(/targets\/0\/url must match pattern/);
+    expect(await page.getByLabel('URL 1', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect((await rules()).some((r) => r.name === 'bad rule')).toBe(false);
+
+    // Edit: the form holds the rule; a new target gets a secret shown once, the old keeps its own.
+    const made = await call('POST', '/api/v1/alerts/rules', {
+      name: 'edit me', query: 'service:nothing', window: '5m', condition: { op: '>', threshold: 100 }, targets: [{ url: receiver.url }],
+    });
+    const id = String(made.body.id);
+    await page.goto(`${server.url}/#/alerts/${id}/edit`);
+    await expect.poll(() => page.getByLabel('Name', { exact: true }).inputValue(), POLL).toBe('edit me');
+    expect(await page.getByLabel('Window', { exact: true }).inputValue()).toBe('5m');
+    await page.getByLabel('threshold').fill('7');
+    await page.getByRole('button', { name: 'Add target' }).click();
+    await page.getByLabel('URL 2', { exact: true }).fill(`${receiver.url}?second`);
+    await page.getByLabel('Format', { exact: true }).nth(1).selectOption('slack');
+    await screenshot(page, 'alerts-edit');
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    await page.getByRole('heading', { name: 'Signing secrets' }).waitFor();
+    expect(await page.locator('pre[data-snippet^="Secret for"]').count()).toBe(1);
+    expect(await page.locator(`pre[data-snippet="Secret for ${receiver.url}?second"]`).count()).toBe(1);
+    const saved = await call('GET', `/api/v1/alerts/rules/${id}`);
+    expect(saved.body).toMatchObject({ condition: { op: '>', threshold: 7 }, targets: [{ url: receiver.url, format: 'sluice' }, { url: `${receiver.url}?second`, format: 'slack' }] });
+
+    // A test notice goes to both targets and lands in the history.
+    await page.getByRole('button', { name: 'Send test notice' }).click();
+    await expect.poll(() => page.getByRole('status').textContent(), POLL).toBe('test notice delivered to 2 of 2 targets');
+    await expect.poll(() => text(page, 'table[aria-label="Notification history"] tbody tr'), POLL).toMatch(/test.*200.*yes/);
+
+    // Delete from the list, after a confirmation.
+    await page.getByRole('link', { name: /All rules/ }).click();
+    await page.getByRole('button', { name: 'Delete edit me' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await expect.poll(() => page.locator('tr[data-rule="edit me"]').count(), POLL).toBe(0);
+    expect((await call('GET', `/api/v1/alerts/rules/${id}`)).status).toBe(404);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('shows a read token the rules but no way to change them', async () => {
+    const made = await call('POST', '/api/v1/alerts/rules', {
+      name: 'read me', query: '', window: '1m', condition: { op: '>', threshold: 1e9 }, targets: [{ url: `${receiver.url}?key=s3cret` }],
+    });
+    const { page, context, problems } = await openPage(browser, `${server.url}/#/alerts`);
+    await signIn(page, await makeToken(server, 'read'));
+    await page.locator('tr[data-rule="read me"]').waitFor();
+    expect(await page.getByRole('button', { name: 'New rule' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /^(Edit|Delete)/ }).count()).toBe(0);
+
+    await page.getByRole('link', { name: 'read me' }).click();
+    await page.getByRole('heading', { name: /read me/ }).waitFor();
+    expect(await page.getByRole('button', { name: /Edit|Delete|Send test notice/ }).count()).toBe(0);
+    // Target URLs are cut to their origin for non-admins.
+    expect(await page.locator('dl').textContent()).not.toContain('s3cret');
+    expect(page.url()).toContain(String(made.body.id));
+
+    await page.goto(`${server.url}/#/alerts/new`);
+    await page.getByText('Changing alert rules needs an admin token.').waitFor();
+    expect(await page.getByRole('button', { name: 'Create rule' }).count()).toBe(0);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});
