@@ -1,6 +1,7 @@
 // Token administration: POST/GET/DELETE /api/v1/tokens (scope admin).
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
+import { syslogListenersOf } from '../ingest/syslog/listeners.js';
 import { clickHouseToRfc3339 } from '../model/time.js';
 import { readRows } from '../query/read.js';
 import { requireScope } from './plugin.js';
@@ -90,6 +91,29 @@ export async function tokenRoutes(app: FastifyInstance, opts: { ctx: AppContext 
         }),
       };
     },
+  );
+
+  // What a new source needs to be pointed here: the public URL and the
+  // syslog ports this process listens on (bound ports, so 0 = ephemeral is
+  // answered truly; absent when that listener is off or this process has no
+  // ingest role). The web app fills its setup snippets from it.
+  app.get(
+    '/api/v1/setup',
+    {
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            required: ['public_url', 'syslog'],
+            properties: {
+              public_url: { type: 'string' },
+              syslog: { type: 'object', properties: { tcp: { type: 'integer' }, udp: { type: 'integer' }, tls: { type: 'integer' } } },
+            },
+          },
+        },
+      },
+    },
+    async () => ({ public_url: opts.ctx.config.publicUrl, syslog: { ...syslogListenersOf(opts.ctx)?.ports } }),
   );
 
   app.delete<{ Params: { name: string } }>('/api/v1/tokens/:name', async (req, reply) => {

@@ -47,6 +47,14 @@ describe('token API', () => {
     expect((await api('/api/v1/sources', await makeToken(s, 'read'))).status).toBe(403);
   });
 
+  it('tells an admin where sources send to: the public URL and the syslog ports', async () => {
+    const res = await api('/api/v1/setup', s.adminToken);
+    expect(res.status).toBe(200);
+    // This test server runs no syslog listener: no ports, not made-up ones.
+    expect(await res.json()).toEqual({ public_url: s.config.publicUrl, syslog: {} });
+    expect((await api('/api/v1/setup', await makeToken(s, 'read'))).status).toBe(403);
+  });
+
   it('refuses a duplicate name, an unknown name and a bad body', async () => {
     await api('/api/v1/tokens', s.adminToken, { method: 'POST', body: JSON.stringify({ name: 'dup', scope: 'read' }) });
     const dup = await api('/api/v1/tokens', s.adminToken, { method: 'POST', body: JSON.stringify({ name: 'dup', scope: 'read' }) });

@@ -83,6 +83,15 @@ function sendUdp(port: number, messages: string[], localAddress = '127.0.0.1'): 
 const octet = (msg: string) => `${Buffer.byteLength(msg)} ${msg}`;
 const sd = (t: string) => `[auth@32473 token="${t}"]`;
 
+describe('setup for new sources', () => {
+  it('reports the ports the listeners are bound to, so the web app can show exact config lines', async () => {
+    const res = await fetch(`${s.url}/api/v1/setup`, { headers: { authorization: `Bearer ${s.adminToken}` } });
+    const body = (await res.json()) as { syslog: Record<string, number> };
+    expect(body.syslog).toEqual({ tcp: ports.tcp, udp: ports.udp, tls: ports.tls });
+    expect(ports.tcp).toBeGreaterThan(0);
+  });
+});
+
 describe('logger (util-linux)', () => {
   it('RFC 5424 over TCP, octet counting and LF framing, token in SD', async () => {
     const common = ['--server', '127.0.0.1', '--port', String(ports.tcp), '--tcp', '--rfc5424', '--sd-id', 'auth@32473', '--sd-param', `token="${token}"`];
