@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syslogListenersOf } from '../../src/ingest/syslog/listeners.js';
 import { auth, ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
 import { launch, openPage, screenshot, signIn } from './browser.js';
 
@@ -12,7 +13,8 @@ let server: TestServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  server = await startServer();
+  // A syslog listener on a free port: the setup lines must name that port.
+  server = await startServer({ SLUICE_SYSLOG_TCP_PORT: '0', SLUICE_SYSLOG_HOST: '127.0.0.1' });
   browser = await launch();
 });
 
@@ -47,6 +49,9 @@ describe('sources', () => {
     expect(await snippet(page, 'sluice ship')).toContain('sluice ship --service shop-web');
     expect(await snippet(page, 'rsyslog (TCP, token in structured data)')).toContain(`[auth@32473 token=\\"${token}\\"]`);
     expect(await snippet(page, 'syslog-ng')).toContain(`set("${token}" value(".SDATA.auth@32473.token"))`);
+    const tcp = syslogListenersOf(server.ctx)!.ports.tcp!;
+    expect(await snippet(page, 'rsyslog (TCP, token in structured data)')).toContain(`port="${tcp}"`);
+    expect(await snippet(page, 'syslog-ng')).toContain(`port(${tcp})`);
     const otlp = await snippet(page, 'OpenTelemetry (OTLP/HTTP)');
     expect(otlp).toContain(`OTEL_EXPORTER_OTLP_LOGS_ENDPOINT=${server.url}/v1/logs`);
     expect(otlp).toContain(`OTEL_EXPORTER_OTLP_LOGS_HEADERS="Authorization=Bearer ${token}"`);

@@ -3,16 +3,26 @@ import type { LogEvent } from './api';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
+/** Epoch milliseconds of a server time (RFC 3339 with up to nanoseconds; Date reads at most milliseconds). */
+export function epochMs(iso: string): number {
+  return Date.parse(iso.replace(/(\.\d{3})\d+/, '$1'));
+}
+
 /** Local wall-clock time with milliseconds: 14:03:07.123. */
 export function clock(iso: string): string {
-  const d = new Date(iso);
+  const d = new Date(epochMs(iso));
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
 /** Local date and time: 2026-11-22 14:03:07.123. */
 export function dateTime(iso: string): string {
-  const d = new Date(iso);
+  const d = new Date(epochMs(iso));
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${clock(iso)}`;
+}
+
+/** Local date and time to the second: 2026-11-22 14:03:07. */
+export function when(iso: string): string {
+  return dateTime(iso).slice(0, 19);
 }
 
 export function levelClass(level: string): string {

@@ -6,7 +6,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { LEVELS, type Level } from '../api';
-import { dateTime, levelClass } from '../format';
+import { dateTime, epochMs, levelClass } from '../format';
 import { Chart, cssVar, levelColor } from './uplot';
 
 export interface TrendsAnswer {
@@ -20,7 +20,7 @@ export interface TrendsAnswer {
 
 /** Epoch seconds of an RFC 3339 time with up to nanoseconds (Date.parse wants at most ms). */
 export function epochSeconds(iso: string): number {
-  return Date.parse(iso.replace(/(\.\d{3})\d+/, '$1')) / 1000;
+  return epochMs(iso) / 1000;
 }
 
 const bars = uPlot.paths.bars!({ size: [0.9, 40] });

@@ -5,7 +5,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type uPlot from 'uplot';
 import { LEVELS } from '../api';
-import { dateTime } from '../format';
+import { dateTime, epochMs } from '../format';
 import { Chart, cssVar, levelColor, paletteColor } from './uplot';
 
 export interface TrendSeries {
@@ -27,7 +27,7 @@ export interface TrendsAnswer {
 
 /** Epoch seconds of an RFC 3339 time with up to nanoseconds (Date.parse wants at most ms). */
 function epochSeconds(iso: string): number {
-  return Date.parse(iso.replace(/(\.\d{3})\d+/, '$1')) / 1000;
+  return epochMs(iso) / 1000;
 }
 
 export const groupLabel = (key: string): string => (key === '' ? '(empty)' : key);

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../api';
 import { errorText, EventDetail, type EventContext, EventLine, fetchContext } from '../components/event-detail';
-import { fieldTerm } from '../format';
+import { epochMs, fieldTerm } from '../format';
 import type { ViewProps } from './index';
 import { searchHref } from './search';
 
@@ -35,7 +35,7 @@ export function EventView(props: ViewProps) {
     );
   else if (!ctx) body = <p class="hint">Loading event {id}…</p>;
   else {
-    const t = Date.parse(ctx.event.time.replace(/(\.\d{3})\d+/, '$1'));
+    const t = epochMs(ctx.event.time);
     const around = { from: new Date(t - AROUND_MS).toISOString(), to: new Date(t + AROUND_MS).toISOString() };
     body = (
       <>

@@ -1,9 +1,12 @@
 // Sources (admin): ingest tokens with what each has sent, made and revoked
 // here. A new token is shown once, filled into ready-to-copy setups for each
 // way of sending (docs/drains.md, docs/shipper.md) with this server's address.
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { api, type ApiError } from '../api';
-import { copyText, dateTime } from '../format';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api } from '../api';
+import { ConfirmButton } from '../components/confirm-button';
+import { CopyBlock } from '../components/copy-block';
+import { errorText } from '../components/event-detail';
+import { when } from '../format';
 import type { ViewProps } from './index';
 import './admin.css';
 
@@ -17,90 +20,23 @@ interface Source {
   last_event_at: string | null;
 }
 
+/** Where sources send (GET /api/v1/setup): the bound syslog ports, so the config lines are exact. */
+interface Setup {
+  public_url: string;
+  syslog: { tcp?: number; udp?: number; tls?: number };
+}
+
+// The port docs/drains.md uses, for the examples when syslog is off.
+const DEFAULT_SYSLOG_PORT = 6601;
+
 interface Created {
   name: string;
   scope: TokenScope;
   token: string;
 }
 
-/** Local date and time to the second; the server's times carry up to nanoseconds. */
-export function when(iso: string): string {
-  return dateTime(iso.replace(/(\.\d{3})\d+/, '$1')).slice(0, 19);
-}
-
-/** A block of text to copy. When the clipboard is refused, the text is selected for Ctrl+C instead. */
-export function Snippet(props: { title: string; text: string }) {
-  const pre = useRef<HTMLPreElement>(null);
-  const [copied, setCopied] = useState<boolean | null>(null);
-  return (
-    <div class="snippet">
-      <div class="snippet-head">
-        <h4>{props.title}</h4>
-        <button
-          type="button"
-          class="secondary"
-          aria-label={`${copied ? 'Copied' : 'Copy'} ${props.title}`}
-          onClick={async () => {
-            const ok = await copyText(props.text);
-            setCopied(ok);
-            if (!ok && pre.current) getSelection()?.selectAllChildren(pre.current);
-          }}
-        >
-          {copied === null ? 'Copy' : copied ? 'Copied' : 'Press Ctrl+C'}
-        </button>
-      </div>
-      <pre ref={pre} data-snippet={props.title}>
-        {props.text}
-      </pre>
-    </div>
-  );
-}
-
-/** A destructive button that asks first, inline (keyboard-friendly, and nothing modal to dismiss). */
-export function ConfirmButton(props: { label: string; name: string; question: string; confirm: string; onConfirm: () => Promise<void> | void }) {
-  const [asking, setAsking] = useState(false);
-  const ask = useRef<HTMLButtonElement>(null);
-  const cancel = useRef<HTMLButtonElement>(null);
-  // Focus follows the question and comes back when it is dismissed, so the keyboard never loses its place.
-  // (A layout effect: focus moves in the same frame, before a key press can land elsewhere.)
-  const back = useRef(false);
-  useLayoutEffect(() => {
-    if (asking) cancel.current?.focus();
-    else if (back.current) ask.current?.focus();
-    back.current = false;
-  }, [asking]);
-  const dismiss = () => {
-    back.current = true;
-    setAsking(false);
-  };
-  if (!asking)
-    return (
-      <button type="button" class="secondary" ref={ask} aria-label={`${props.label} ${props.name}`} onClick={() => setAsking(true)}>
-        {props.label}
-      </button>
-    );
-  return (
-    <span class="adm-confirm" role="group" aria-label={props.question} onKeyDown={(e) => e.key === 'Escape' && dismiss()}>
-      <span>{props.question}</span>
-      <button
-        type="button"
-        class="danger"
-        onClick={async () => {
-          await props.onConfirm();
-          setAsking(false);
-        }}
-      >
-        {props.confirm}
-      </button>
-      <button type="button" class="secondary" ref={cancel} onClick={dismiss}>
-        Cancel
-      </button>
-    </span>
-  );
-}
-
 /** The setups for a new token, each complete with this server's address. */
-function snippets(c: Created, service: string): Array<[string, string]> {
+function snippets(c: Created, service: string, syslogPort: number): Array<[string, string]> {
   const origin = location.origin;
   const host = location.hostname;
   const svc = service || 'my-app';
@@ -121,11 +57,11 @@ function snippets(c: Created, service: string): Array<[string, string]> {
     ['Heroku drain', `heroku drains:add '${drain.toString()}' -a ${svc}`],
     [
       'rsyslog (TCP, token in structured data)',
-      `# /etc/rsyslog.d/60-sluice.conf; port = SLUICE_SYSLOG_TCP_PORT\ntemplate(name="SluiceFormat" type="string"\n  string="<%PRI%>1 %TIMESTAMP:::date-rfc3339% %HOSTNAME% %APP-NAME% %PROCID% %MSGID% [auth@32473 token=\\"${t}\\"] %msg%\\n")\naction(type="omfwd" target="${host}" port="6601" protocol="tcp"\n       TCP_Framing="octet-counted" template="SluiceFormat"\n       action.resumeRetryCount="-1" queue.type="LinkedList" queue.filename="sluice_fwd" queue.saveOnShutdown="on")`,
+      `# /etc/rsyslog.d/60-sluice.conf\ntemplate(name="SluiceFormat" type="string"\n  string="<%PRI%>1 %TIMESTAMP:::date-rfc3339% %HOSTNAME% %APP-NAME% %PROCID% %MSGID% [auth@32473 token=\\"${t}\\"] %msg%\\n")\naction(type="omfwd" target="${host}" port="${syslogPort}" protocol="tcp"\n       TCP_Framing="octet-counted" template="SluiceFormat"\n       action.resumeRetryCount="-1" queue.type="LinkedList" queue.filename="sluice_fwd" queue.saveOnShutdown="on")`,
     ],
     [
       'syslog-ng',
-      `destination d_sluice { syslog("${host}" transport("tcp") port(6601) disk-buffer(reliable(yes) disk-buf-size(1073741824))); };\nrewrite r_sluice_token { set("${t}" value(".SDATA.auth@32473.token")); };\nlog { source(s_src); rewrite(r_sluice_token); destination(d_sluice); };`,
+      `destination d_sluice { syslog("${host}" transport("tcp") port(${syslogPort}) disk-buffer(reliable(yes) disk-buf-size(1073741824))); };\nrewrite r_sluice_token { set("${t}" value(".SDATA.auth@32473.token")); };\nlog { source(s_src); rewrite(r_sluice_token); destination(d_sluice); };`,
     ],
     [
       'OpenTelemetry (OTLP/HTTP)',
@@ -135,7 +71,7 @@ function snippets(c: Created, service: string): Array<[string, string]> {
   ];
 }
 
-function CreatedPanel(props: { created: Created; onDone: () => void }) {
+function CreatedPanel(props: { created: Created; setup: Setup | null; onDone: () => void }) {
   const c = props.created;
   const [service, setService] = useState(c.name);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -149,17 +85,22 @@ function CreatedPanel(props: { created: Created; onDone: () => void }) {
       <p>
         <strong>Copy it now: this is the only time it is shown.</strong> Sluice keeps only its hash.
       </p>
-      <Snippet title="Token" text={c.token} />
+      <CopyBlock title="Token" text={c.token} />
       {c.scope !== 'read' && (
         <div class="adm-field">
           <label for="snippet-service">Service name in the examples</label>
           <input id="snippet-service" value={service} onInput={(e) => setService((e.target as HTMLInputElement).value.trim())} />
         </div>
       )}
-      {snippets(c, service).map(([title, text]) => (
-        <Snippet key={title} title={title} text={text} />
+      {snippets(c, service, props.setup?.syslog.tcp ?? DEFAULT_SYSLOG_PORT).map(([title, text]) => (
+        <CopyBlock key={title} title={title} text={text} />
       ))}
-      <p class="hint">Syslog needs SLUICE_SYSLOG_TCP_PORT set on the server (6601 here); Heroku needs Sluice behind HTTPS.</p>
+      <p class="hint">
+        {props.setup?.syslog.tcp !== undefined
+          ? `Syslog over TCP listens on port ${props.setup.syslog.tcp}. `
+          : `Syslog is off on this server: set SLUICE_SYSLOG_TCP_PORT (${DEFAULT_SYSLOG_PORT} above). `}
+        Heroku needs Sluice behind HTTPS.
+      </p>
       <button type="button" onClick={props.onDone}>
         Done
       </button>
@@ -181,10 +122,15 @@ export function SourcesView(_props: ViewProps) {
       setSources((await api<{ sources: Source[] }>('/api/v1/sources')).sources);
       setListError(null);
     } catch (err) {
-      setListError((err as Error).message);
+      setListError(errorText(err));
     }
   };
-  useEffect(() => void load(), []);
+  const [setup, setSetup] = useState<Setup | null>(null);
+  useEffect(() => {
+    void load();
+    // Without it the examples fall back to the documented port.
+    api<Setup>('/api/v1/setup').then(setSetup, () => setSetup(null));
+  }, []);
 
   return (
     <section class="view adm" aria-labelledby="sources-h">
@@ -201,7 +147,7 @@ export function SourcesView(_props: ViewProps) {
             setName('');
             await load();
           } catch (err) {
-            setFormError((err as ApiError).message);
+            setFormError(errorText(err));
           } finally {
             setBusy(false);
           }
@@ -237,7 +183,7 @@ export function SourcesView(_props: ViewProps) {
           {formError}
         </p>
       )}
-      {created && <CreatedPanel created={created} onDone={() => setCreated(null)} />}
+      {created && <CreatedPanel created={created} setup={setup} onDone={() => setCreated(null)} />}
       <div class="adm-actions">
         <h3 class="adm-grow">Tokens</h3>
         <button type="button" class="secondary" onClick={() => void load()}>
@@ -286,7 +232,7 @@ export function SourcesView(_props: ViewProps) {
                         try {
                           await api(`/api/v1/tokens/${encodeURIComponent(s.name)}`, { method: 'DELETE' });
                         } catch (err) {
-                          setListError((err as Error).message);
+                          setListError(errorText(err));
                         }
                         await load();
                       }}

@@ -3,6 +3,7 @@
 // the hash (#/trends?q=…&by=service&step=5m&from=6h), so it is linkable.
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
+import { errorText } from '../components/event-detail';
 import { QueryBox, queryError, type QueryError } from '../components/query-box';
 import { DEFAULT_RANGE, describe, TimeRangePicker, type Range } from '../components/time-range';
 import { TrendChart, type TrendsAnswer } from '../components/trend-chart';
@@ -121,7 +122,7 @@ export function TrendsView(props: ViewProps) {
         setAnswer(null);
         const qe = queryError(err);
         setQError(qe);
-        setError(qe ? null : (err as Error).message);
+        setError(qe ? null : errorText(err));
       })
       .finally(() => {
         if (!ac.signal.aborted) setBusy(false);

@@ -1,0 +1,180 @@
+// The form to make or change an alert rule (admin only). A refusal from the
+// server is shown beside the field it names, a query error with a caret at
+// its position, and focus moves to that field.
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { api, type ApiError } from '../api';
+import { navigate } from '../router';
+import { bodyOf, draftOf, EMPTY, formError, FORMATS, OPS, type Draft, type FormError } from './alert-draft';
+import { rulePath, type Format, type Op, type Rule, type Secret } from './alert-model';
+
+export function RuleForm(props: { id?: string; onSaved: (id: string, secrets: Secret[]) => void }) {
+  const [draft, setDraft] = useState<Draft | null>(props.id ? null : EMPTY);
+  // The server keeps a target's secret when its URL is unchanged.
+  const [kept, setKept] = useState<ReadonlySet<string>>(new Set());
+  const [err, setErr] = useState<FormError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const form = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (!props.id) return;
+    api<Rule>(rulePath(props.id)).then(
+      (r) => {
+        setDraft(draftOf(r));
+        setKept(new Set(r.targets.map((t) => t.url)));
+      },
+      (e: ApiError) => setErr({ field: null, message: e.message }),
+    );
+  }, [props.id]);
+  // After a refusal, focus goes to the field the server named (in the same frame as the message).
+  useLayoutEffect(() => {
+    if (err?.field) form.current?.querySelector<HTMLElement>(`#rule-${err.field}`)?.focus();
+  }, [err]);
+  if (!draft) return err ? <p class="error" role="alert">{err.message}</p> : <p class="muted">Loading…</p>;
+
+  const set = (patch: Partial<Draft>) => setDraft({ ...draft, ...patch });
+  const setTarget = (i: number, patch: Partial<Draft['targets'][number]>) => set({ targets: draft.targets.map((t, j) => (j === i ? { ...t, ...patch } : t)) });
+  // A message about a field this form does not show goes under the buttons instead.
+  const fields = new Set(['name', 'query', 'window', 'group_by', 'interval', 'for', 'repeat', 'op', 'threshold']);
+  draft.targets.forEach((_, i) => ['url', 'format', 'secret'].forEach((k) => fields.add(`t${i}-${k}`)));
+  const errField = err?.field && fields.has(err.field) ? err.field : null;
+  const bad = (f: string) => errField === f;
+  const attrs = (f: string, hint?: boolean) => ({
+    id: `rule-${f}`,
+    class: bad(f) ? 'invalid' : '',
+    'aria-invalid': bad(f) ? ('true' as const) : ('false' as const),
+    'aria-describedby': bad(f) ? 'rule-error' : hint ? `rule-${f}-hint` : undefined,
+  });
+  const message = (f: string | null) =>
+    err && errField === f ? (
+      <div id="rule-error" class="adm-field-error" role="alert">
+        {err.position !== undefined && (
+          <pre aria-hidden="true">
+            {draft.query}
+            {'\n'}
+            {' '.repeat(Math.max(0, err.position))}^
+          </pre>
+        )}
+        {err.message}
+      </div>
+    ) : null;
+  const text = (f: 'name' | 'query' | 'window' | 'group_by' | 'interval' | 'for' | 'repeat', label: string, hint?: string, wide = false) => (
+    <div class={`adm-field${wide ? ' wide' : ''}`}>
+      <label for={`rule-${f}`}>{label}</label>
+      <input {...attrs(f, !!hint)} value={draft[f]} spellcheck={false} onInput={(e) => set({ [f]: (e.target as HTMLInputElement).value })} />
+      {hint && (
+        <p id={`rule-${f}-hint`} class="hint">
+          {hint}
+        </p>
+      )}
+      {message(f)}
+    </div>
+  );
+
+  return (
+    <>
+      <h2 id="alerts-h">{props.id ? 'Edit alert rule' : 'New alert rule'}</h2>
+      <form
+        ref={form}
+        class="adm-form"
+        aria-labelledby="alerts-h"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setBusy(true);
+          setErr(null);
+          try {
+            const body = bodyOf(draft);
+            let id: string;
+            let fresh: Secret[];
+            if (props.id) {
+              const saved = await api<Rule & { new_secrets: Secret[] }>(rulePath(props.id), { method: 'PUT', body });
+              [id, fresh] = [saved.id, saved.new_secrets];
+            } else {
+              const saved = await api<Rule>('/api/v1/alerts/rules', { method: 'POST', body });
+              [id, fresh] = [saved.id, saved.targets.map((t) => ({ url: t.url, secret: t.secret ?? '' }))];
+            }
+            // Secrets the user typed are known to them; the ones the server made are shown once.
+            const typed = new Set(draft.targets.filter((t) => t.secret).map((t) => t.url.trim()));
+            props.onSaved(id, fresh.filter((x) => x.secret && !typed.has(x.url)));
+          } catch (error) {
+            setErr(formError(error as ApiError));
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        {text('name', 'Name', undefined, true)}
+        {text('query', 'Query', 'the search language; empty = every event', true)}
+        <div class="adm-field">
+          <span class="label" id="cond-label">
+            Fire when the count
+          </span>
+          <div class="adm-cond" role="group" aria-labelledby="cond-label">
+            <select {...attrs('op')} aria-label="comparison" value={draft.op} onChange={(e) => set({ op: (e.target as HTMLSelectElement).value as Op })}>
+              {OPS.map((o) => (
+                <option key={o} value={o}>
+                  {o}
+                </option>
+              ))}
+            </select>
+            <input {...attrs('threshold')} aria-label="threshold" type="number" min="0" step="any" value={draft.threshold} onInput={(e) => set({ threshold: (e.target as HTMLInputElement).value })} />
+          </div>
+          {message('op')}
+          {message('threshold')}
+        </div>
+        {text('window', 'Window', '1m to 24h, counted by received time')}
+        {text('group_by', 'Group by', 'optional: service, host, level, source or attributes, comma-separated')}
+        {text('interval', 'Check every', 'at least 5s')}
+        {text('for', 'For', 'how long it must hold before firing')}
+        {text('repeat', 'Repeat', 'resend while firing, at least 1m')}
+        <fieldset class="wide">
+          <legend>Webhook targets</legend>
+          {draft.targets.map((t, i) => (
+            <div class="adm-target" key={i}>
+              <div class="adm-field">
+                <label for={`rule-t${i}-url`}>URL {i + 1}</label>
+                <input {...attrs(`t${i}-url`)} inputMode="url" placeholder="https://hooks.example.com/sluice" value={t.url} onInput={(e) => setTarget(i, { url: (e.target as HTMLInputElement).value })} />
+                {message(`t${i}-url`)}
+              </div>
+              <div class="adm-field">
+                <label for={`rule-t${i}-format`}>Format</label>
+                <select {...attrs(`t${i}-format`)} value={t.format} onChange={(e) => setTarget(i, { format: (e.target as HTMLSelectElement).value as Format })}>
+                  {FORMATS.map((f) => (
+                    <option key={f} value={f}>
+                      {f}
+                    </option>
+                  ))}
+                </select>
+                {message(`t${i}-format`)}
+              </div>
+              <div class="adm-field">
+                <label for={`rule-t${i}-secret`}>Secret</label>
+                <input
+                  {...attrs(`t${i}-secret`)}
+                  autocomplete="off"
+                  placeholder={kept.has(t.url.trim()) ? 'unchanged' : 'made by the server'}
+                  value={t.secret}
+                  onInput={(e) => setTarget(i, { secret: (e.target as HTMLInputElement).value })}
+                />
+                {message(`t${i}-secret`)}
+              </div>
+              <button type="button" class="secondary" aria-label={`Remove target ${i + 1}`} disabled={draft.targets.length === 1} onClick={() => set({ targets: draft.targets.filter((_, j) => j !== i) })}>
+                Remove
+              </button>
+            </div>
+          ))}
+          <button type="button" class="secondary" disabled={draft.targets.length >= 10} onClick={() => set({ targets: [...draft.targets, { url: '', format: 'sluice', secret: '' }] })}>
+            Add target
+          </button>
+        </fieldset>
+        <div class="wide adm-actions">
+          <button type="submit" disabled={busy}>
+            {props.id ? 'Save rule' : 'Create rule'}
+          </button>
+          <button type="button" class="secondary" onClick={() => navigate(props.id ? `/alerts/${props.id}` : '/alerts')}>
+            Cancel
+          </button>
+          {message(null)}
+        </div>
+      </form>
+    </>
+  );
+}

@@ -1,0 +1,118 @@
+// All alert rules with their state, and per group for grouped rules; admins
+// get Edit and Delete on each row.
+import { api } from '../api';
+import { ConfirmButton } from '../components/confirm-button';
+import { navigate } from '../router';
+import { condition, groupText, rulePath, StateBadge, usePolled, type Group, type Rule, type State } from './alert-model';
+import { when } from '../format';
+
+interface Listed extends Rule {
+  state: State;
+  firing_groups: number;
+  groups: Group[];
+}
+
+export function RuleList(props: { admin: boolean }) {
+  const { data, error, reload } = usePolled(async (signal) => {
+    const { rules } = await api<{ rules: Array<Omit<Listed, 'groups'>> }>('/api/v1/alerts/rules', { signal });
+    // States per group come only with each rule's own answer.
+    const groups = await Promise.all(rules.map((r) => api<{ groups: Group[] }>(rulePath(r.id), { signal }).then((d) => d.groups, () => [])));
+    return rules.map((r, i): Listed => ({ ...r, groups: groups[i]! }));
+  }, 'list');
+  return (
+    <>
+      <div class="adm-actions">
+        <h2 id="alerts-h" class="adm-grow">
+          Alert rules
+        </h2>
+        <button type="button" class="secondary" onClick={reload}>
+          Refresh
+        </button>
+        {props.admin && (
+          <button type="button" onClick={() => navigate('/alerts/new')}>
+            New rule
+          </button>
+        )}
+      </div>
+      {error && (
+        <p class="error" role="alert">
+          {error.message}
+        </p>
+      )}
+      {data && data.length === 0 && <p class="muted">No alert rules yet.</p>}
+      {data && data.length > 0 && (
+        <div class="adm-scroll">
+          <table aria-label="Alert rules">
+            <thead>
+              <tr>
+                <th scope="col">rule</th>
+                <th scope="col">state</th>
+                <th scope="col">condition</th>
+                <th scope="col" class="adm-hide-narrow">
+                  query
+                </th>
+                <th scope="col" class="adm-hide-narrow">
+                  checked
+                </th>
+                {props.admin && (
+                  <th scope="col">
+                    <span class="visually-hidden">actions</span>
+                  </th>
+                )}
+              </tr>
+            </thead>
+            <tbody>
+              {data.map((r) => (
+                <tr key={r.id} data-rule={r.name}>
+                  <th scope="row">
+                    <a href={`#/alerts/${r.id}`}>{r.name}</a>
+                  </th>
+                  <td class="rule-state">
+                    <StateBadge state={r.state} />
+                    {r.group_by.length > 0 && r.groups.length > 0 && (
+                      <ul class="adm-groups" aria-label="groups">
+                        {r.groups.slice(0, 5).map((g) => (
+                          <li key={groupText(g.group)}>
+                            <StateBadge state={g.state} /> {groupText(g.group)}
+                          </li>
+                        ))}
+                        {r.groups.length > 5 && <li class="muted">and {r.groups.length - 5} more</li>}
+                      </ul>
+                    )}
+                  </td>
+                  <td>{condition(r)}</td>
+                  <td class="adm-hide-narrow">
+                    <code>{r.query || '(every event)'}</code>
+                  </td>
+                  <td class="adm-hide-narrow">
+                    every {r.interval}
+                    {r.groups.length > 0 && <div class="hint">changed {when(r.groups.map((g) => g.since).sort().at(-1)!)}</div>}
+                  </td>
+                  {props.admin && (
+                    <td>
+                      <div class="adm-actions">
+                        <button type="button" class="secondary" aria-label={`Edit ${r.name}`} onClick={() => navigate(`/alerts/${r.id}/edit`)}>
+                          Edit
+                        </button>
+                        <ConfirmButton
+                          label="Delete"
+                          name={r.name}
+                          question={`Delete ${r.name}?`}
+                          confirm="Yes, delete"
+                          onConfirm={async () => {
+                            await api(rulePath(r.id), { method: 'DELETE' }).catch(() => undefined);
+                            reload();
+                          }}
+                        />
+                      </div>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}

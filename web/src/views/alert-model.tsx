@@ -1,0 +1,89 @@
+// What the alert pages share: the rule API's shapes (docs/alerts.md), the
+// polling they all use, and how a rule's condition and state read.
+import { useEffect, useState } from 'preact/hooks';
+import type { ApiError } from '../api';
+
+export type Op = '>' | '>=' | '<' | '<=';
+export type Format = 'sluice' | 'slack' | 'alertmanager';
+export type State = 'ok' | 'pending' | 'firing' | 'resolved';
+
+export interface Target {
+  url: string;
+  format: Format;
+  secret?: string;
+}
+export interface Rule {
+  id: string;
+  name: string;
+  query: string;
+  window: string;
+  condition: { op: Op; threshold: number };
+  group_by: string[];
+  interval: string;
+  for: string;
+  repeat: string;
+  targets: Target[];
+}
+export interface Group {
+  group: Record<string, string>;
+  state: State;
+  since: string;
+  value: number;
+  last_notified: string | null;
+}
+export interface Delivery {
+  at: string;
+  group_key: string;
+  kind: string;
+  target: string;
+  attempt: number;
+  status: number;
+  delivered: number | boolean;
+  error: string;
+}
+/** A signing secret the server made; shown once, on the rule's page. */
+export interface Secret {
+  url: string;
+  secret: string;
+}
+
+export const rulePath = (id: string) => `/api/v1/alerts/rules/${encodeURIComponent(id)}`;
+
+/** Loads now and again `ms` after each answer: states change on the server's clock, not on clicks. */
+export function usePolled<T>(load: (signal: AbortSignal) => Promise<T>, key: string, ms = 5000) {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const ac = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    load(ac.signal)
+      .then(
+        (d) => {
+          setData(d);
+          setError(null);
+        },
+        (e: ApiError) => {
+          if (e.name !== 'AbortError') setError(e);
+        },
+      )
+      .finally(() => {
+        if (!ac.signal.aborted) timer = setTimeout(() => setTick((n) => n + 1), ms);
+      });
+    return () => {
+      ac.abort();
+      clearTimeout(timer);
+    };
+  }, [key, tick]);
+  return { data, error, reload: () => setTick((n) => n + 1) };
+}
+
+export function groupText(labels: Record<string, string>): string {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(' ') || 'all events';
+}
+
+export function StateBadge(props: { state: State }) {
+  return <span class={`state state-${props.state}`}>{props.state}</span>;
+}
+
+export const condition = (r: Rule) => `count ${r.condition.op} ${r.condition.threshold} in ${r.window}${r.group_by.length ? ` per ${r.group_by.join(', ')}` : ''}`;
