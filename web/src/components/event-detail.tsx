@@ -95,16 +95,7 @@ export function EventDetail(props: { event: LogEvent; context?: EventContext; co
   const link = eventLink(e.id);
   return (
     <div class="event-detail">
-      <dl class="fields">
-        <dt>message</dt>
-        <dd>{e.message}</dd>
-        {eventFields(e).map(([k, v]) => (
-          <Fragment key={k}>
-            <dt>{k}</dt>
-            <dd>{v}</dd>
-          </Fragment>
-        ))}
-      </dl>
+      <FieldList event={e} withMessage />
       <div class="actions">
         <button type="button" class="secondary" aria-expanded={showContext} onClick={() => setShowContext(!showContext)}>
           {showContext ? 'Hide context' : 'Show context'}
@@ -127,5 +118,25 @@ export function EventDetail(props: { event: LogEvent; context?: EventContext; co
       </div>
       {showContext && <ContextLoader id={e.id} initial={props.context} />}
     </div>
+  );
+}
+
+/** Every field of an event as a definition list (the message first when asked). */
+export function FieldList(props: { event: LogEvent; withMessage?: boolean }) {
+  return (
+    <dl class="fields">
+      {props.withMessage && (
+        <>
+          <dt>message</dt>
+          <dd>{props.event.message}</dd>
+        </>
+      )}
+      {eventFields(props.event).map(([k, v]) => (
+        <Fragment key={k}>
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </Fragment>
+      ))}
+    </dl>
   );
 }
