@@ -83,15 +83,23 @@ export async function tailRoutes(app: FastifyInstance, opts: { ctx: AppContext }
         // Live events queue from here on, so nothing stored during the
         // backfill is missed; ids sent by the backfill are skipped later.
         v.reset(compileMatcher(q));
+        // The boundary: every event after this message matches the new
+        // filter (the ones before it were the old filter's).
+        socket.send(JSON.stringify({ type: 'subscribed', q }));
         const sent = new Set<string>();
-        if (since !== undefined && limit > 0) {
-          const page = await searchEvents(ctx, { q, from: since, limit, order: 'desc' });
-          if (mine !== generation) return;
-          const events = page.events.reverse();
-          for (const e of events) sent.add(e.id);
-          v.sendBackfill(events);
+        try {
+          if (since !== undefined && limit > 0) {
+            const page = await searchEvents(ctx, { q, from: since, limit, order: 'desc' });
+            if (mine !== generation) return;
+            const events = page.events.reverse();
+            for (const e of events) sent.add(e.id);
+            v.sendBackfill(events);
+          }
+        } finally {
+          // A backfill that failed (too broad, timed out) is reported by the
+          // caller; live events flow all the same instead of waiting for it.
+          if (mine === generation) v.finishCatchUp(sent, 2 * ctx.config.tail.overlapMs);
         }
-        if (mine === generation) v.finishCatchUp(sent, 2 * ctx.config.tail.overlapMs);
       };
 
       // Messages are handled one at a time, in order: an auth finishes before
