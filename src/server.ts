@@ -20,7 +20,7 @@ export async function serve(config: Config): Promise<void> {
   if (!(await ctx.tokens.hasAny())) {
     // First start: make an admin token so the quick start works.
     const created = await ctx.tokens.create('admin', 'admin');
-    app.log.warn({ token_name: created.name, token: created.token }, `no token existed: created admin token "admin" = ${created.token} (shown only this once)`);
+    app.log.warn({ token_name: created.name, token: created.token }, `no token existed: created admin token "admin" = ${created.token} (shown only this once; sign in with it at ${config.publicUrl})`);
   }
 
   let stopping = false;
