@@ -27,14 +27,14 @@ async function main(argv: string[]): Promise<number> {
       await (await import('../server.js')).serve(config);
       return -1; // keeps running until a signal
     case 'migrate': {
-      const [{ openStore }, { migrate }] = await Promise.all([import('../store/store.js'), import('../store/migrate.js')]);
+      const [{ openStore }, { migrate }, { pino }] = await Promise.all([import('../store/store.js'), import('../store/migrate.js'), import('pino')]);
+      // The same pino JSON lines as `serve`, so one log pipeline reads both.
+      const log = pino({ level: config.logLevel });
       const store = await openStore(config, { createDatabase: true });
       try {
         const r = await migrate(store, config.retentionDays);
         const what = r.applied.length > 0 ? `applied ${r.applied.join(', ')}` : 'schema already current';
-        process.stdout.write(
-          `${JSON.stringify({ level: 'info', msg: `sluice migrate: ${what}`, from: r.from, to: r.to, retention_days: config.retentionDays, retention_changed: r.retentionChanged })}\n`,
-        );
+        log.info({ from: r.from, to: r.to, retention_days: config.retentionDays, retention_changed: r.retentionChanged }, `sluice migrate: ${what}`);
       } finally {
         await store.close();
       }

@@ -124,9 +124,12 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
   return { code, stdout, stderr };
 }
 
-export async function spawnServer(env: Record<string, string>): Promise<ChildServer> {
-  const child = spawn(process.execPath, [CLI, 'serve'], {
-    env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'info' },
+/** Runs `sluice serve` (or `command`, e.g. `npm start`) and waits until it listens. */
+export async function spawnServer(env: Record<string, string>, command: readonly string[] = [process.execPath, CLI, 'serve']): Promise<ChildServer> {
+  const [file = process.execPath, ...args] = command;
+  const child = spawn(file, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

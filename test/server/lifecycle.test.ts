@@ -55,6 +55,19 @@ describe('crash safety', () => {
 });
 
 describe('SIGTERM', () => {
+  it('stops the server started by `npm start` when npm is signalled, as a process manager does', async () => {
+    // npm forwards the signal to its script's shell; a shell that ran
+    // `migrate && serve` died and left the server running, orphaned.
+    const env = testEnv({ SLUICE_ADMIN_TOKEN: ADMIN });
+    const a = await spawnServer(env, ['npm', 'start', '--silent']);
+    const health = await fetch(new URL('/healthz', a.url));
+    expect(health.status).toBe(200);
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toEqual({ code: 0, signal: null });
+    expect(a.output.join('\n')).toContain('"msg":"stopped"');
+    await expect(fetch(new URL('/healthz', a.url))).rejects.toThrow();
+  });
+
   it('answers a request already in flight, stores it, and exits 0', async () => {
     const env = await preparedEnv();
     const a = await spawnServer(env);
