@@ -2,6 +2,7 @@
 // backoff and jitter on 5xx, 429 and network errors (not on other 4xx),
 // every attempt recorded. The notification id travels as a header so a
 // receiver can drop repeats of a notice it already has.
+import { setTimeout as wait } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Store } from '../store/store.js';
 import { recordAttempt } from './records.js';
@@ -28,16 +29,10 @@ export interface Delivery {
   readonly payload: unknown;
 }
 
-// A wait that ends early when the process stops.
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
+// A wait that ends early when the process stops. The timers/promises form
+// removes its abort listener when the wait ends; a listener added by hand
+// stayed on the engine's one signal after every retry, and they piled up.
+const sleep = (ms: number, signal?: AbortSignal) => wait(ms, undefined, { signal }).catch(() => undefined);
 
 export async function deliver(store: Store, log: FastifyBaseLogger, d: Delivery, opts: DeliveryOptions): Promise<boolean> {
   const body = JSON.stringify(d.payload);

@@ -1,7 +1,12 @@
 // Threshold alerts end to end: real events, a real receiver on loopback,
 // signed webhooks, retries, history. Deadlines are generous (a 1m window
 // has to pass for a resolve); speed lives in bench/.
+import { getEventListeners } from 'node:events';
+import type { FastifyBaseLogger } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliver } from '../../src/alerts/deliver.js';
+import { parseAllow } from '../../src/alerts/notify/safe-http.js';
+import type { Target } from '../../src/alerts/rule.js';
 import { verify } from '../../src/alerts/notify/sign.js';
 import { auth, ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
 import { Receiver } from '../helpers/receiver.js';
@@ -94,6 +99,22 @@ describe('delivery', () => {
     const history = await api('GET', `/api/v1/alerts/history?rule=${String(made.body.id)}`);
     const rows = (history.body.history as Array<{ attempt: number; status: number; delivered: number }>).sort((a, b) => a.attempt - b.attempt);
     expect(rows.map((r) => [r.attempt, r.status, Boolean(r.delivered)])).toEqual([[1, 500, false], [2, 503, false], [3, 200, true]]);
+  });
+
+  it('leaves no listener on the engine signal after retrying, however many notices fail', async () => {
+    const stop = new AbortController();
+    const log = { warn: () => undefined } as unknown as FastifyBaseLogger;
+    const opts = { allow: parseAllow(['127.0.0.1']), timeoutMs: 5000, attempts: 3, baseDelayMs: 1, signal: stop.signal };
+    receiver.failures = Array.from({ length: 12 * 3 }, () => 500);
+    const before = receiver.received.length;
+    const sent = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        deliver(s.store, log, { ruleId: `r${i}`, ruleName: `leak ${i}`, groupKey: '', kind: 'firing', notificationId: `n${i}`, target: { url: receiver.url, format: 'sluice', secret: 'k' } satisfies Target, payload: { i } }, opts),
+      ),
+    );
+    expect(sent).toEqual(Array.from({ length: 12 }, () => false));
+    expect(receiver.received.length - before).toBe(36);
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
   });
 
   it('sends a test notice on request, in the Alertmanager shape', async () => {
