@@ -31,6 +31,7 @@ export const ERRORS = {
   SLUICE_ERR_NO_VALID_EVENTS: { status: 400, message: 'No event in the request was valid' },
   SLUICE_ERR_INVALID_FRAME: { status: 400, message: 'An octet-counted frame is truncated or its length does not match its message' },
   SLUICE_ERR_INVALID_IDEMPOTENCY_KEY: { status: 400, message: 'Idempotency-Key must be 1-200 printable ASCII characters' },
+  SLUICE_ERR_INVALID_LINE_META: { status: 400, message: 'X-Sluice-Line-Meta must be the JSON object docs/api.md describes, sent with a text/plain body' },
   SLUICE_ERR_INVALID_CURSOR: { status: 400, message: 'The cursor is not one this server issued' },
   SLUICE_ERR_INVALID_TIME_RANGE: { status: 400, message: 'from/to must be RFC 3339 times or relative durations like 15m' },
   SLUICE_ERR_INVALID_LEVEL: { status: 400, message: 'Unknown level: use trace, debug, info, warn, error or fatal' },

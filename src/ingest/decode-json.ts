@@ -3,6 +3,7 @@
 // valid ones beside it.
 import { SluiceError } from '../errors.js';
 import type { LogEvent } from '../model/event.js';
+import { type LineMeta, LineRuns } from './line-meta.js';
 import { isRejection, type NormalizeContext, type Normalized, normalizeLine, normalizeObject } from './normalize.js';
 
 export interface EventError {
@@ -76,7 +77,7 @@ function eachLine(text: string, maxLineBytes: number, c: Collector, fn: (line: s
   }
 }
 
-export function decodeBody(kind: BodyKind, body: Buffer, ctx: NormalizeContext, maxLineBytes: number): Decoded {
+export function decodeBody(kind: BodyKind, body: Buffer, ctx: NormalizeContext, maxLineBytes: number, meta?: LineMeta): Decoded {
   const c = new Collector();
   const text = body.toString('utf8');
   if (kind === 'json') {
@@ -103,6 +104,16 @@ export function decodeBody(kind: BodyKind, body: Buffer, ctx: NormalizeContext, 
       }
       if (isObject(parsed)) c.add(index, normalizeObject(parsed, ctx));
       else c.reject(index, 'SLUICE_ERR_INVALID_EVENT', `line ${index + 1} is not a JSON object`);
+    });
+  } else if (meta !== undefined) {
+    const runs = new LineRuns(meta);
+    const local: { -readonly [K in keyof NormalizeContext]: NormalizeContext[K] } = { ...ctx };
+    eachLine(text, maxLineBytes, c, (line, index) => {
+      runs.at(index);
+      local.defaultTimeNs = runs.timeNs(index);
+      const r = normalizeLine(line, local);
+      if (!isRejection(r)) runs.fill(r.attributes);
+      c.add(index, r);
     });
   } else {
     eachLine(text, maxLineBytes, c, (line, index) => c.add(index, normalizeLine(line, ctx)));

@@ -10,6 +10,8 @@ import { parseLogfmt } from './logfmt.js';
 
 export interface NormalizeContext {
   readonly receivedNs: bigint;
+  /** The time of an event that carries none; the received time when unset. */
+  readonly defaultTimeNs?: bigint;
   readonly defaultService: string;
   readonly defaultHost: string;
   readonly maxAttributes: number;
@@ -113,7 +115,7 @@ export function normalizeObject(obj: Record<string, unknown>, ctx: NormalizeCont
   if (rawMessage !== undefined) message = asText(rawMessage).replace(/\r?\n$/, '');
   else message = p.count > 0 ? JSON.stringify(attributes) : '';
 
-  let timeNs = ctx.receivedNs;
+  let timeNs = ctx.defaultTimeNs ?? ctx.receivedNs;
   if (rawTime !== undefined) {
     const t = parseTimeNs(rawTime);
     if (t === undefined) return { code: 'SLUICE_ERR_INVALID_TIME', message: `cannot read time ${JSON.stringify(asText(rawTime)).slice(0, 80)}` };
@@ -153,7 +155,7 @@ export function normalizeLine(line: string, ctx: NormalizeContext): Normalized {
   }
   const level = guessLevel(line) ?? { level: 'info' as const, severity: LEVEL_SEVERITY.info };
   return finish(
-    { timeNs: ctx.receivedNs, service: ctx.defaultService, host: ctx.defaultHost, level, message: line, attributes: {}, traceId: '', spanId: '' },
+    { timeNs: ctx.defaultTimeNs ?? ctx.receivedNs, service: ctx.defaultService, host: ctx.defaultHost, level, message: line, attributes: {}, traceId: '', spanId: '' },
     ctx,
   );
 }

@@ -7,6 +7,7 @@ import { SluiceError, isErrorCode } from '../errors.js';
 import { checkWritable, normalizeContext, storeEvents } from './accept.js';
 import { bodyKind, decodeBody } from './decode-json.js';
 import { acceptRawBodies, decodedBody } from './http-body.js';
+import { LINE_META_HEADER, parseLineMeta } from './line-meta.js';
 
 const MAX_REPORTED_ERRORS = 100;
 
@@ -34,9 +35,12 @@ export async function ingestRoutes(app: FastifyInstance, opts: { ctx: AppContext
           `Content-Type ${req.headers['content-type'] ?? '(none)'} is not accepted here: use application/x-ndjson, application/json or text/plain`,
         );
       }
+      const metaHeader = req.headers[LINE_META_HEADER];
+      const meta = typeof metaHeader === 'string' ? parseLineMeta(metaHeader) : undefined;
+      if (meta !== undefined && kind !== 'text') throw new SluiceError('SLUICE_ERR_INVALID_LINE_META', 'X-Sluice-Line-Meta goes with a text/plain body only');
       const body = await decodedBody(req, limits.maxDecompressedBytes);
-      const nctx = normalizeContext(ctx, { service: req.query.service, host: req.query.host });
-      const decoded = decodeBody(kind, body, nctx, limits.maxLineBytes);
+      const nctx = normalizeContext(ctx, { service: meta?.service ?? req.query.service, host: meta?.host ?? req.query.host });
+      const decoded = decodeBody(kind, body, nctx, limits.maxLineBytes, meta);
       for (const e of decoded.errors) ctx.metrics.rejected.inc({ code: e.code });
       if (decoded.records === 0) throw new SluiceError('SLUICE_ERR_EMPTY_BODY');
       const errors = decoded.errors.slice(0, MAX_REPORTED_ERRORS);

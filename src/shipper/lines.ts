@@ -6,6 +6,8 @@ export interface Line {
   text: string;
   truncated: boolean;
   invalidUtf8: boolean;
+  /** Several lines joined into one record (a stack trace): holds newlines. */
+  joined: boolean;
   /** Bytes of input this line took, its newline included. */
   bytes: number;
 }
@@ -84,7 +86,7 @@ export class LineSplitter {
       const bytes = (ascii ? t.length : Buffer.byteLength(t)) + 1;
       if (bytes - 1 > this.maxBytes) return false;
       if (t.charCodeAt(t.length - 1) === 0x0d) t = t.slice(0, -1);
-      lines[i] = { text: t, truncated: false, invalidUtf8: false, bytes };
+      lines[i] = { text: t, truncated: false, invalidUtf8: false, joined: false, bytes };
     }
     for (const l of lines) out.push(l);
     return true;
@@ -131,7 +133,7 @@ export class LineSplitter {
     this.#skipping = false;
     this.#consumed = 0;
     const { text, invalid } = decode(buf);
-    return { text, truncated, invalidUtf8: invalid, bytes };
+    return { text, truncated, invalidUtf8: invalid, joined: false, bytes };
   }
 }
 
@@ -167,6 +169,7 @@ export class MultilineJoiner {
         text: this.#pending.text + '\n' + line.text,
         truncated: this.#pending.truncated || line.truncated,
         invalidUtf8: this.#pending.invalidUtf8 || line.invalidUtf8,
+        joined: true,
         bytes: this.#pending.bytes + line.bytes,
       };
       this.#lines++;

@@ -14,13 +14,15 @@ export interface Batch {
   readonly seq: number;
   readonly id: string;
   readonly lines: number;
-  /** The gzipped NDJSON body, while in memory. */
+  /** The gzipped body, while in memory. */
   body: Buffer | undefined;
   /** Its spool file, once on disk. */
   file: string | undefined;
   readonly bytes: number;
   /** File offsets this batch completes (files mode). */
   readonly offsets: Record<string, { path: string; offset: number }> | undefined;
+  /** Its X-Sluice-Line-Meta: the body is text lines. Unset: NDJSON (spools of earlier versions). */
+  readonly meta: string | undefined;
 }
 
 export interface QueueOptions {
@@ -68,14 +70,19 @@ export class BatchQueue {
       if (!m) continue;
       const file = join(opts.dir, f);
       const bytes = statSync(file).size;
-      const metaFile = file.replace(/\.ndjson\.gz$/, '.offsets.json');
       let offsets: Batch['offsets'];
       try {
-        offsets = JSON.parse(readFileSync(metaFile, 'utf8')) as Batch['offsets'];
+        offsets = JSON.parse(readFileSync(sidecar(file, 'offsets'), 'utf8')) as Batch['offsets'];
       } catch {
         offsets = undefined;
       }
-      this.#items.push({ seq: Number(m[1]), id: m[2]!, lines: Number(m[3]), body: undefined, file, bytes, offsets });
+      let meta: string | undefined;
+      try {
+        meta = readFileSync(sidecar(file, 'meta'), 'utf8');
+      } catch {
+        meta = undefined;
+      }
+      this.#items.push({ seq: Number(m[1]), id: m[2]!, lines: Number(m[3]), body: undefined, file, bytes, offsets, meta });
       this.#spooled += bytes;
       this.#nextSeq = Math.max(this.#nextSeq, Number(m[1]) + 1);
     }
@@ -123,7 +130,8 @@ export class BatchQueue {
     if (b.file) {
       this.#spooled -= b.bytes;
       rmSync(b.file, { force: true });
-      rmSync(b.file.replace(/\.ndjson\.gz$/, '.offsets.json'), { force: true });
+      rmSync(sidecar(b.file, 'offsets'), { force: true });
+      rmSync(sidecar(b.file, 'meta'), { force: true });
     }
   }
 
@@ -150,7 +158,9 @@ export class BatchQueue {
     const name = `${String(b.seq).padStart(12, '0')}-${b.id}-${b.lines}.ndjson.gz`;
     const file = join(this.opts.dir, name);
     try {
-      if (b.offsets) writeAtomic(file.replace(/\.ndjson\.gz$/, '.offsets.json'), JSON.stringify(b.offsets));
+      // The sidecars first: a body on disk is a batch, and must be whole.
+      if (b.offsets) writeAtomic(sidecar(file, 'offsets'), JSON.stringify(b.offsets));
+      if (b.meta !== undefined) writeAtomic(sidecar(file, 'meta'), b.meta);
       writeAtomic(file, b.body!);
     } catch {
       // A full or unwritable disk: the batch stays in memory and is sent
@@ -187,6 +197,11 @@ export class BatchQueue {
   wait(): Promise<void> {
     return new Promise((r) => this.#waiters.push(r));
   }
+}
+
+/** A spooled batch's offsets or line meta, beside its body. */
+function sidecar(file: string, kind: 'offsets' | 'meta'): string {
+  return file.replace(/\.ndjson\.gz$/, `.${kind}.json`);
 }
 
 function writeAtomic(file: string, data: string | Buffer): void {

@@ -20,25 +20,16 @@ function hasAny(o: Record<string, unknown>, keys: readonly string[]): boolean {
   return keys.some((k) => o[k] !== undefined && o[k] !== null && o[k] !== '');
 }
 
-// Read times with a counter below the millisecond, so lines read in the same
-// millisecond keep their order when sorted by time. The millisecond part is
-// formatted once per millisecond.
-let lastMs = 0;
-let sub = 0;
+// A read time as RFC 3339 with nanoseconds: the millisecond, then `sub`
+// nanoseconds that keep lines read in the same millisecond in order. The
+// millisecond part is formatted once per millisecond.
+let lastMs = -1;
 let msText = '';
 
-export function readTime(ms = Date.now()): string {
-  if (ms <= lastMs) {
-    sub++;
-    if (sub > 999_999) {
-      lastMs++;
-      sub = 0;
-      msText = new Date(lastMs).toISOString().slice(0, 23);
-    }
-  } else {
+export function timeText(ms: number, sub: number): string {
+  if (ms !== lastMs) {
     lastMs = ms;
-    sub = 0;
-    msText = new Date(lastMs).toISOString().slice(0, 23);
+    msText = new Date(ms).toISOString().slice(0, 23);
   }
   return msText + String(sub).padStart(6, '0') + 'Z';
 }

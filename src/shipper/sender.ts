@@ -120,7 +120,7 @@ export class Sender {
         method: 'POST',
         headers: {
           authorization: `Bearer ${this.opts.token}`,
-          'content-type': 'application/x-ndjson',
+          ...(b.meta !== undefined ? { 'content-type': 'text/plain; charset=utf-8', 'x-sluice-line-meta': b.meta } : { 'content-type': 'application/x-ndjson' }),
           'content-encoding': 'gzip',
           'idempotency-key': b.id,
         },

@@ -74,6 +74,45 @@ describe('ingest formats', () => {
     expect(by['just words']).toMatchObject({ level: 'info' });
   });
 
+  it('gives text lines the read times, sources and attributes of X-Sluice-Line-Meta, and keeps what a line says itself', async () => {
+    const t0 = Date.parse('2026-11-22T05:00:00.000Z');
+    const meta = {
+      v: 1, t0,
+      runs: [[0, 0, -1], [2, 7, 0, 998], [4, 7, 1]],
+      tags: [{ stream: 'stderr' }, { file: '/var/log/\u00e9t\u00e9.log' }],
+      attrs: { region: 'eu', stream: 'never-wins' },
+      service: 'fmt-meta', host: 'meta-host',
+    };
+    const body = ['first', 'second', '{"msg":"json has its time","time":"2026-11-22T04:00:00Z","region":"us"}', 'level=warn msg="logfmt on stderr"', '', 'after a blank line'].join('\n');
+    const post = (headers: Record<string, string>, b: string = body) =>
+      fetch(`${s.url}/api/v1/ingest?service=ignored`, { method: 'POST', headers: { authorization: `Bearer ${ingestToken}`, ...headers }, body: b });
+    const res = await post({ 'content-type': 'text/plain', 'x-sluice-line-meta': JSON.stringify(meta) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ accepted: 5, rejected: 0 });
+    const by = Object.fromEntries((await searchAll(s.url, readToken, { service: 'fmt-meta', from: '2026-01-01T00:00:00Z' })).map((e) => [e.message, e]));
+    expect(by.first).toMatchObject({ time: '2026-11-22T05:00:00.000000000Z', host: 'meta-host', attributes: { region: 'eu', stream: 'never-wins' } });
+    expect(by.second).toMatchObject({ time: '2026-11-22T05:00:00.000000001Z' });
+    expect(by['json has its time']).toMatchObject({ time: '2026-11-22T04:00:00.000000000Z', attributes: { region: 'us', stream: 'stderr' } });
+    expect(by['logfmt on stderr']).toMatchObject({ level: 'warn', time: '2026-11-22T05:00:00.007000999Z', attributes: { stream: 'stderr' } });
+    // Line 4 is blank: not an event, but it counts, so line 5 is the third run's second line.
+    expect(by['after a blank line']).toMatchObject({ time: '2026-11-22T05:00:00.007000001Z', attributes: { file: '/var/log/été.log', region: 'eu' } });
+
+    for (const [bad, code] of [
+      ['{"v":2}', 'SLUICE_ERR_INVALID_LINE_META'],
+      ['not json', 'SLUICE_ERR_INVALID_LINE_META'],
+      [JSON.stringify({ v: 1, runs: [[0, 0, -1]] }), 'SLUICE_ERR_INVALID_LINE_META'],
+      [JSON.stringify({ v: 1, t0, runs: [[0, 0, 3]] }), 'SLUICE_ERR_INVALID_LINE_META'],
+      [JSON.stringify({ v: 1, t0, runs: [[5, 0, -1], [1, 0, -1]] }), 'SLUICE_ERR_INVALID_LINE_META'],
+    ] as const) {
+      const r = await post({ 'content-type': 'text/plain', 'x-sluice-line-meta': bad });
+      expect(r.status, bad).toBe(400);
+      expect(((await r.json()) as { code: string }).code).toBe(code);
+    }
+    const ndjsonWithMeta = await post({ 'content-type': 'application/x-ndjson', 'x-sluice-line-meta': '{"v":1}' }, '{"msg":"x"}');
+    expect(ndjsonWithMeta.status).toBe(400);
+    expect(((await ndjsonWithMeta.json()) as { code: string }).code).toBe('SLUICE_ERR_INVALID_LINE_META');
+  });
+
   it('takes gzip bodies', async () => {
     const body = gzipSync(ndjson(Array.from({ length: 300 }, (_, i) => ({ msg: `gz ${i}`, service: 'fmt-gzip' }))));
     const res = await ingest(s.url, ingestToken, body, { 'content-encoding': 'gzip' });

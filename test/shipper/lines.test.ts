@@ -24,7 +24,7 @@ function reference(input: Buffer, max: number): Line[] {
       text = new TextDecoder().decode(buf);
       invalidUtf8 = true;
     }
-    out.push({ text, truncated, invalidUtf8, bytes: raw.length + (complete ? 1 : 0) });
+    out.push({ text, truncated, invalidUtf8, joined: false, bytes: raw.length + (complete ? 1 : 0) });
     start = nl + 1;
   }
   return out;

@@ -2,6 +2,9 @@
 // once, through steady streams, a kill -9 of the server, an outage carried
 // by the spool, and a proxy that loses responses.
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,6 +131,7 @@ describe('faults', () => {
     first.child.stdin!.end();
     expect((await first.exited).code).toBe(0);
     expect(first.stderr()).toMatch(/sent 0, spooled 3000/);
+    const firstEnded = Date.now();
     const s = await spawnServer({ ...myEnv, PORT: String(port) });
     try {
       const second = ship(['--service', 'ship-outage', '--spool-dir', spool, '--stats'], shipEnv(url));
@@ -135,10 +139,25 @@ describe('faults', () => {
       second.child.stdin!.end();
       expect((await second.exited).code).toBe(0);
       expectExactlyOnce(await stored(s.url, 'ship-outage'), 'outage', 4000);
+      // The spooled lines keep the time they were read, not the time they arrived.
+      const events = await searchAll(s.url, ADMIN, { service: 'ship-outage', from: '1h' });
+      const spooled = events.filter((e) => Number(String(e.message).split(' ').at(-1)) < 3000);
+      expect(spooled).toHaveLength(3000);
+      expect(spooled.every((e) => Date.parse(String(e.time)) <= firstEnded)).toBe(true);
     } finally {
       s.child.kill('SIGTERM');
       await s.exited;
     }
+  });
+
+  it('sends the NDJSON batches an earlier version left in the spool', async () => {
+    const spool = tempDir();
+    const records = [0, 1].map((i) => JSON.stringify({ msg: `legacy line ${i}`, time: new Date().toISOString(), service: 'ship-legacy' }));
+    writeFileSync(join(spool, `000000000001-${randomUUID()}-2.ndjson.gz`), gzipSync(records.join('\n') + '\n'));
+    const run = ship(['--service', 'ship-legacy', '--spool-dir', spool, '--stats'], shipEnv(server.url), 'ignore');
+    expect((await run.exited).code).toBe(0);
+    expect(run.stderr()).toMatch(/sent 2,/);
+    expect((await stored(server.url, 'ship-legacy')).sort()).toEqual(['legacy line 0', 'legacy line 1']);
   });
 
   it('drops the oldest batches when the spool is full, and says so in an event', async () => {
