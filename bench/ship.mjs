@@ -178,7 +178,7 @@ async function main() {
     L.push('| ---: | ---: | ---: | ---: | ---: |');
     runs.forEach((r, i) => L.push(`| ${i + 1} | ${k(LINES / r.catWall)} | ${k(LINES / r.shipWall)} | ${r.shipCpu.toFixed(2)} | ${r.sent.toLocaleString('en')} |`));
     L.push('');
-    L.push('CPU is read from `/proc/<pid>/stat` of the shipper (all its threads, gzip included). The latency probe writes one line a millisecond into the shipper\'s stdin and times it to the shipper\'s stdout, in the same process, while batches are sent to the acknowledging receiver.');
+    L.push('CPU is read from `/proc/<pid>/stat` of the shipper (all its threads, gzip included). The latency probe writes one line a millisecond into the shipper\'s stdin and times it to the shipper\'s stdout, in the same process, while batches are sent to the acknowledging receiver. The shipper sends lines as it read them (text/plain with `X-Sluice-Line-Meta`), so parsing JSON and logfmt and guessing levels is the server\'s work: the acknowledging receiver does none of it, the end-to-end row includes it.');
     const section = L.join('\n');
     console.log(section);
     if (WRITE) writeSection('ship', 'bench/ship.mjs', section);
