@@ -1,7 +1,9 @@
 // The shipper's ordered queue of sealed batches, in memory and on disk.
 //
 // Bounds: at most `memoryBytes` of batches wait in memory; past that, or
-// while the server is unreachable, new batches go to the spool directory. The
+// while the server is unreachable, new batches go to the spool directory
+// (when the spool cannot be written, the oldest batches in memory past the
+// bound are dropped and counted, as below). The
 // spool holds at most `spoolMaxBytes`; when a new batch would pass that, the
 // oldest spooled batches are dropped, their lines counted, and a synthetic
 // event reports the loss (see `takeDropNotice`). Batches left in the spool
@@ -137,7 +139,8 @@ export class BatchQueue {
 
   /** Moves every batch still in memory to disk (the server is away, or we are stopping). */
   spillAll(): void {
-    for (const b of this.#items) if (b.body) this.#spill(b);
+    // A copy: a spool that cannot be written drops batches from the list.
+    for (const b of [...this.#items]) if (b.body && this.#items.includes(b)) this.#spill(b);
   }
 
   #spill(b: Batch): void {
@@ -164,7 +167,9 @@ export class BatchQueue {
       writeAtomic(file, b.body!);
     } catch {
       // A full or unwritable disk: the batch stays in memory and is sent
-      // from there; nothing is lost while the process runs.
+      // from there, within the memory bound; past it the oldest batches in
+      // memory are dropped and counted, as when the spool is full.
+      this.#boundMemory();
       return;
     }
     if (b.body) this.#memory -= b.bytes;
@@ -174,6 +179,15 @@ export class BatchQueue {
     this.spooledLines += b.lines;
   }
 
+  #boundMemory(): void {
+    while (this.#memory > this.opts.memoryBytes) {
+      const victim = this.#items.find((x) => x.body !== undefined && x !== this.sending);
+      if (!victim) return;
+      this.#noteDrop(victim);
+      this.done(victim);
+    }
+  }
+
   #noteDrop(b: Batch): void {
     const at = new Date().toISOString();
     this.#dropped.lines += b.lines;
@@ -181,7 +195,11 @@ export class BatchQueue {
     this.#dropped.first ||= at;
     this.#dropped.last = at;
     this.droppedLines += b.lines;
-    writeAtomic(this.#dropFile, JSON.stringify(this.#dropped));
+    try {
+      writeAtomic(this.#dropFile, JSON.stringify(this.#dropped));
+    } catch {
+      // The disk is what failed: the notice still goes out from memory.
+    }
   }
 
   /** A loss not yet reported: the caller ships it as a synthetic event. */
