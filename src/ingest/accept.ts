@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import type { Principal } from '../auth/tokens.js';
 import { SluiceError } from '../errors.js';
-import { type LogEvent, logEventToJson } from '../model/event.js';
+import type { LogEvent } from '../model/event.js';
+import { localBatch } from '../tail/hub.js';
 
 import { nowNs, parseDurationNs } from '../model/time.js';
 import { eventRows } from '../store/rows.js';
@@ -53,7 +54,7 @@ export async function storeEvents(ctx: AppContext, principal: Principal, events:
   ctx.metrics.accepted.inc({ source: principal.name }, events.length);
   // Only now, after the insert succeeded: a viewer never sees an event that
   // was then lost.
-  if (ctx.hub.size > 0) ctx.hub.publish(events.map((e) => logEventToJson(e, principal.name)));
+  if (ctx.hub.size > 0) ctx.hub.publish(localBatch(events, principal.name));
 }
 
 

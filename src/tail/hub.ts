@@ -4,8 +4,36 @@
 // (more than `maxSocketBytes` unsent) new events are dropped and counted,
 // then reported with a `dropped` message. A slow viewer never grows memory
 // and never slows ingest.
-import type { EventJson } from '../model/event.js';
+import { type EventJson, type LogEvent, logEventToJson } from '../model/event.js';
 import type { Matcher } from '../query/language/match.js';
+
+/**
+ * Newly stored events as the hub takes them: each event's service cheaply,
+ * its JSON form only when some viewer may want it.
+ */
+export interface StoredBatch {
+  readonly length: number;
+  service(i: number): string;
+  json(i: number): EventJson;
+}
+
+/** Events this process stored: the JSON form is built on demand, once. */
+export function localBatch(events: readonly LogEvent[], source: string): StoredBatch {
+  const json: Array<EventJson | undefined> = new Array<EventJson | undefined>(events.length);
+  return {
+    length: events.length,
+    service: (i) => events[i]!.service,
+    json: (i) => (json[i] ??= logEventToJson(events[i]!, source)),
+  };
+}
+
+/** Events already in JSON form (read back from the store by the poller). */
+export function jsonBatch(events: readonly EventJson[]): StoredBatch {
+  return { length: events.length, service: (i) => events[i]!.service, json: (i) => events[i]! };
+}
+
+/** Serializes a list once for every viewer that sends all of it. */
+type Serialize = (events: readonly EventJson[]) => Buffer;
 
 export interface Outlet {
   /** Bytes queued on the socket, not yet sent. */
@@ -21,6 +49,8 @@ export interface ViewerOptions {
 
 export class Viewer {
   matcher: Matcher | undefined;
+  /** The services the filter is limited to, if it names them: other events are never offered. */
+  services: ReadonlySet<string> | undefined;
   paused = false;
   /** Set while a backfill runs: live events wait in the queue. */
   catchingUp = false;
@@ -42,17 +72,18 @@ export class Viewer {
   }
 
   /**
-   * Offers newly stored events; keeps those that match. `all` is the whole
-   * batch already serialized, shared by every viewer that wants all of it.
+   * Offers newly stored events; keeps those that match. `serialize` gives
+   * the shared encoding of a list offered to several viewers, used when all
+   * of it matches.
    */
-  offer(events: readonly EventJson[], all?: () => Buffer): void {
+  offer(events: readonly EventJson[], serialize?: Serialize): void {
     const m = this.matcher;
     if (!m) return;
     const skipping = this.#skip.size > 0 && Date.now() < this.#skipUntil;
     const matching = events.filter((e) => m(e) && !(skipping && this.#skip.has(e.id)));
     if (matching.length === 0) return;
     if (this.paused || this.catchingUp) this.#hold(matching);
-    else this.#send(matching, matching.length === events.length ? all : undefined);
+    else this.#send(matching, matching.length === events.length && serialize ? () => serialize(events) : undefined);
   }
 
   #hold(events: EventJson[]): void {
@@ -104,8 +135,9 @@ export class Viewer {
   }
 
   /** A new filter: whatever waited for the old one is discarded. */
-  reset(matcher: Matcher): void {
+  reset(matcher: Matcher, services?: ReadonlySet<string>): void {
     this.matcher = matcher;
+    this.services = services;
     this.#queue = [];
     this.catchingUp = true;
   }
@@ -132,11 +164,46 @@ export class Hub {
     this.#viewers.delete(v);
   }
 
-  publish(events: readonly EventJson[]): void {
-    // Serialized and encoded once, for all the viewers that take the whole
-    // batch: a string would be encoded to UTF-8 again for every socket.
-    let json: Buffer | undefined;
-    const all = () => (json ??= Buffer.from(JSON.stringify({ type: 'events', events })));
-    for (const v of this.#viewers) v.offer(events, all);
+  publish(batch: StoredBatch): void {
+    // What several viewers are offered is built once: the whole batch, or
+    // one service's events; each list is serialized and encoded to UTF-8
+    // once for all the viewers that take all of it.
+    let all: EventJson[] | undefined;
+    let byService: Map<string, number[]> | undefined;
+    const lists = new Map<string, EventJson[]>();
+    const encoded = new Map<readonly EventJson[], Buffer>();
+    const serialize: Serialize = (list) => {
+      let b = encoded.get(list);
+      if (b === undefined) encoded.set(list, (b = Buffer.from(JSON.stringify({ type: 'events', events: list }))));
+      return b;
+    };
+    for (const v of this.#viewers) {
+      if (!v.matcher) continue;
+      if (v.services === undefined) {
+        all ??= Array.from({ length: batch.length }, (_, i) => batch.json(i));
+        v.offer(all, serialize);
+        continue;
+      }
+      byService ??= groupByService(batch);
+      const key = [...v.services].sort().join('\n');
+      let list = lists.get(key);
+      if (list === undefined) {
+        // In stored order, also when the filter names several services.
+        const at = [...v.services].flatMap((s) => byService!.get(s) ?? []).sort((a, b) => a - b);
+        lists.set(key, (list = at.map((i) => batch.json(i))));
+      }
+      if (list.length > 0) v.offer(list, serialize);
+    }
   }
+}
+
+function groupByService(batch: StoredBatch): Map<string, number[]> {
+  const m = new Map<string, number[]>();
+  for (let i = 0; i < batch.length; i++) {
+    const s = batch.service(i);
+    const at = m.get(s);
+    if (at === undefined) m.set(s, [i]);
+    else at.push(i);
+  }
+  return m;
 }

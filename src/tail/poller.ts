@@ -9,6 +9,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.js';
 import { clickHouseToNs, formatClickHouse, nowNs } from '../model/time.js';
 import { EVENT_COLUMNS, type EventRow, toEventJson } from '../store/events-read.js';
+import { jsonBatch } from './hub.js';
 import { readRows } from '../query/read.js';
 
 const MAX_ROWS_PER_POLL = 50_000;
@@ -63,7 +64,7 @@ export class StorePoller {
     this.ctx.metrics.tailPolls.inc();
     const fresh = rows.filter((r) => !this.#seen.has(r.event_id));
     for (const r of fresh) this.#seen.set(r.event_id, clickHouseToNs(r.event_received_at) ?? now);
-    if (fresh.length > 0 && this.ctx.hub.size > 0) this.ctx.hub.publish(fresh.map(toEventJson));
+    if (fresh.length > 0 && this.ctx.hub.size > 0) this.ctx.hub.publish(jsonBatch(fresh.map(toEventJson)));
     return fresh.length;
   }
 }

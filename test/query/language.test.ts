@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { SluiceError } from '../../src/errors.js';
 import { compileForRollup, compileQuery } from '../../src/query/language/compile.js';
+import { requiredServices } from '../../src/query/language/match.js';
 import { parseQuery } from '../../src/query/language/parse.js';
 
 function syntaxPosition(q: string): number | undefined {
@@ -52,6 +53,25 @@ describe('parse', () => {
     ['OR a', 0],
   ])('points at the error in %s', (q, position) => {
     expect(syntaxPosition(q)).toBe(position);
+  });
+});
+
+describe('requiredServices (the live tail offers a viewer only these services)', () => {
+  it('names the services an event must have, and only when the query limits them', () => {
+    const of = (q: string) => {
+      const r = requiredServices(parseQuery(q));
+      return r === undefined ? undefined : [...r].sort();
+    };
+    expect(of('service:api')).toEqual(['api']);
+    expect(of('service:api level:>=error timeout')).toEqual(['api']);
+    expect(of('service:a OR service:b')).toEqual(['a', 'b']);
+    expect(of('service:a OR (service:b level:error)')).toEqual(['a', 'b']);
+    expect(of('service:a service:b')).toEqual([]);
+    expect(of('service:a OR level:error')).toBeUndefined();
+    expect(of('-service:a')).toBeUndefined();
+    expect(of('service:ap*')).toBeUndefined();
+    expect(of('host:api')).toBeUndefined();
+    expect(of('')).toBeUndefined();
   });
 });
 

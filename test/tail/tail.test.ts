@@ -65,6 +65,23 @@ describe('live', () => {
     c.close();
   });
 
+  it('gives filters naming several services, or none, their events in stored order', async () => {
+    const either = await subscribed('service:tail-m1 OR (service:tail-m2 level:error)');
+    const notM1 = await subscribed('-service:tail-m1');
+    const rows = Array.from({ length: 30 }, (_, i) => ({ msg: `mix ${i}`, service: `tail-m${(i % 3) + 1}`, level: i % 2 ? 'error' : 'info' }));
+    await ingest(s.url, token, ndjson(rows));
+    const wantEither = rows.filter((r) => r.service === 'tail-m1' || (r.service === 'tail-m2' && r.level === 'error')).map((r) => r.msg);
+    const wantNot = rows.filter((r) => r.service !== 'tail-m1').map((r) => r.msg);
+    await either.until(() => either.events.length >= wantEither.length, 'the events of either service');
+    await notM1.until(() => notM1.events.length >= wantNot.length, 'the events of other services');
+    await either.sync();
+    await notM1.sync();
+    expect(either.events.map((e) => e.message)).toEqual(wantEither);
+    expect(notM1.events.map((e) => e.message)).toEqual(wantNot);
+    either.close();
+    notM1.close();
+  });
+
   it('backfills by time and count, then goes live without a gap or a repeat', async () => {
     await ingest(s.url, token, ndjson(Array.from({ length: 5 }, (_, i) => ({ msg: `old ${i}`, service: 'tail-bf', time: new Date(Date.now() - (5 - i) * 1000).toISOString() }))));
     const c = await subscribed('service:tail-bf', { since: '10m', limit: 3 });

@@ -215,3 +215,35 @@ function build(n: Node): Matcher {
 export function compileMatcher(query: Node | string): Matcher {
   return build(typeof query === 'string' ? parseQuery(query) : query);
 }
+
+/**
+ * The services an event must have to match, when the query names them
+ * (`service:api`, `service:api AND level:error`, `service:a OR service:b`);
+ * undefined when any service could match. The live tail uses it to offer a
+ * viewer only its services' events instead of running its filter on all.
+ */
+export function requiredServices(n: Node): ReadonlySet<string> | undefined {
+  switch (n.type) {
+    case 'field':
+      return n.field === 'service' && n.op === '=' && !n.wildcard ? new Set([n.value]) : undefined;
+    case 'and': {
+      let out: Set<string> | undefined;
+      for (const c of n.children) {
+        const s = requiredServices(c);
+        if (s !== undefined) out = out === undefined ? new Set(s) : new Set([...out].filter((x) => s.has(x)));
+      }
+      return out;
+    }
+    case 'or': {
+      const out = new Set<string>();
+      for (const c of n.children) {
+        const s = requiredServices(c);
+        if (s === undefined) return undefined;
+        for (const x of s) out.add(x);
+      }
+      return out;
+    }
+    default:
+      return undefined;
+  }
+}
