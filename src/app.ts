@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { hasRole, isEmbedded, type Config } from './config.js';
+import { logDestination } from './log.js';
 import type { AppContext } from './context.js';
 import { AlertEngine } from './alerts/engine.js';
 import { alertRoutes } from './alerts/routes.js';
@@ -50,8 +51,8 @@ export interface SluiceApp {
 
 export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   // JSON lines on stdout; pretty only when a person is watching a terminal.
-  const pretty = process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { destination: 1 } } } : {};
-  return { level: config.logLevel, ...pretty };
+  if (process.stdout.isTTY) return { level: config.logLevel, transport: { target: 'pino-pretty', options: { destination: 1 } } };
+  return { level: config.logLevel, stream: logDestination() };
 }
 
 export async function buildApp(opts: AppOptions): Promise<SluiceApp> {

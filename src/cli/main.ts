@@ -27,9 +27,11 @@ async function main(argv: string[]): Promise<number> {
       await (await import('../server.js')).serve(config);
       return -1; // keeps running until a signal
     case 'migrate': {
-      const [{ openStore }, { migrate }, { pino }] = await Promise.all([import('../store/store.js'), import('../store/migrate.js'), import('pino')]);
+      const [{ openStore }, { migrate }, { pino }, { logDestination }] = await Promise.all([
+        import('../store/store.js'), import('../store/migrate.js'), import('pino'), import('../log.js'),
+      ]);
       // The same pino JSON lines as `serve`, so one log pipeline reads both.
-      const log = pino({ level: config.logLevel });
+      const log = pino({ level: config.logLevel }, logDestination());
       const store = await openStore(config, { createDatabase: true });
       try {
         const r = await migrate(store, config.retentionDays);

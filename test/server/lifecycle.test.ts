@@ -68,6 +68,20 @@ describe('SIGTERM', () => {
     await expect(fetch(new URL('/healthz', a.url))).rejects.toThrow();
   });
 
+  it('stops when whatever read its stdout has gone (EPIPE on every log line)', async () => {
+    const env = await preparedEnv();
+    const a = await spawnServer(env);
+    a.child.stdout!.destroy();
+    a.child.kill('SIGTERM');
+    // A generous deadline: it used to hang for ever flushing logs at exit.
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), 30_000)));
+    const outcome = await Promise.race([a.exited, hung]);
+    clearTimeout(timer);
+    if (outcome === 'hung') a.child.kill('SIGKILL');
+    expect(outcome).toEqual({ code: 0, signal: null });
+  });
+
   it('answers a request already in flight, stores it, and exits 0', async () => {
     const env = await preparedEnv();
     const a = await spawnServer(env);
