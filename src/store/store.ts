@@ -43,7 +43,13 @@ const DEDUP_TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
 function insertSettings(dedupToken: string | undefined): Record<string, string | number> {
   // Sluice batches by itself; async inserts would acknowledge before the
   // data is in a part and would deduplicate differently.
-  const s: Record<string, string | number> = { async_insert: 0, insert_deduplicate: 1, deduplicate_blocks_in_dependent_materialized_views: 1 };
+  // The two rollup views run side by side rather than one after the other:
+  // about 1.5 ms of a 10 ms insert of a few hundred rows, measured on the
+  // embedded engine, and every ingest acknowledgement and live-tail event
+  // waits for the insert.
+  const s: Record<string, string | number> = {
+    async_insert: 0, insert_deduplicate: 1, deduplicate_blocks_in_dependent_materialized_views: 1, parallel_view_processing: 1,
+  };
   if (dedupToken !== undefined) s.insert_deduplication_token = dedupToken;
   return s;
 }
