@@ -24,6 +24,7 @@ const PER_REQUEST = 100;
 const pct = (xs, p) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]);
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+const { fetch } = globalThis;
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
 function post(url, body) {
@@ -121,6 +122,13 @@ async function steady(url, n) {
   return { n, probes: k, got: fromStart.length, startP50: pct(fromStart, 0.5), startP99: pct(fromStart, 0.99), ackP50: pct(fromAck, 0.5), ackP99: pct(fromAck, 0.99) };
 }
 
+/** The server's insert duration histogram: total seconds and count. */
+async function insertStats(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const read = (name) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+  return { sum: read('sluice_insert_duration_seconds_sum'), count: read('sluice_insert_duration_seconds_count') };
+}
+
 /** Ingest as fast as 32 clients can, 500-event requests, for SECONDS. */
 async function maxRate(url) {
   const body = Array.from({ length: 500 }, (_, i) => JSON.stringify({ msg: `load ${i}`, service: 'bench-load' })).join('\n') + '\n';
@@ -144,7 +152,11 @@ async function main() {
   try {
     const runs = [];
     for (const n of [1, 100, 1000]) {
+      const before = await insertStats(url);
       const r = await steady(url, n);
+      const after = await insertStats(url);
+      // The store's own share: every event waits for the insert holding it.
+      r.insertMs = (1000 * (after.sum - before.sum)) / (after.count - before.count);
       runs.push(r);
       console.error(`[bench:tail] ${n} viewers: from request start p50 ${r.startP50.toFixed(1)} ms p99 ${r.startP99.toFixed(1)}; from ack p50 ${r.ackP50.toFixed(1)} p99 ${r.ackP99.toFixed(1)}; ${r.got}/${r.probes} probes`);
     }
@@ -182,17 +194,18 @@ async function main() {
     L.push('');
     L.push(`**Machine:** ${machine()}; load generator and viewers on the same 2 cores as the server. Shared and noisy.`);
     L.push('');
-    L.push('| viewers | from request start p50 / p99 ms | from acknowledgement p50 / p99 ms | probes seen |');
-    L.push('| ---: | ---: | ---: | ---: |');
-    for (const r of runs) L.push(`| ${r.n} | ${r.startP50.toFixed(1)} / ${r.startP99.toFixed(1)} | ${r.ackP50.toFixed(1)} / ${r.ackP99.toFixed(1)} | ${r.got} / ${r.probes} |`);
+    L.push('| viewers | from request start p50 / p99 ms | from acknowledgement p50 / p99 ms | mean insert ms | probes seen |');
+    L.push('| ---: | ---: | ---: | ---: | ---: |');
+    for (const r of runs) L.push(`| ${r.n} | ${r.startP50.toFixed(1)} / ${r.startP99.toFixed(1)} | ${r.ackP50.toFixed(1)} / ${r.ackP99.toFixed(1)} | ${r.insertMs.toFixed(1)} | ${r.got} / ${r.probes} |`);
     L.push('');
     L.push('| target | measured | |');
     L.push('| --- | ---: | --- |');
-    L.push(`| p99 < 50 ms with 100 viewers (from acknowledgement) | ${r100.ackP99.toFixed(1)} ms | ${r100.ackP99 < 50 ? 'pass' : '**FAIL**'} |`);
+    L.push(`| p99 < 50 ms with 100 viewers, from request start | ${r100.startP99.toFixed(1)} ms | ${r100.startP99 < 50 ? 'pass' : '**FAIL**'} |`);
+    L.push(`| p99 < 50 ms with 100 viewers, from acknowledgement | ${r100.ackP99.toFixed(1)} ms | ${r100.ackP99 < 50 ? 'pass' : '**FAIL**'} |`);
     L.push(`| ingest rate with 100 viewers ≥ 0.8 of the rate with none | ${(rate100 / 1000).toFixed(0)}k / ${(rate0 / 1000).toFixed(0)}k = ${(rate100 / rate0).toFixed(2)} | ${rate100 / rate0 >= 0.8 ? 'pass' : '**FAIL**'} |`);
     L.push(`| RSS growth < 100 MB for 1000 idle viewers | ${(rssAfter - rssBefore).toFixed(0)} MiB (${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)}) | ${rssAfter - rssBefore < 100 ? 'pass' : '**FAIL**'} |`);
     L.push('');
-    L.push('"From request start" includes the batcher\'s wait and the insert: a viewer sees an event only after it is stored. "From acknowledgement" is how much later than the ingest client the viewer learns of it (0 when the viewer had it first).');
+    L.push('"From request start" includes the batcher\'s wait and the insert: a viewer sees an event only after it is stored, and with one insert at a time a request waits for the insert in flight and then its own ("mean insert ms", from the server\'s `sluice_insert_duration_seconds`). "From acknowledgement" is how much later than the ingest client the viewer learns of it (0 when the viewer had it first).');
     const section = L.join('\n');
     console.log(section);
     if (WRITE) writeSection('tail', 'bench/tail.mjs', section);

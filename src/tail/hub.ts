@@ -51,6 +51,8 @@ export class Viewer {
   matcher: Matcher | undefined;
   /** The services the filter is limited to, if it names them: other events are never offered. */
   services: ReadonlySet<string> | undefined;
+  /** The filter is those services and nothing else: what is offered matches. */
+  servicesDecide = false;
   paused = false;
   /** Set while a backfill runs: live events wait in the queue. */
   catchingUp = false;
@@ -77,22 +79,23 @@ export class Viewer {
    * of it matches.
    */
   offer(events: readonly EventJson[], serialize?: Serialize): void {
+    // (Offered lists are never changed; `matching` may be the list itself.)
     const m = this.matcher;
     if (!m) return;
     const skipping = this.#skip.size > 0 && Date.now() < this.#skipUntil;
-    const matching = events.filter((e) => m(e) && !(skipping && this.#skip.has(e.id)));
+    const matching = this.servicesDecide && !skipping ? events : events.filter((e) => (this.servicesDecide || m(e)) && !(skipping && this.#skip.has(e.id)));
     if (matching.length === 0) return;
     if (this.paused || this.catchingUp) this.#hold(matching);
     else this.#send(matching, matching.length === events.length && serialize ? () => serialize(events) : undefined);
   }
 
-  #hold(events: EventJson[]): void {
+  #hold(events: readonly EventJson[]): void {
     const room = this.opts.bufferEvents - this.#queue.length;
     if (room < events.length) this.#dropped += events.length - Math.max(0, room);
     if (room > 0) this.#queue.push(...events.slice(0, room));
   }
 
-  #send(events: EventJson[], serialized?: () => Buffer): void {
+  #send(events: readonly EventJson[], serialized?: () => Buffer): void {
     if (this.out.bufferedAmount > this.opts.maxSocketBytes) {
       this.#dropped += events.length;
       return;
@@ -135,9 +138,10 @@ export class Viewer {
   }
 
   /** A new filter: whatever waited for the old one is discarded. */
-  reset(matcher: Matcher, services?: ReadonlySet<string>): void {
+  reset(matcher: Matcher, services?: ReadonlySet<string>, servicesDecide = false): void {
     this.matcher = matcher;
     this.services = services;
+    this.servicesDecide = services !== undefined && servicesDecide;
     this.#queue = [];
     this.catchingUp = true;
   }

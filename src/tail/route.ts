@@ -8,7 +8,7 @@ import { presentedToken } from '../auth/plugin.js';
 import { type Principal, scopeAllows } from '../auth/tokens.js';
 import type { AppContext } from '../context.js';
 import { SluiceError } from '../errors.js';
-import { compileMatcher, requiredServices } from '../query/language/match.js';
+import { compileMatcher, onlyServices, requiredServices } from '../query/language/match.js';
 import { parseQuery } from '../query/language/parse.js';
 import { searchEvents } from '../query/search.js';
 import { Viewer } from './hub.js';
@@ -84,7 +84,7 @@ export async function tailRoutes(app: FastifyInstance, opts: { ctx: AppContext }
         // Live events queue from here on, so nothing stored during the
         // backfill is missed; ids sent by the backfill are skipped later.
         const node = parseQuery(q);
-        v.reset(compileMatcher(node), requiredServices(node));
+        v.reset(compileMatcher(node), requiredServices(node), onlyServices(node));
         // The boundary: every event after this message matches the new
         // filter (the ones before it were the old filter's).
         socket.send(JSON.stringify({ type: 'subscribed', q }));

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { SluiceError } from '../../src/errors.js';
 import { compileForRollup, compileQuery } from '../../src/query/language/compile.js';
-import { requiredServices } from '../../src/query/language/match.js';
+import { onlyServices, requiredServices } from '../../src/query/language/match.js';
 import { parseQuery } from '../../src/query/language/parse.js';
 
 function syntaxPosition(q: string): number | undefined {
@@ -72,6 +72,17 @@ describe('requiredServices (the live tail offers a viewer only these services)',
     expect(of('service:ap*')).toBeUndefined();
     expect(of('host:api')).toBeUndefined();
     expect(of('')).toBeUndefined();
+  });
+
+  it('knows when the services alone decide a match, so no filter need run', () => {
+    const only = (q: string) => onlyServices(parseQuery(q));
+    expect(only('service:api')).toBe(true);
+    expect(only('service:a OR service:b')).toBe(true);
+    expect(only('service:api level:error')).toBe(false);
+    expect(only('service:a OR (service:b level:error)')).toBe(false);
+    expect(only('service:ap*')).toBe(false);
+    expect(only('-service:a')).toBe(false);
+    expect(only('')).toBe(false);
   });
 });
 

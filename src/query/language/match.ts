@@ -216,6 +216,12 @@ export function compileMatcher(query: Node | string): Matcher {
   return build(typeof query === 'string' ? parseQuery(query) : query);
 }
 
+/** Whether the query is only `service:x` terms joined by OR: its services decide it alone. */
+export function onlyServices(n: Node): boolean {
+  if (n.type === 'field') return n.field === 'service' && n.op === '=' && !n.wildcard;
+  return n.type === 'or' && n.children.every(onlyServices);
+}
+
 /**
  * The services an event must have to match, when the query names them
  * (`service:api`, `service:api AND level:error`, `service:a OR service:b`);
