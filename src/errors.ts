@@ -43,6 +43,7 @@ export const ERRORS = {
   SLUICE_ERR_RULE_NOT_FOUND: { status: 404, message: 'No alert rule has this id' },
   SLUICE_ERR_TOKEN_EXISTS: { status: 409, message: 'A token with this name already exists' },
   SLUICE_ERR_TOKEN_NOT_FOUND: { status: 404, message: 'No active token has this name' },
+  SLUICE_ERR_LAST_ADMIN_TOKEN: { status: 409, message: 'The last admin token cannot be revoked; create another admin token first' },
   SLUICE_ERR_TAIL_LIMIT: { status: 429, message: 'The token holds as many live tails as SLUICE_TAIL_MAX_PER_TOKEN allows' },
   SLUICE_ERR_RATE_LIMITED: { status: 429, message: 'The token has sent more than its rate limit' },
   SLUICE_ERR_OVERLOADED: { status: 503, message: 'The ingest buffer is full; retry after the delay in Retry-After' },

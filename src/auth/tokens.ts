@@ -111,8 +111,14 @@ export class TokenRegistry {
   }
 
   async revoke(name: string): Promise<void> {
-    const record: TokenRecord | undefined = (await listTokenRecords(this.store)).find((r) => r.name === name);
+    const records = await listTokenRecords(this.store);
+    const record: TokenRecord | undefined = records.find((r) => r.name === name);
     if (!record) throw new SluiceError('SLUICE_ERR_TOKEN_NOT_FOUND', `no active token is named ${name}`);
+    // Without an admin token nobody can make tokens through the API again
+    // (only the CLI on the store's machine could). SLUICE_ADMIN_TOKEN counts.
+    if (record.scope === 'admin' && !this.#bootstrap && !records.some((r) => r.scope === 'admin' && r.name !== name)) {
+      throw new SluiceError('SLUICE_ERR_LAST_ADMIN_TOKEN', `${name} is the last admin token: create another admin token before revoking it`);
+    }
     await revokeTokenRecord(this.store, record);
     await this.refresh();
   }

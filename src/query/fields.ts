@@ -61,15 +61,19 @@ export async function fieldsRoutes(app: FastifyInstance, opts: { ctx: AppContext
       const f = buildFilter(req.query, ctx.config.retentionDays);
       const params: Record<string, unknown> = { ...f.params, sample: SAMPLE, limit: req.query.limit ?? 20 };
       let expr = BUILTIN.get(req.params.name);
+      // An empty column value is a value (`host:""` finds it); an attribute
+      // reads as '' when absent too, so its empty values are left out.
+      let keep = '';
       if (expr === undefined) {
         expr = 'attributes[{field:String}]';
         params.field = req.params.name;
+        keep = "WHERE v != '' ";
       }
       const rows = await readRows<{ value: string; n: number; sampled: number }>(
         ctx,
         'SELECT v AS value, count() AS n, any(total) AS sampled FROM (SELECT v, count() OVER () AS total FROM (' +
           sampleSql(expr + ' AS v', f.where) +
-          ')) WHERE v != \'\' GROUP BY v ORDER BY n DESC, v LIMIT {limit:UInt32}',
+          ')) ' + keep + 'GROUP BY v ORDER BY n DESC, v LIMIT {limit:UInt32}',
         params,
       );
       return { field: req.params.name, sampled: Number(rows[0]?.sampled ?? 0), values: rows.map((r) => ({ value: r.value, count: Number(r.n) })) };

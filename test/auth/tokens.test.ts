@@ -70,6 +70,21 @@ describe('token API', () => {
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { code: string }).code).toBe('SLUICE_ERR_MALFORMED_JSON');
   });
+
+  it('revokes an admin token while another remains, but never the last one', async () => {
+    const admins = async () => ((await (await api('/api/v1/tokens', s.adminToken)).json()) as { tokens: Array<{ name: string; scope: string }> }).tokens.filter((t) => t.scope === 'admin');
+    const [own] = await admins();
+    expect(await admins()).toHaveLength(1);
+    await makeToken(s, 'admin', 'second-admin');
+    expect((await api('/api/v1/tokens/second-admin', s.adminToken, { method: 'DELETE' })).status).toBe(204);
+
+    const last = await api(`/api/v1/tokens/${own!.name}`, s.adminToken, { method: 'DELETE' });
+    expect(last.status).toBe(409);
+    expect(((await last.json()) as { code: string; message: string })).toMatchObject({ code: 'SLUICE_ERR_LAST_ADMIN_TOKEN', message: expect.stringContaining(own!.name) });
+    // Still there, and still working.
+    expect((await admins()).map((t) => t.name)).toEqual([own!.name]);
+    expect((await api('/api/v1/tokens', s.adminToken)).status).toBe(200);
+  });
 });
 
 describe('scopes', () => {

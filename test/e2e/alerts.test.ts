@@ -1,8 +1,9 @@
 // The Alerts view: a rule made by filling the form is the rule the API
 // holds, its generated secret is shown once (and signs the notices), it
 // fires on real events into a real receiver and the page shows the state
-// and the delivery; bad rules show the server's message beside the field;
-// a read token sees rules but cannot change them.
+// and the delivery; a bad rule shows every problem beside its field in
+// plain words; a notice that was not delivered says so on the list and the
+// rule's page; a read token sees rules but cannot change them.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verify } from '../../src/alerts/notify/sign.js';
@@ -106,32 +107,48 @@ describe('alerts', () => {
     await context.close();
   }, 150_000);
 
-  it("shows the server's message beside the field for a bad rule, and edits, tests and deletes a rule", async () => {
+  it('shows every problem of a bad rule beside its field in plain words, and edits, tests and deletes a rule', async () => {
     const { page, context, problems } = await openPage(browser, `${server.url}/#/alerts/new`);
     await signIn(page, server.adminToken);
-    await page.getByLabel('Name', { exact: true }).fill('bad rule');
+    // No name, a window too short, a negative threshold, no URL: all four at once.
     await page.getByLabel('Window', { exact: true }).fill('10s');
-    await page.getByLabel('URL 1', { exact: true }).fill(receiver.url);
+    await page.getByLabel('threshold').fill('-1');
     await page.getByRole('button', { name: 'Create rule' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent(), POLL).toBe('window must be from 1m to 24h');
+    const errorOf = (field: string) => page.locator(`#rule-${field}-error`);
+    await expect.poll(() => errorOf('name').textContent(), POLL).toBe('Name is required.');
+    expect(await errorOf('window').textContent()).toBe('Window must be from 1m to 24h.');
+    expect(await errorOf('threshold').textContent()).toBe('Threshold must be 0 or more.');
+    expect(await errorOf('t0-url').textContent()).toBe('URL 1 is required.');
+    expect(await page.getByRole('alert').count()).toBe(4);
     const window = page.getByLabel('Window', { exact: true });
-    expect(await window.getAttribute('aria-invalid')).toBe('true');
+    for (const field of [page.getByLabel('Name', { exact: true }), window, page.getByLabel('threshold'), page.getByLabel('URL 1', { exact: true })]) {
+      expect(await field.getAttribute('aria-invalid')).toBe('true');
+    }
+    expect(await window.getAttribute('aria-describedby')).toBe('rule-window-error');
+    expect(await page.evaluate('document.activeElement.id')).toBe('rule-name');
+
+    await page.getByLabel('Name', { exact: true }).fill('bad rule');
+    await page.getByLabel('threshold').fill('0');
+    await page.getByLabel('URL 1', { exact: true }).fill('ftp://example.com/hook');
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await expect.poll(() => page.getByRole('alert').allTextContents(), POLL).toEqual(['Window must be from 1m to 24h.', 'URL 1 must start with http:// or https://.']);
     expect(await page.evaluate('document.activeElement.id')).toBe('rule-window');
+    await window.fill('1m');
+    await page.getByLabel('URL 1', { exact: true }).fill(receiver.url);
+
+    // A refusal the form did not foresee (the body is changed on its way here) is the server's, in plain words, beside its field.
+    await page.route('**/api/v1/alerts/rules', (route) => route.continue({ postData: JSON.stringify({ ...(route.request().postDataJSON() as object), name: '' }) }), { times: 1 });
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await expect.poll(() => page.getByRole('alert').allTextContents(), POLL).toEqual(['Name is required.']);
+    expect(await page.getByLabel('Name', { exact: true }).getAttribute('aria-invalid')).toBe('true');
 
     // A query that does not parse: the server's message with a caret at its position.
-    await window.fill('1m');
     await page.getByLabel('Query', { exact: true }).fill('service:checkout (level:error');
     await page.getByRole('button', { name: 'Create rule' }).click();
     await expect.poll(() => page.getByRole('alert').textContent(), POLL).toMatch(/position \d+/);
     expect(await page.getByLabel('Query', { exact: true }).getAttribute('aria-invalid')).toBe('true');
     expect(await page.getByRole('alert').locator('pre').textContent()).toMatch(/\^$/);
 
-    // A schema refusal names its field too.
-    await page.getByLabel('Query', { exact: true }).fill('service:checkout');
-    await page.getByLabel('URL 1', { exact: true }).fill('ftp://example.com/hook');
-    await page.getByRole('button', { name: 'Create rule' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent(), POLL).toMatch(/targets\/0\/url must match pattern/);
-    expect(await page.getByLabel('URL 1', { exact: true }).getAttribute('aria-invalid')).toBe('true');
     expect((await rules()).some((r) => r.name === 'bad rule')).toBe(false);
 
     // Edit: the form holds the rule; a new target gets a secret shown once, the old keeps its own.
@@ -168,6 +185,42 @@ describe('alerts', () => {
     expect(problems).toEqual([]);
     await context.close();
   });
+
+  it('says on the list and the rule page that the last notice was not delivered; a phone shows long target URLs readably', async () => {
+    // A webhook that refuses every notice (a 4xx is not retried).
+    const failing = await new Receiver().start();
+    failing.failures = Array.from({ length: 100 }, () => 400);
+    try {
+      const url = `${failing.url}?channel=payments-oncall-escalations&token=0123456789abcdef0123456789abcdef`;
+      await call('POST', '/api/v1/alerts/rules', {
+        name: 'undeliverable', query: 'service:undeliverable', window: '1m', condition: { op: '>=', threshold: 1 }, interval: '5s', targets: [{ url }],
+      });
+      await ingest(server.url, await makeToken(server, 'ingest'), ndjson([{ service: 'undeliverable', level: 'error', msg: 'nobody hears this' }]));
+      await failing.until((rs) => rs.length > 0, 'the firing notice');
+
+      const { page, context, problems } = await openPage(browser, `${server.url}/#/alerts`, { width: 390, height: 844 });
+      await signIn(page, server.adminToken);
+      const row = page.locator('tr[data-rule="undeliverable"]');
+      await expect.poll(() => row.locator('td.rule-state').textContent(), POLL).toMatch(/^firing.*last firing notice not delivered: HTTP 400$/);
+
+      await page.getByRole('link', { name: 'undeliverable' }).click();
+      await expect.poll(() => page.locator('.last-notice').textContent(), POLL).toMatch(/^Last notice \(firing, .*\): not delivered: HTTP 400$/);
+      // The group was notified, and the page does not make that sound like it arrived.
+      const group = await text(page, 'table[aria-label="Groups"] tbody tr');
+      expect(group).toMatch(/firing.*\(firing\) · not delivered: HTTP 400/);
+      expect(group).not.toContain('· delivered');
+
+      // The URL wraps in a cell wide enough to read, inside the table's own scroll.
+      const target = page.locator('table[aria-label="Notification history"] tbody tr').first().locator('code');
+      await expect.poll(() => target.textContent(), POLL).toBe(url);
+      expect((await target.boundingBox())!.width).toBeGreaterThan(150);
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+      expect(problems).toEqual([]);
+      await context.close();
+    } finally {
+      await failing.close();
+    }
+  }, 150_000);
 
   it('shows a read token the rules but no way to change them', async () => {
     const made = await call('POST', '/api/v1/alerts/rules', {

@@ -39,6 +39,65 @@ export async function openPage(browser: Browser, url: string, viewport = { width
   return { context, page, problems };
 }
 
+/** A text a chart drew on its canvas: where, how wide, and how it was aligned. */
+export interface DrawnText {
+  text: string;
+  x: number;
+  y: number;
+  width: number;
+  align: string;
+  canvasWidth: number;
+}
+
+/**
+ * Records the text drawn on canvases (uPlot's axis labels are only pixels):
+ * each full clear of a canvas starts its record over, and canvases no longer
+ * in the page are left out, so what `drawnText` returns is what is on
+ * screen. Takes effect from the next load of the page.
+ */
+export async function recordCanvasText(context: BrowserContext): Promise<void> {
+  await context.addInitScript(`{
+    const drawn = new Map();
+    window.__drawnText = () => [...drawn].filter(([canvas]) => canvas.isConnected).flatMap(([, list]) => list);
+    const P = CanvasRenderingContext2D.prototype;
+    const clear = P.clearRect;
+    P.clearRect = function (x, y, w, h) {
+      if (x === 0 && y === 0 && w >= this.canvas.width && h >= this.canvas.height) drawn.set(this.canvas, []);
+      return clear.call(this, x, y, w, h);
+    };
+    const fill = P.fillText;
+    P.fillText = function (text, x, y, ...rest) {
+      const list = drawn.get(this.canvas) ?? [];
+      drawn.set(this.canvas, list);
+      list.push({ text: String(text), x, y, width: this.measureText(String(text)).width, align: this.textAlign, canvasWidth: this.canvas.width });
+      return fill.call(this, text, x, y, ...rest);
+    };
+  }`);
+}
+
+export async function drawnText(page: Page): Promise<DrawnText[]> {
+  return (await page.evaluate('window.__drawnText()')) as DrawnText[];
+}
+
+/**
+ * The problems of a chart's time-axis labels (centred text): any that sticks
+ * out of the canvas, and any two on a line closer than `gap` pixels.
+ */
+export function timeLabelProblems(drawn: readonly DrawnText[], gap = 8): string[] {
+  const problems: string[] = [];
+  const lines = new Map<number, DrawnText[]>();
+  for (const d of drawn.filter((t) => t.align === 'center')) lines.set(d.y, [...(lines.get(d.y) ?? []), d]);
+  for (const line of lines.values()) {
+    const sorted = [...line].sort((a, b) => a.x - b.x);
+    sorted.forEach((d, i) => {
+      if (d.x - d.width / 2 < 0 || d.x + d.width / 2 > d.canvasWidth) problems.push(`"${d.text}" is cut off`);
+      const next = sorted[i + 1];
+      if (next && next.x - next.width / 2 - (d.x + d.width / 2) < gap) problems.push(`"${d.text}" and "${next.text}" are closer than ${gap} px`);
+    });
+  }
+  return problems;
+}
+
 /** Signs in through the form, as a person would. */
 export async function signIn(page: Page, token: string): Promise<void> {
   await page.getByLabel('Token').fill(token);

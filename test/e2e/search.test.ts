@@ -1,13 +1,14 @@
 // The search view in a real browser: words, field filters and levels narrow
 // the results; a bad query points at its error; the histogram's counts are
 // the ingested ones and a drag on it zooms the range into the hash; field
-// values add filters; "Show context" lists the neighbours; the copied link
-// opens the event view; "Older events" pages. Screenshots at desktop,
-// mobile and dark.
+// values add filters (an empty one too); "Show context" lists the
+// neighbours; the copied link opens the event view; "Older events" pages;
+// the status says how many match in all. Screenshots at desktop, mobile
+// and dark, where the chart's labels must not run together.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
-import { launch, openPage, screenshot, signIn } from './browser.js';
+import { drawnText, launch, openPage, recordCanvasText, screenshot, signIn, timeLabelProblems } from './browser.js';
 
 let server: TestServer;
 let browser: Browser;
@@ -40,6 +41,7 @@ beforeAll(async () => {
     [30, { service: 'web', host: 'web-3', level: 'info', msg: 'rendered homepage', status: 200, region: 'us' }],
     [35, { service: 'web', host: 'web-3', level: 'debug', msg: 'cache miss for key' }],
     [40, { service: 'api', host: 'web-1', level: 'info', msg: 'zebracorn unique marker' }],
+    [50, { service: 'cron', host: '', level: 'info', msg: 'nightly job from no host' }],
   ];
   for (const [ago, e] of known) sent.push({ time: at(ago), ...e });
   // Five lines of one service and host, for "Show context".
@@ -58,6 +60,8 @@ afterAll(async () => {
 
 async function open(hash = '#/search', viewport?: { width: number; height: number }, scheme: 'light' | 'dark' = 'light') {
   const p = await openPage(browser, `${server.url}/${hash}`, viewport, scheme);
+  await recordCanvasText(p.context);
+  await p.page.reload();
   await signIn(p.page, reader);
   return p;
 }
@@ -82,11 +86,13 @@ async function expectRows(page: Page, n: number): Promise<void> {
 describe('search', () => {
   it('finds an event by a word; field:value and level:>=error narrow; says when nothing matches', async () => {
     const { page, context, problems } = await open();
-    await expect.poll(() => status(page).textContent(), { timeout: 30_000 }).toBe('50 events in the last 1h, newest first; older ones follow.');
+    // A page of 50, and how many match in all (from the histogram, which counts whole minutes: "about").
+    await expect.poll(() => status(page).textContent(), { timeout: 30_000 }).toBe(`Newest 50 of about ${sent.length} events in the last 1h; older ones follow.`);
 
     await query(page, 'zebracorn');
     await expectRows(page, 1);
     expect(await rows(page).first().textContent()).toContain('zebracorn unique marker');
+    expect(await status(page).textContent()).toBe('1 event in the last 1h, newest first.');
     expect(hashParams(page).get('q')).toBe('zebracorn');
 
     await query(page, 'service:worker');
@@ -196,6 +202,32 @@ describe('search', () => {
     await expect.poll(() => hashParams(page).get('q'), { timeout: 30_000 }).toBe('service:worker job:resize');
     await expectRows(page, 1);
     expect(await page.getByRole('searchbox', { name: 'Query' }).inputValue()).toBe('service:worker job:resize');
+
+    // An empty value is shown as such, and filters for the empty value.
+    await query(page, '');
+    await expectRows(page, 50);
+    await fields.getByRole('button', { name: /^host\b/ }).click();
+    const empty = fields.getByRole('list', { name: 'Top values of host' }).getByRole('button', { name: /^\(empty\)/ });
+    expect(await empty.textContent()).toBe('(empty) 1');
+    await empty.click();
+    await expect.poll(() => hashParams(page).get('q'), { timeout: 30_000 }).toBe('host:""');
+    await expectRows(page, 1);
+    expect(await rows(page).first().textContent()).toContain('nightly job from no host');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('keeps "custom…" chosen while the from/to inputs are open', async () => {
+    const { page, context, problems } = await open();
+    const range = page.getByLabel('Time range');
+    await range.selectOption('custom');
+    await page.getByLabel('from', { exact: true }).waitFor();
+    expect(await range.inputValue()).toBe('custom');
+    expect(await page.getByLabel('to', { exact: true }).isVisible()).toBe(true);
+    // Back to a preset: the inputs go.
+    await range.selectOption('6h');
+    await expect.poll(() => page.getByLabel('from', { exact: true }).count()).toBe(0);
+    expect(hashParams(page).get('from')).toBe('6h');
     expect(problems).toEqual([]);
     await context.close();
   });
@@ -263,6 +295,14 @@ describe('search', () => {
     await service.waitFor();
     await phone.page.getByRole('button', { name: 'Fields', exact: true }).click();
     expect(await phone.page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    // The service stays in view on a row.
+    expect(await rows(phone.page).first().locator('.svc').isVisible()).toBe(true);
+    // The histogram's labels: times that do not run together, whole counts.
+    await expect.poll(async () => (await drawnText(phone.page)).filter((t) => t.align === 'center').length, { timeout: 30_000 }).toBeGreaterThan(2);
+    const drawn = await drawnText(phone.page);
+    expect(timeLabelProblems(drawn)).toEqual([]);
+    expect(drawn.filter((t) => t.align === 'right').map((t) => t.text)).toEqual(expect.arrayContaining(['0']));
+    expect(drawn.filter((t) => t.align === 'right' && !/^\d+$/.test(t.text))).toEqual([]);
     await screenshot(phone.page, 'search-mobile');
     expect(phone.problems).toEqual([]);
     await phone.context.close();

@@ -48,6 +48,11 @@ describe('serving the page', () => {
 describe('sign-in', () => {
   it('refuses a wrong token and an ingest-only token with a message, and signs in with a read token', async () => {
     const { page, context, problems } = await openPage(browser, server.url);
+    // Where a token comes from, in commands that work after `npm ci` (no `sluice` on the PATH).
+    const hint = await page.locator('.signin .hint').textContent();
+    expect(hint).toContain('npm start');
+    expect(hint).toContain('npx sluice token create');
+    expect(hint).not.toContain('sluice serve');
     await page.getByLabel('Token').fill('not-a-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('not valid');

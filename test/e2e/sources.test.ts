@@ -46,7 +46,8 @@ describe('sources', () => {
     const host = new URL(server.url).host;
     expect(await snippet(page, 'Heroku drain')).toBe(`heroku drains:add 'http://sluice:${token}@${host}/api/v1/drains/logplex?service=shop-web' -a shop-web`);
     expect(await snippet(page, 'sluice ship')).toContain(`export SLUICE_URL=${server.url}\nexport SLUICE_TOKEN=${token}\n`);
-    expect(await snippet(page, 'sluice ship')).toContain('sluice ship --service shop-web');
+    // `sluice` is not on the PATH after `npm ci`; npx finds it in the Sluice directory.
+    expect(await snippet(page, 'sluice ship')).toContain('node app.js 2>&1 | npx sluice ship --service shop-web');
     expect(await snippet(page, 'rsyslog (TCP, token in structured data)')).toContain(`[auth@32473 token=\\"${token}\\"]`);
     expect(await snippet(page, 'syslog-ng')).toContain(`set("${token}" value(".SDATA.auth@32473.token"))`);
     const tcp = syslogListenersOf(server.ctx)!.ports.tcp!;
@@ -59,7 +60,7 @@ describe('sources', () => {
 
     // The service name typed once fills every example.
     await page.getByLabel('Service name in the examples').fill('shop');
-    await expect.poll(() => snippet(page, 'sluice ship'), POLL).toMatch(/sluice ship --service shop$/);
+    await expect.poll(() => snippet(page, 'sluice ship'), POLL).toMatch(/npx sluice ship --service shop$/);
     expect(await snippet(page, 'Heroku drain')).toContain('?service=shop\' -a shop');
 
     // Copy puts exactly the shown text on the clipboard.
@@ -123,6 +124,23 @@ describe('sources', () => {
     await page.getByLabel('Name').fill('bad name!');
     await page.getByRole('button', { name: 'Create token' }).click();
     await expect.poll(() => page.getByRole('alert').textContent(), POLL).toMatch(/must match pattern/);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('warns before revoking the token the tab is signed in with, and shows why the server keeps the last admin token', async () => {
+    const own = (await server.ctx.tokens.list()).find((t) => t.scope === 'admin')!.name;
+    const { page, context, problems } = await openPage(browser, `${server.url}/#/sources`);
+    await signIn(page, server.adminToken);
+    await expect.poll(() => row(page, own).locator('th').textContent(), POLL).toBe(`${own} (you)`);
+    await page.getByRole('button', { name: `Revoke ${own}` }).click();
+    const question = page.getByRole('group', { name: /^Revoke/ });
+    expect(await question.textContent()).toContain('This is the token you are signed in with');
+    await page.getByRole('button', { name: 'Yes, revoke' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent(), POLL).toBe(`${own} is the last admin token: create another admin token before revoking it`);
+    // Kept, and the tab still signed in with it.
+    expect(await row(page, own).count()).toBe(1);
+    expect((await fetch(`${server.url}/api/v1/tokens`, { headers: auth(server.adminToken) })).status).toBe(200);
     expect(problems).toEqual([]);
     await context.close();
   });

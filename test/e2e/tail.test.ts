@@ -1,8 +1,9 @@
 // The live tail in a real browser: events sent through the ingest API
 // appear, newest at the bottom; the filter narrows them (and a bad one is
-// shown under the box); pause holds the view; a lost socket reconnects
-// without gaps or repeats; 5,000 events keep the DOM small; scrolling up
-// stops the auto-scroll until "Jump to live".
+// shown under the box, the previous filter and its rows kept); pause holds
+// the view and counts what waits; a lost socket reconnects without gaps or
+// repeats; 5,000 events keep the DOM small; scrolling up stops the
+// auto-scroll until "Jump to live".
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
@@ -109,34 +110,52 @@ describe('live tail', () => {
     await context.close();
   });
 
-  it('holds the view still while paused and shows what arrived after resume', async () => {
+  it('holds the view still while paused, counting what waits, and shows it after resume', async () => {
     const { page, context, problems } = await openTail();
+    await page.getByLabel('Filter').fill('service:pause-test');
+    await page.getByLabel('Filter').press('Enter');
     await send([{ service: 'pause-test', msg: 'before pause' }]);
     await row(page, 'before pause').waitFor();
+    expect(await page.locator('.tail-count').textContent()).toBe('1 event');
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
     await page.getByRole('button', { name: 'Resume', exact: true }).waitFor();
     const before = await rowIds(page);
 
-    await send([{ service: 'pause-test', msg: 'during pause' }]);
-    // Nothing can signal "not shown", so give it a second to show wrongly.
-    await page.waitForTimeout(1000);
+    await send([{ service: 'pause-test', msg: 'during pause' }, { service: 'pause-test', msg: 'during pause too' }]);
+    const state = page.locator('.tail-state');
+    await expect.poll(() => state.textContent(), { timeout: 15_000 }).toBe('Paused · 2 new');
     expect(await row(page, 'during pause').count()).toBe(0);
     expect(await rowIds(page)).toEqual(before);
 
     await page.getByRole('button', { name: 'Resume', exact: true }).click();
-    await row(page, 'during pause').waitFor();
+    await row(page, 'during pause too').waitFor();
+    expect(await page.locator('.tail-count').textContent()).toBe('3 events');
+    expect(await state.textContent()).toBe('Live');
     expect(problems).toEqual([]);
     await context.close();
   });
 
-  it('shows a filter the server cannot parse under the box; Esc clears it', async () => {
+  it('shows a filter the server cannot parse under the box, keeps the rows and the previous filter; Esc clears it', async () => {
     const { page, context, problems } = await openTail();
+    expect(await page.getByLabel('Filter').getAttribute('placeholder')).toContain('Enter to apply');
+    await page.getByLabel('Filter').fill('service:bad-filter-test');
+    await page.getByLabel('Filter').press('Enter');
+    await send([{ service: 'bad-filter-test', msg: 'kept row' }]);
+    await row(page, 'kept row').waitFor();
+
     await page.getByLabel('Filter').fill('service:api (timeout');
     await page.getByLabel('Filter').press('Enter');
     const alert = page.locator('.query-box [role="alert"]');
     await expect.poll(() => alert.textContent(), { timeout: 15_000 }).toContain('unclosed');
     expect(await page.getByLabel('Filter').getAttribute('aria-invalid')).toBe('true');
     expect(await alert.locator('.caret').textContent()).toMatch(/\n {12}\^$/);
+    expect(await alert.textContent()).toContain('still tailing the previous filter');
+    // What the message says holds: the rows stay, and the server still runs the old filter.
+    expect(await row(page, 'kept row').count()).toBe(1);
+    await send([{ service: 'bad-filter-other', msg: 'not this one' }, { service: 'bad-filter-test', msg: 'still tailing' }]);
+    await row(page, 'still tailing').waitFor();
+    expect(await row(page, 'not this one').count()).toBe(0);
+    expect(await row(page, 'kept row').count()).toBe(1);
 
     await page.getByLabel('Filter').press('Escape');
     await expect.poll(() => alert.count()).toBe(0);
@@ -179,6 +198,12 @@ describe('live tail', () => {
     const mobile = await openTail({ width: 390, height: 844 });
     await row(mobile.page, 'render /dashboard').waitFor();
     expect(await mobile.page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    // The service stays in view beside the message.
+    const svc = row(mobile.page, 'render /dashboard').locator('.svc');
+    expect(await svc.isVisible()).toBe(true);
+    const box = (await svc.boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(390);
+    expect(await svc.textContent()).toBe('web');
     await mobile.page.mouse.move(0, 0); // no hover left over from signing in
     await screenshot(mobile.page, 'tail-mobile');
     expect(mobile.problems).toEqual([]);

@@ -4,7 +4,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
-import { launch, openPage, screenshot, signIn } from './browser.js';
+import { drawnText, launch, openPage, recordCanvasText, screenshot, signIn, timeLabelProblems } from './browser.js';
 
 let server: TestServer;
 let browser: Browser;
@@ -74,15 +74,29 @@ describe('trends', () => {
     await page.getByLabel('Field name').fill('region');
     await page.getByRole('button', { name: 'Group' }).click();
     await expect.poll(() => totals(page, 'region'), POLL).toEqual({ us: 9, eu: 7 });
+
+    // Back to a named grouping: the field box goes. Also when that grouping is the one in force.
+    await page.getByLabel('by', { exact: true }).selectOption('level');
+    await expect.poll(() => totals(page, 'level'), POLL).toEqual({ info: 8, warn: 4, error: 4 });
+    expect(await page.getByLabel('Field name').count()).toBe(0);
+    await page.getByLabel('by', { exact: true }).selectOption('field');
+    await page.getByLabel('Field name').waitFor();
+    await page.getByLabel('by', { exact: true }).selectOption('level');
+    await expect.poll(() => page.getByLabel('Field name').count(), POLL).toBe(0);
     expect(problems).toEqual([]);
     await context.close();
   });
 
   it('opens a link with its state, and shows a query that does not parse under the box', async () => {
     const { page, context, problems } = await openPage(browser, `${server.url}/#/trends?by=service&q=${encodeURIComponent('service:checkout')}&step=1m`);
+    await recordCanvasText(context);
+    await page.reload();
     await signIn(page, server.adminToken);
     await expect.poll(() => totals(page, 'service'), POLL).toEqual({ checkout: 5 });
     expect(await page.getByLabel('Filter query').inputValue()).toBe('service:checkout');
+    // At most 3 a minute: the counts axis ticks whole numbers only.
+    await expect.poll(async () => (await drawnText(page)).filter((t) => t.align === 'right').length, POLL).toBeGreaterThan(1);
+    expect((await drawnText(page)).filter((t) => t.align === 'right' && !/^\d+$/.test(t.text))).toEqual([]);
 
     await page.getByLabel('Filter query').fill('service:checkout (level:error');
     await page.getByLabel('Filter query').press('Enter');
@@ -103,10 +117,15 @@ describe('trends', () => {
 
   it('fits a phone screen and follows dark mode', async () => {
     const phone = await openPage(browser, `${server.url}/#/trends?by=service`, { width: 390, height: 844 });
+    await recordCanvasText(phone.context);
+    await phone.page.reload();
     await signIn(phone.page, server.adminToken);
     await expect.poll(() => totals(phone.page, 'service'), POLL).toEqual({ search: 11, checkout: 5 });
     // Nothing wider than the screen: no sideways scrolling of the page.
     expect(await phone.page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    // Time labels that do not run together or off the chart.
+    await expect.poll(async () => (await drawnText(phone.page)).filter((t) => t.align === 'center').length, POLL).toBeGreaterThan(2);
+    expect(timeLabelProblems(await drawnText(phone.page))).toEqual([]);
     await screenshot(phone.page, 'trends-mobile');
     await phone.context.close();
 

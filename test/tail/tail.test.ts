@@ -111,11 +111,17 @@ describe('live', () => {
     c.close();
   });
 
-  it('points at a filter that does not parse', async () => {
+  it('points at a filter that does not parse, and keeps the previous filter running', async () => {
     const c = await subscribed('service:tail-e');
     c.send({ type: 'subscribe', q: 'level:>=warn (oops' });
     await c.until(() => c.messages.some((m) => m.code === 'SLUICE_ERR_QUERY_SYNTAX'), 'syntax error');
     expect(c.messages.find((m) => m.code === 'SLUICE_ERR_QUERY_SYNTAX')).toMatchObject({ type: 'error', position: 13 });
+    // No `subscribed` for the refused filter; the old one still sends what it matches, live.
+    expect(c.messages.filter((m) => m.type === 'subscribed')).toHaveLength(1);
+    await ingest(s.url, token, ndjson([{ msg: 'e other', service: 'tail-other' }, { msg: 'e kept', service: 'tail-e' }]));
+    await c.until(() => c.events.length === 1, 'the old filter\'s event');
+    await c.sync();
+    expect(c.events.map((e) => e.message)).toEqual(['e kept']);
     c.close();
   });
 });

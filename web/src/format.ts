@@ -25,6 +25,11 @@ export function when(iso: string): string {
   return dateTime(iso).slice(0, 19);
 }
 
+/** A count with its noun: "1 event", "12 events" (`many` for irregular plurals). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+}
+
 export function levelClass(level: string): string {
   return `lvl lvl-${level}`;
 }

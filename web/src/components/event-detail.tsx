@@ -29,6 +29,17 @@ export function errorText(err: unknown): string {
   return err instanceof ApiError ? err.message : String(err);
 }
 
+/** Wall-clock time with the milliseconds apart: narrow screens drop them to keep the service in view. */
+export function Clock(props: { iso: string }) {
+  const c = clock(props.iso);
+  return (
+    <>
+      {c.slice(0, 8)}
+      <span class="ms">{c.slice(8)}</span>
+    </>
+  );
+}
+
 /** One event on one line: time, level, service, message. */
 export function EventLine(props: { event: LogEvent }) {
   const e = props.event;
@@ -36,7 +47,7 @@ export function EventLine(props: { event: LogEvent }) {
     <>
       <time class="t" dateTime={e.time}>
         <span class="date">{dateTime(e.time).slice(0, 11)}</span>
-        {clock(e.time)}
+        <Clock iso={e.time} />
       </time>
       <span class={levelClass(e.level)}>{e.level}</span>
       <span class="svc" title={e.host ? `${e.service} on ${e.host}` : e.service}>

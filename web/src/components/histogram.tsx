@@ -7,7 +7,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { LEVELS, type Level } from '../api';
 import { dateTime, epochMs, levelClass } from '../format';
-import { Chart, cssVar, levelColor } from './uplot';
+import { Chart, countAxis, cssVar, levelColor, timeAxis } from './uplot';
 
 export interface TrendsAnswer {
   from: string;
@@ -24,9 +24,6 @@ export function epochSeconds(iso: string): number {
 }
 
 const bars = uPlot.paths.bars!({ size: [0.9, 40] });
-
-// Counts are whole: y ticks step by 1, 2, 5, 10, 20, 50, …
-const COUNT_STEPS = Array.from({ length: 30 }, (_, i) => [1, 2, 5][i % 3]! * 10 ** Math.floor(i / 3));
 
 // Bars are drawn in series order, so the tallest (everything up to fatal)
 // goes first and each lower level paints over it: a stack without bands.
@@ -91,7 +88,7 @@ export function Histogram(props: { trends: TrendsAnswer; onZoom: (fromMs: number
         x: { time: true, range: () => range.current },
         y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] },
       },
-      axes: [axis, { ...axis, size: 40, incrs: COUNT_STEPS }],
+      axes: [timeAxis(axis), countAxis(axis, 40)],
       series: [
         {},
         ...DRAW_ORDER.map((level) => ({

@@ -43,7 +43,7 @@ export function QueryBox(props: {
         autocomplete="off"
         aria-invalid={err ? 'true' : 'false'}
         aria-describedby={err ? 'q-error' : undefined}
-        placeholder={props.placeholder ?? 'service:api level:>=warn timeout   (press / to focus)'}
+        placeholder={props.placeholder ?? 'service:api level:>=warn timeout   (Enter to search, / to focus)'}
         value={text}
         onInput={(e) => setText((e.target as HTMLInputElement).value)}
         onKeyDown={(e) => {

@@ -48,7 +48,8 @@ export function TimeRangePicker(props: { value: Range; onChange: (r: Range) => v
     <div class="time-range">
       <select
         aria-label="Time range"
-        value={isRelative(props.value) ? props.value.from : 'custom'}
+        // While the from/to form is open the choice is "custom", though the range in force is still the old one.
+        value={open || !isRelative(props.value) ? 'custom' : props.value.from}
         onChange={(e) => {
           const v = (e.target as HTMLSelectElement).value;
           if (v === 'custom') setOpen(true);

@@ -6,7 +6,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type uPlot from 'uplot';
 import { LEVELS } from '../api';
 import { dateTime, epochMs } from '../format';
-import { Chart, cssVar, levelColor, paletteColor } from './uplot';
+import { Chart, countAxis, cssVar, levelColor, paletteColor, timeAxis } from './uplot';
 
 export interface TrendSeries {
   key: string;
@@ -65,7 +65,7 @@ export function TrendChart(props: { trends: TrendsAnswer; height?: number }) {
       legend: { show: false },
       cursor: { drag: { x: false, y: false }, points: { show: true } },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
-      axes: [axis, { ...axis, size: 48 }],
+      axes: [timeAxis(axis), countAxis(axis, 48)],
       series: [{}, ...t.series.map((s, i) => ({ label: groupLabel(s.key), stroke: colors[i]!, width: 1.5, points: { show: false } }))],
       hooks: { setCursor: [(u: uPlot) => setCursor(u.cursor.idx ?? null)] },
     };

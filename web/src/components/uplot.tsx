@@ -24,6 +24,40 @@ export function paletteColor(i: number): string {
   return PALETTE[i % PALETTE.length]!;
 }
 
+// Counts are whole: y ticks step by 1, 2, 5, 10, 20, 50, … (uPlot's own
+// steps would label 0.2, 0.4, … under small counts).
+const COUNT_STEPS = Array.from({ length: 30 }, (_, i) => [1, 2, 5][i % 3]! * 10 ** Math.floor(i / 3));
+
+/** A y axis of event counts: whole-number ticks only. */
+export function countAxis(base: uPlot.Axis, size: number): uPlot.Axis {
+  return { ...base, size, incrs: COUNT_STEPS };
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** Tick labels for times in epoch seconds: 24-hour time, the date under the first and where the day changes; the date alone for steps of a day. */
+function timeLabels(_u: uPlot, splits: number[], _axis: number, _space: number, incr: number): string[] {
+  let day = '';
+  return splits.map((s) => {
+    const d = new Date(s * 1000);
+    const date = `${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+    if (incr >= 86_400) return date;
+    const time = `${pad2(d.getHours())}:${pad2(d.getMinutes())}${incr < 60 ? `:${pad2(d.getSeconds())}` : ''}`;
+    const label = date === day ? time : `${time}\n${date}`;
+    day = date;
+    return label;
+  });
+}
+
+/**
+ * A time x axis whose labels never touch: short 24-hour labels, and more
+ * room between ticks on a narrow chart (uPlot's default "8:10am" labels,
+ * 50 px apart, run into each other on a phone).
+ */
+export function timeAxis(base: uPlot.Axis): uPlot.Axis {
+  return { ...base, space: (_u, _axis, _min, _max, dim) => (dim < 500 ? 64 : 56), values: timeLabels };
+}
+
 export function Chart(props: {
   options: Omit<uPlot.Options, 'width' | 'height'>;
   data: uPlot.AlignedData;

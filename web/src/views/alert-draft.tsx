@@ -1,6 +1,6 @@
 // The rule form's data, kept apart from its markup: a rule as the form holds
-// it (strings as typed), the body sent for it, and which field a refusal
-// from the server is about. The server is the one validator.
+// it (strings as typed), the body sent for it, the simple rules checked
+// before sending, and which field a refusal from the server is about.
 import type { ApiError } from '../api';
 import { queryError } from '../components/query-box';
 import type { Format, Op, Rule } from './alert-model';
@@ -55,18 +55,91 @@ export interface FormError {
   position?: number | undefined;
 }
 
-/** Which field a server message is about: schema errors name a path (body/condition/threshold), range checks start with the field. */
+const DURATION = /^[0-9]{1,6}(s|m|h|d)$/;
+const FIELD = /^[A-Za-z_@][A-Za-z0-9_.@-]{0,127}$/;
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+const seconds = (d: string) => Number(d.slice(0, -1)) * UNIT_SECONDS[d.slice(-1)]!;
+const A_DURATION = 'a duration such as 30s, 5m, 1h or 1d';
+
+/**
+ * The schema's and range checks' simple rules (src/alerts/rule.ts), checked
+ * here so that every field's problem shows at once: the server stops at the
+ * first (fastify's ajv runs without allErrors). The server still judges the
+ * rest — a query that does not parse, a target it will not call.
+ */
+export function draftProblems(d: Draft): FormError[] {
+  const out: FormError[] = [];
+  const add = (field: string, message: string) => out.push({ field, message });
+  const duration = (field: string, label: string, value: string, min: number, minText: string, max = Infinity, maxText = '') => {
+    const v = value.trim();
+    if (!DURATION.test(v)) add(field, `${label} must be ${A_DURATION}.`);
+    else if (seconds(v) < min || seconds(v) > max) add(field, max === Infinity ? `${label} must be at least ${minText}.` : `${label} must be from ${minText} to ${maxText}.`);
+  };
+  if (d.name.trim() === '') add('name', 'Name is required.');
+  else if (d.name.length > 200) add('name', 'Name must be at most 200 characters.');
+  if (d.query.length > 4096) add('query', 'Query must be at most 4096 characters.');
+  const n = d.threshold.trim() === '' ? NaN : Number(d.threshold);
+  if (!Number.isFinite(n)) add('threshold', 'Threshold must be a number.');
+  else if (n < 0) add('threshold', 'Threshold must be 0 or more.');
+  duration('window', 'Window', d.window, 60, '1m', 86_400, '24h');
+  const group = d.group_by.split(/[\s,]+/).filter(Boolean);
+  const bad = group.find((f) => !FIELD.test(f));
+  if (bad !== undefined) add('group_by', `Group by: ${JSON.stringify(bad)} is not a field name (letters, digits, . _ @ -).`);
+  else if (group.length > 5) add('group_by', 'Group by takes at most 5 fields.');
+  else if (new Set(group).size < group.length) add('group_by', 'Group by names a field twice.');
+  duration('interval', 'Check every', d.interval, 5, '5s');
+  duration('for', 'For', d.for, 0, '0s');
+  duration('repeat', 'Repeat', d.repeat, 60, '1m');
+  d.targets.forEach((t, i) => {
+    const url = t.url.trim();
+    if (url === '') add(`t${i}-url`, `URL ${i + 1} is required.`);
+    else if (!/^https?:\/\//.test(url)) add(`t${i}-url`, `URL ${i + 1} must start with http:// or https://.`);
+    else if (url.length > 2048) add(`t${i}-url`, `URL ${i + 1} must be at most 2048 characters.`);
+    if (t.secret && (t.secret.length < 16 || t.secret.length > 256)) add(`t${i}-secret`, 'Secret must be 16 to 256 characters (or empty: the server makes one).');
+  });
+  return out;
+}
+
+const LABELS: Record<string, string> = {
+  name: 'Name', query: 'Query', window: 'Window', op: 'Comparison', threshold: 'Threshold', group_by: 'Group by',
+  interval: 'Check every', for: 'For', repeat: 'Repeat', targets: 'Targets', url: 'URL', format: 'Format', secret: 'Secret',
+};
+
+/** An ajv complaint ("must NOT have fewer than 1 characters") in plain words; the original when it is not one of these. */
+function plain(key: string, complaint: string): string {
+  const label = LABELS[key] ?? key;
+  if (/^must NOT have fewer than 1 characters/.test(complaint)) return `${label} is required.`;
+  const size = /^must NOT have (fewer|more) than (\d+) (characters|items)/.exec(complaint);
+  if (size) return `${label} must have at ${size[1] === 'fewer' ? 'least' : 'most'} ${size[2]} ${size[3]}.`;
+  if (/^must match pattern/.test(complaint)) {
+    if (key === 'url') return 'URL must start with http:// or https://.';
+    if (['window', 'interval', 'for', 'repeat'].includes(key)) return `${label} must be ${A_DURATION}.`;
+    if (key === 'group_by') return 'Group by takes field names (letters, digits, . _ @ -).';
+  }
+  if (/^must be (number|integer)/.test(complaint)) return `${label} must be a number.`;
+  const min = /^must be >= (\S+)/.exec(complaint);
+  if (min) return `${label} must be ${min[1]} or more.`;
+  if (/^must be equal to one of the allowed values/.test(complaint)) return `${label} must be one of the choices offered.`;
+  return `${label} ${complaint}`;
+}
+
+/** Which field a server message is about, and the message in plain words: schema errors name a path (body/condition/threshold), range checks start with the field. */
 export function formError(err: ApiError): FormError {
   const m = err.message;
   const query = queryError(err);
   if (query) return { field: 'query', ...query };
-  const path = /^body\/([a-z_]+)(?:\/([a-z0-9_]+))?(?:\/([a-z_]+))?/.exec(m);
+  const path = /^body\/([a-z_]+)(?:\/([a-z0-9_]+))?(?:\/([a-z_]+))? (.*)$/.exec(m);
   if (path) {
-    const [, top, second, third] = path;
-    if (top === 'condition') return { field: second === 'op' ? 'op' : 'threshold', message: m };
-    if (top === 'targets' && second !== undefined && third !== undefined) return { field: `t${second}-${third}`, message: m };
-    return { field: top === 'targets' ? 't0-url' : top!, message: m };
+    const [, top, second, third, complaint] = path;
+    if (top === 'condition') {
+      const key = second === 'op' ? 'op' : 'threshold';
+      return { field: key, message: plain(key, complaint!) };
+    }
+    if (top === 'targets' && second !== undefined && third !== undefined) return { field: `t${second}-${third}`, message: plain(third, complaint!) };
+    if (top === 'targets') return { field: 't0-url', message: plain(top, complaint!) };
+    return { field: top!, message: plain(top!, complaint!) };
   }
-  const range = /^(window|interval|repeat|for) must/.exec(m);
-  return { field: range ? range[1]! : null, message: m };
+  const range = /^(window|interval|repeat|for) (must.*)$/.exec(m);
+  if (range) return { field: range[1]!, message: `${LABELS[range[1]!]} ${range[2]}.` };
+  return { field: null, message: m };
 }

@@ -1,17 +1,18 @@
-// The form to make or change an alert rule (admin only). A refusal from the
-// server is shown beside the field it names, a query error with a caret at
-// its position, and focus moves to that field.
+// The form to make or change an alert rule (admin only). The simple rules
+// are checked before sending, so every field's problem shows at once; a
+// refusal from the server is shown beside the field it names, a query error
+// with a caret at its position. Focus moves to the first field named.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, type ApiError } from '../api';
 import { navigate } from '../router';
-import { bodyOf, draftOf, EMPTY, formError, FORMATS, OPS, type Draft, type FormError } from './alert-draft';
+import { bodyOf, draftOf, draftProblems, EMPTY, formError, FORMATS, OPS, type Draft, type FormError } from './alert-draft';
 import { rulePath, type Format, type Op, type Rule, type Secret } from './alert-model';
 
 export function RuleForm(props: { id?: string; onSaved: (id: string, secrets: Secret[]) => void }) {
   const [draft, setDraft] = useState<Draft | null>(props.id ? null : EMPTY);
   // The server keeps a target's secret when its URL is unchanged.
   const [kept, setKept] = useState<ReadonlySet<string>>(new Set());
-  const [err, setErr] = useState<FormError | null>(null);
+  const [errs, setErrs] = useState<FormError[]>([]);
   const [busy, setBusy] = useState(false);
   const form = useRef<HTMLFormElement>(null);
   useEffect(() => {
@@ -21,41 +22,49 @@ export function RuleForm(props: { id?: string; onSaved: (id: string, secrets: Se
         setDraft(draftOf(r));
         setKept(new Set(r.targets.map((t) => t.url)));
       },
-      (e: ApiError) => setErr({ field: null, message: e.message }),
+      (e: ApiError) => setErrs([{ field: null, message: e.message }]),
     );
   }, [props.id]);
-  // After a refusal, focus goes to the field the server named (in the same frame as the message).
+  // After a refusal, focus goes to the first field named (in the same frame as the message).
   useLayoutEffect(() => {
-    if (err?.field) form.current?.querySelector<HTMLElement>(`#rule-${err.field}`)?.focus();
-  }, [err]);
-  if (!draft) return err ? <p class="error" role="alert">{err.message}</p> : <p class="muted">Loading…</p>;
+    const first = errs.find((e) => e.field)?.field;
+    if (first) form.current?.querySelector<HTMLElement>(`#rule-${first}`)?.focus();
+  }, [errs]);
+  if (!draft) return errs[0] ? <p class="error" role="alert">{errs[0].message}</p> : <p class="muted">Loading…</p>;
 
   const set = (patch: Partial<Draft>) => setDraft({ ...draft, ...patch });
   const setTarget = (i: number, patch: Partial<Draft['targets'][number]>) => set({ targets: draft.targets.map((t, j) => (j === i ? { ...t, ...patch } : t)) });
   // A message about a field this form does not show goes under the buttons instead.
   const fields = new Set(['name', 'query', 'window', 'group_by', 'interval', 'for', 'repeat', 'op', 'threshold']);
   draft.targets.forEach((_, i) => ['url', 'format', 'secret'].forEach((k) => fields.add(`t${i}-${k}`)));
-  const errField = err?.field && fields.has(err.field) ? err.field : null;
-  const bad = (f: string) => errField === f;
+  const fieldOf = (e: FormError) => (e.field && fields.has(e.field) ? e.field : null);
+  const bad = (f: string) => errs.some((e) => fieldOf(e) === f);
   const attrs = (f: string, hint?: boolean) => ({
     id: `rule-${f}`,
     class: bad(f) ? 'invalid' : '',
     'aria-invalid': bad(f) ? ('true' as const) : ('false' as const),
-    'aria-describedby': bad(f) ? 'rule-error' : hint ? `rule-${f}-hint` : undefined,
+    'aria-describedby': bad(f) ? `rule-${f}-error` : hint ? `rule-${f}-hint` : undefined,
   });
-  const message = (f: string | null) =>
-    err && errField === f ? (
-      <div id="rule-error" class="adm-field-error" role="alert">
-        {err.position !== undefined && (
-          <pre aria-hidden="true">
-            {draft.query}
-            {'\n'}
-            {' '.repeat(Math.max(0, err.position))}^
-          </pre>
-        )}
-        {err.message}
+  const message = (f: string | null) => {
+    const mine = errs.filter((e) => fieldOf(e) === f);
+    if (mine.length === 0) return null;
+    return (
+      <div id={`rule-${f ?? 'form'}-error`} class="adm-field-error" role="alert">
+        {mine.map((e) => (
+          <div key={e.message}>
+            {e.position !== undefined && (
+              <pre aria-hidden="true">
+                {draft.query}
+                {'\n'}
+                {' '.repeat(Math.max(0, e.position))}^
+              </pre>
+            )}
+            {e.message}
+          </div>
+        ))}
       </div>
-    ) : null;
+    );
+  };
   const text = (f: 'name' | 'query' | 'window' | 'group_by' | 'interval' | 'for' | 'repeat', label: string, hint?: string, wide = false) => (
     <div class={`adm-field${wide ? ' wide' : ''}`}>
       <label for={`rule-${f}`}>{label}</label>
@@ -76,10 +85,14 @@ export function RuleForm(props: { id?: string; onSaved: (id: string, secrets: Se
         ref={form}
         class="adm-form"
         aria-labelledby="alerts-h"
+        // Checked by draftProblems instead: the browser's own bubbles show one problem at a time.
+        noValidate
         onSubmit={async (e) => {
           e.preventDefault();
+          const problems = draftProblems(draft);
+          setErrs(problems);
+          if (problems.length > 0) return;
           setBusy(true);
-          setErr(null);
           try {
             const body = bodyOf(draft);
             let id: string;
@@ -95,7 +108,7 @@ export function RuleForm(props: { id?: string; onSaved: (id: string, secrets: Se
             const typed = new Set(draft.targets.filter((t) => t.secret).map((t) => t.url.trim()));
             props.onSaved(id, fresh.filter((x) => x.secret && !typed.has(x.url)));
           } catch (error) {
-            setErr(formError(error as ApiError));
+            setErrs([formError(error as ApiError)]);
           } finally {
             setBusy(false);
           }

@@ -1,23 +1,38 @@
-// All alert rules with their state, and per group for grouped rules; admins
-// get Edit and Delete on each row.
+// All alert rules with their state, per group for grouped rules, and a
+// warning when a rule's last notice did not reach its webhook; admins get
+// Edit and Delete on each row.
 import { api } from '../api';
 import { ConfirmButton } from '../components/confirm-button';
 import { navigate } from '../router';
-import { condition, groupText, rulePath, StateBadge, usePolled, type Group, type Rule, type State } from './alert-model';
+import { condition, failureText, groupText, lastOutcome, rulePath, StateBadge, usePolled, type Delivery, type Group, type Outcome, type Rule, type State } from './alert-model';
 import { when } from '../format';
 
 interface Listed extends Rule {
   state: State;
   firing_groups: number;
   groups: Group[];
+  last: Outcome | null;
 }
+
+/** Enough attempts to see the newest notice whole (a few targets, a few retries each). */
+const HISTORY = 20;
 
 export function RuleList(props: { admin: boolean }) {
   const { data, error, reload } = usePolled(async (signal) => {
-    const { rules } = await api<{ rules: Array<Omit<Listed, 'groups'>> }>('/api/v1/alerts/rules', { signal });
-    // States per group come only with each rule's own answer.
-    const groups = await Promise.all(rules.map((r) => api<{ groups: Group[] }>(rulePath(r.id), { signal }).then((d) => d.groups, () => [])));
-    return rules.map((r, i): Listed => ({ ...r, groups: groups[i]! }));
+    const { rules } = await api<{ rules: Array<Omit<Listed, 'groups' | 'last'>> }>('/api/v1/alerts/rules', { signal });
+    // States per group come only with each rule's own answer; deliveries only from the history.
+    const [groups, lasts] = await Promise.all([
+      Promise.all(rules.map((r) => api<{ groups: Group[] }>(rulePath(r.id), { signal }).then((d) => d.groups, () => []))),
+      Promise.all(
+        rules.map((r) =>
+          api<{ history: Delivery[] }>('/api/v1/alerts/history', { query: { rule: r.id, limit: HISTORY }, signal }).then(
+            (d) => lastOutcome(d.history),
+            () => null,
+          ),
+        ),
+      ),
+    ]);
+    return rules.map((r, i): Listed => ({ ...r, groups: groups[i]!, last: lasts[i]! }));
   }, 'list');
   return (
     <>
@@ -78,6 +93,11 @@ export function RuleList(props: { admin: boolean }) {
                         ))}
                         {r.groups.length > 5 && <li class="muted">and {r.groups.length - 5} more</li>}
                       </ul>
+                    )}
+                    {r.last && r.last.failed.length > 0 && (
+                      <div class="error not-delivered" title={`sent ${when(r.last.at)}`}>
+                        last {r.last.kind} notice not delivered: {failureText(r.last.failed[0]!)}
+                      </div>
                     )}
                   </td>
                   <td>{condition(r)}</td>

@@ -35,6 +35,7 @@ export interface Delivery {
   at: string;
   group_key: string;
   kind: string;
+  notification_id: string;
   target: string;
   attempt: number;
   status: number;
@@ -80,6 +81,49 @@ export function usePolled<T>(load: (signal: AbortSignal) => Promise<T>, key: str
 
 export function groupText(labels: Record<string, string>): string {
   return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(' ') || 'all events';
+}
+
+/** A delivery's group key is the JSON of its [name, value] pairs. */
+export function groupKeyText(key: string): string {
+  try {
+    return groupText(Object.fromEntries(JSON.parse(key) as Array<[string, string]>));
+  } catch {
+    return key;
+  }
+}
+
+/** How the newest notice in a history (newest first) went: its targets, and the latest failed attempt at each it never reached. */
+export interface Outcome {
+  at: string;
+  kind: string;
+  targets: number;
+  failed: Delivery[];
+}
+
+export function lastOutcome(history: readonly Delivery[]): Outcome | null {
+  const newest = history[0];
+  if (!newest) return null;
+  const attempts = history.filter((h) => h.notification_id === newest.notification_id);
+  const targets = [...new Set(attempts.map((h) => h.target))];
+  // A notice reached a target when any attempt there did; retries may still be under way.
+  const failed = targets.filter((t) => !attempts.some((h) => h.target === t && h.delivered)).map((t) => attempts.find((h) => h.target === t)!);
+  return { at: attempts.at(-1)!.at, kind: newest.kind, targets: targets.length, failed };
+}
+
+export function failureText(d: Delivery): string {
+  return d.status ? `HTTP ${d.status}` : d.error || 'no answer';
+}
+
+/** "not delivered" with why, or "delivered"; nothing claims success that the history does not show. */
+export function OutcomeText(props: { outcome: Outcome }) {
+  const o = props.outcome;
+  if (o.failed.length === 0) return <span class="delivered">delivered</span>;
+  const to = o.targets > 1 ? ` to ${o.failed.length} of ${o.targets} targets` : '';
+  return (
+    <span class="error not-delivered">
+      not delivered{to}: {failureText(o.failed[0]!)}
+    </span>
+  );
 }
 
 export function StateBadge(props: { state: State }) {

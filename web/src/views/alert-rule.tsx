@@ -7,17 +7,22 @@ import { ConfirmButton } from '../components/confirm-button';
 import { CopyBlock } from '../components/copy-block';
 import { errorText } from '../components/event-detail';
 import { navigate } from '../router';
-import { condition, groupText, rulePath, StateBadge, usePolled, type Delivery, type Group, type Rule, type Secret, type State } from './alert-model';
-import { when } from '../format';
-
-/** A delivery's group key is the JSON of its [name, value] pairs. */
-function groupKeyText(key: string): string {
-  try {
-    return groupText(Object.fromEntries(JSON.parse(key) as Array<[string, string]>));
-  } catch {
-    return key;
-  }
-}
+import {
+  condition,
+  groupKeyText,
+  groupText,
+  lastOutcome,
+  OutcomeText,
+  rulePath,
+  StateBadge,
+  usePolled,
+  type Delivery,
+  type Group,
+  type Rule,
+  type Secret,
+  type State,
+} from './alert-model';
+import { plural, when } from '../format';
 
 export function RuleDetail(props: { id: string; admin: boolean; secrets: Secret[] | null; onSecretsSeen: () => void }) {
   const { data, error, reload } = usePolled(async (signal) => {
@@ -42,6 +47,7 @@ export function RuleDetail(props: { id: string; admin: boolean; secrets: Secret[
   if (!data) return <p class="muted">Loading…</p>;
   const { rule, history } = data;
   const state: State = rule.groups.some((g) => g.state === 'firing') ? 'firing' : rule.groups.some((g) => g.state === 'pending') ? 'pending' : 'ok';
+  const last = lastOutcome(history);
   return (
     <>
       <a href="#/alerts">← All rules</a>
@@ -61,7 +67,7 @@ export function RuleDetail(props: { id: string; admin: boolean; secrets: Secret[
                 setTested('sending a test notice…');
                 try {
                   const r = await api<{ results: Array<{ delivered: boolean }> }>(`${rulePath(rule.id)}/test`, { method: 'POST' });
-                  setTested(`test notice delivered to ${r.results.filter((x) => x.delivered).length} of ${r.results.length} targets`);
+                  setTested(`test notice delivered to ${r.results.filter((x) => x.delivered).length} of ${plural(r.results.length, 'target')}`);
                 } catch (err) {
                   setTested(errorText(err));
                 }
@@ -84,6 +90,11 @@ export function RuleDetail(props: { id: string; admin: boolean; secrets: Secret[
         )}
       </div>
       {tested && <p role="status">{tested}</p>}
+      {last && (
+        <p class="last-notice">
+          Last notice ({last.kind}, {when(last.at)}): <OutcomeText outcome={last} />
+        </p>
+      )}
       {props.secrets && props.secrets.length > 0 && <SecretsNotice secrets={props.secrets} onDone={props.onSecretsSeen} />}
       <dl>
         <dt>query</dt>
@@ -109,7 +120,7 @@ export function RuleDetail(props: { id: string; admin: boolean; secrets: Secret[
         </dd>
       </dl>
       <h3>Groups</h3>
-      {rule.groups.length === 0 ? <p class="muted">No state yet: nothing has matched since the rule was made.</p> : <GroupTable groups={rule.groups} />}
+      {rule.groups.length === 0 ? <p class="muted">No state yet: nothing has matched since the rule was made.</p> : <GroupTable groups={rule.groups} history={history} />}
       <h3>Notifications</h3>
       {history.length === 0 ? <p class="muted">Nothing sent yet.</p> : <HistoryTable history={history} />}
     </>
@@ -121,8 +132,8 @@ function SecretsNotice(props: { secrets: Secret[]; onDone: () => void }) {
     <section class="adm-panel adm-notice" aria-labelledby="secrets-h">
       <h3 id="secrets-h">Signing secrets</h3>
       <p>
-        <strong>Copy them now: they are not shown again.</strong> Each notice carries <code>X-Sluice-Signature</code>, an HMAC-SHA256 made with its target's secret
-        (docs/alerts.md shows how to check it).
+        <strong>Copy them now: they are not shown again.</strong> Each notice carries <code>X-Sluice-Signature</code>, an HMAC-SHA256 made with its target's secret;
+        how to check it is under “Notices” in <code>docs/alerts.md</code> of the Sluice source.
       </p>
       {props.secrets.map((s) => (
         <CopyBlock key={s.url} title={`Secret for ${s.url}`} text={s.secret} />
@@ -134,7 +145,7 @@ function SecretsNotice(props: { secrets: Secret[]; onDone: () => void }) {
   );
 }
 
-function GroupTable(props: { groups: Group[] }) {
+function GroupTable(props: { groups: Group[]; history: Delivery[] }) {
   return (
     <div class="adm-scroll">
       <table aria-label="Groups">
@@ -146,21 +157,36 @@ function GroupTable(props: { groups: Group[] }) {
             <th scope="col" class="num">
               count then
             </th>
-            <th scope="col">last notified</th>
+            <th scope="col">last notice</th>
           </tr>
         </thead>
         <tbody>
-          {props.groups.map((g) => (
-            <tr key={groupText(g.group)}>
-              <th scope="row">{groupText(g.group)}</th>
-              <td>
-                <StateBadge state={g.state} />
-              </td>
-              <td>{when(g.since)}</td>
-              <td class="num">{g.value}</td>
-              <td>{g.last_notified ? when(g.last_notified) : '—'}</td>
-            </tr>
-          ))}
+          {props.groups.map((g) => {
+            const name = groupText(g.group);
+            // The state says when a notice was sent, not whether it arrived: the history does.
+            const outcome = lastOutcome(props.history.filter((h) => h.kind !== 'test' && groupKeyText(h.group_key) === name));
+            return (
+              <tr key={name}>
+                <th scope="row">{name}</th>
+                <td>
+                  <StateBadge state={g.state} />
+                </td>
+                <td>{when(g.since)}</td>
+                <td class="num">{g.value}</td>
+                <td>
+                  {outcome ? (
+                    <>
+                      {when(outcome.at)} ({outcome.kind}) · <OutcomeText outcome={outcome} />
+                    </>
+                  ) : g.last_notified ? (
+                    when(g.last_notified)
+                  ) : (
+                    '—'
+                  )}
+                </td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
     </div>
@@ -192,7 +218,7 @@ function HistoryTable(props: { history: Delivery[] }) {
               <td>{when(h.at)}</td>
               <td>{h.kind}</td>
               <td>{groupKeyText(h.group_key)}</td>
-              <td>
+              <td class="adm-url">
                 <code>{h.target}</code>
               </td>
               <td class="num adm-hide-narrow">{h.attempt}</td>

@@ -8,7 +8,7 @@ import { errorText, EventDetail, EventLine } from '../components/event-detail';
 import { Histogram, type TrendsAnswer } from '../components/histogram';
 import { QueryBox, queryError } from '../components/query-box';
 import { DEFAULT_RANGE, describe, isRelative, type Range, TimeRangePicker } from '../components/time-range';
-import { fieldTerm } from '../format';
+import { fieldTerm, plural } from '../format';
 import { href, navigate, type Route } from '../router';
 import type { ViewProps } from './index';
 import './search.css';
@@ -62,6 +62,8 @@ export function SearchView(props: ViewProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [trends, setTrends] = useState<TrendsAnswer | null>(null);
+  // How many match, from this search's histogram (the search API gives pages, not a count).
+  const [total, setTotal] = useState<number | null>(null);
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
   const [moreBusy, setMoreBusy] = useState(false);
   const run = useRef(0);
@@ -72,6 +74,7 @@ export function SearchView(props: ViewProps) {
     setBusy(true);
     setError(null);
     setOpen(new Set());
+    setTotal(null);
     api<SearchAnswer>('/api/v1/search', { query: { ...filter, limit: PAGE }, signal: ac.signal }).then(
       (a) => {
         setAnswer(a);
@@ -84,9 +87,15 @@ export function SearchView(props: ViewProps) {
         setBusy(false);
       },
     );
-    api<TrendsAnswer>('/api/v1/trends', { query: { ...filter, step: 'auto', by: 'level' }, signal: ac.signal }).then(setTrends, (err: unknown) => {
-      if (!isAbort(err)) setTrends(null);
-    });
+    api<TrendsAnswer>('/api/v1/trends', { query: { ...filter, step: 'auto', by: 'level' }, signal: ac.signal }).then(
+      (t) => {
+        setTrends(t);
+        setTotal(t.series.reduce((a, x) => a + x.total, 0));
+      },
+      (err: unknown) => {
+        if (!isAbort(err)) setTrends(null);
+      },
+    );
     return () => ac.abort();
   }, [filter, runs]);
 
@@ -117,7 +126,11 @@ export function SearchView(props: ViewProps) {
   if (busy) status = `Searching ${rangeText(range)}${q ? ` for ${q}` : ''}…`;
   else if (error) status = qErr ? 'The query does not parse.' : 'The search failed.';
   else if (!events.length) status = q ? `No events ${where} match ${q}.` : `No events ${where}.`;
-  else status = `${events.length} ${events.length === 1 ? 'event' : 'events'} ${where}, newest first${answer?.cursor ? '; older ones follow' : ''}.`;
+  else if (!answer?.cursor) status = `${plural(events.length, 'event')} ${where}, newest first.`;
+  // The histogram counts whole steps, so at the range's edges it may hold a
+  // few events the search does not: "about".
+  else if (total !== null && total > events.length) status = `Newest ${events.length.toLocaleString()} of about ${plural(total, 'event')} ${where}; older ones follow.`;
+  else status = `Newest ${plural(events.length, 'event')} ${where}; older ones follow.`;
 
   return (
     <section class="view search-view">
@@ -211,7 +224,7 @@ function FieldsPanel(props: { filter: Filter; runs: number; onPick: (term: strin
           <p class="hint">No fields: no events match.</p>
         ) : (
           <>
-            <p class="hint">in the newest {fields.sampled} matching events</p>
+            <p class="hint">in the newest {plural(fields.sampled, 'matching event')}</p>
             <ul>
               {list.map((f) => {
                 const isOpen = expanded.has(f.name);
@@ -257,12 +270,16 @@ function FieldValues(props: { name: string; filter: Filter; onPick: (term: strin
   }, [props.name, props.filter]);
   if (error) return <p class="error">{error}</p>;
   if (!values) return <p class="hint">Loading values…</p>;
+  // An attribute's empty values come back only for the columns (service, host,
+  // source), where `host:""` matches exactly; an attribute with no values here
+  // was empty or absent in every sampled event.
+  if (values.length === 0) return <p class="hint">Only empty values in the sampled events.</p>;
   return (
     <ul class="field-values" aria-label={`Top values of ${props.name}`}>
       {values.map((v) => (
         <li key={v.value}>
           <button type="button" class="link" title={`Add ${fieldTerm(props.name, v.value)} to the query`} onClick={() => props.onPick(fieldTerm(props.name, v.value))}>
-            <span class="value">{v.value}</span> <span class="count">{v.count}</span>
+            {v.value === '' ? <span class="value muted">(empty)</span> : <span class="value">{v.value}</span>} <span class="count">{v.count}</span>
           </button>
         </li>
       ))}

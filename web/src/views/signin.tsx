@@ -35,8 +35,8 @@ export function SignIn(props: { onSignedIn: (name: string, scope: Scope) => void
         <label for="token">Token</label>
         <input id="token" name="token" type="password" autocomplete="current-password" required value={token} onInput={(e) => setToken((e.target as HTMLInputElement).value)} />
         <p class="hint">
-          The admin token <code>sluice serve</code> printed on its first start, or one made with <code>sluice token create</code>. It stays in this tab
-          only.
+          The admin token <code>npm start</code> printed on its first start, or one made with <code>npx sluice token create …</code> in the Sluice
+          directory. It stays in this tab only.
         </p>
         {error && (
           <p class="error" role="alert">

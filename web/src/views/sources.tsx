@@ -44,7 +44,7 @@ function snippets(c: Created, service: string, syslogPort: number): Array<[strin
   if (c.scope === 'read')
     return [
       ['curl (search)', `curl -s -H 'Authorization: Bearer ${t}' '${origin}/api/v1/search?from=1h'`],
-      ['sluice tail', `export SLUICE_URL=${origin}\nexport SLUICE_TOKEN=${t}\nsluice tail 'level:>=warn' --since 10m`],
+      ['sluice tail', `export SLUICE_URL=${origin}\nexport SLUICE_TOKEN=${t}\nnpx sluice tail 'level:>=warn' --since 10m`],
     ];
   const drain = new URL('/api/v1/drains/logplex', origin);
   drain.username = 'sluice';
@@ -52,7 +52,7 @@ function snippets(c: Created, service: string, syslogPort: number): Array<[strin
   drain.searchParams.set('service', svc);
   return [
     ['curl', `curl -s -X POST '${origin}/api/v1/ingest?service=${encodeURIComponent(svc)}' \\\n  -H 'Authorization: Bearer ${t}' -H 'Content-Type: application/x-ndjson' \\\n  --data-binary '{"level":"info","msg":"hello from curl"}'`],
-    ['sluice ship', `export SLUICE_URL=${origin}\nexport SLUICE_TOKEN=${t}\nnode app.js 2>&1 | sluice ship --service ${svc}`],
+    ['sluice ship', `export SLUICE_URL=${origin}\nexport SLUICE_TOKEN=${t}\nnode app.js 2>&1 | npx sluice ship --service ${svc}`],
     // Heroku insists on HTTPS: behind a TLS proxy the origin already is.
     ['Heroku drain', `heroku drains:add '${drain.toString()}' -a ${svc}`],
     [
@@ -99,7 +99,8 @@ function CreatedPanel(props: { created: Created; setup: Setup | null; onDone: ()
         {props.setup?.syslog.tcp !== undefined
           ? `Syslog over TCP listens on port ${props.setup.syslog.tcp}. `
           : `Syslog is off on this server: set SLUICE_SYSLOG_TCP_PORT (${DEFAULT_SYSLOG_PORT} above). `}
-        Heroku needs Sluice behind HTTPS.
+        Heroku needs Sluice behind HTTPS. Run the <code>npx sluice</code> lines in the Sluice directory (where <code>npm ci</code> ran): that is
+        where <code>npx</code> finds the <code>sluice</code> command.
       </p>
       <button type="button" onClick={props.onDone}>
         Done
@@ -126,10 +127,13 @@ export function SourcesView(_props: ViewProps) {
     }
   };
   const [setup, setSetup] = useState<Setup | null>(null);
+  // The token this tab is signed in with: revoking it signs this tab out too.
+  const [me, setMe] = useState<string | null>(null);
   useEffect(() => {
     void load();
     // Without it the examples fall back to the documented port.
     api<Setup>('/api/v1/setup').then(setSetup, () => setSetup(null));
+    api<{ name: string }>('/api/v1/me').then((m) => setMe(m.name), () => setMe(null));
   }, []);
 
   return (
@@ -217,7 +221,10 @@ export function SourcesView(_props: ViewProps) {
             <tbody>
               {sources.map((s) => (
                 <tr key={s.name} data-token={s.name}>
-                  <th scope="row">{s.name}</th>
+                  <th scope="row">
+                    {s.name}
+                    {s.name === me && <span class="hint"> (you)</span>}
+                  </th>
                   <td>{s.scope}</td>
                   <td class="adm-hide-narrow">{when(s.created_at)}</td>
                   <td class="num events">{s.events.toLocaleString()}</td>
@@ -226,15 +233,20 @@ export function SourcesView(_props: ViewProps) {
                     <ConfirmButton
                       label="Revoke"
                       name={s.name}
-                      question={`Revoke ${s.name}? Senders using it get 401 at once.`}
+                      question={
+                        s.name === me
+                          ? `Revoke ${s.name}? This is the token you are signed in with: this tab is signed out at once, and you need another ${s.scope} token to sign in again.`
+                          : `Revoke ${s.name}? Senders using it get 401 at once.`
+                      }
                       confirm="Yes, revoke"
                       onConfirm={async () => {
                         try {
                           await api(`/api/v1/tokens/${encodeURIComponent(s.name)}`, { method: 'DELETE' });
+                          await load();
                         } catch (err) {
+                          // E.g. the last admin token, which the server keeps.
                           setListError(errorText(err));
                         }
-                        await load();
                       }}
                     />
                   </td>

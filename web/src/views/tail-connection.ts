@@ -1,7 +1,9 @@
 // One live tail subscription over the WebSocket /api/v1/tail that survives
 // lost sockets: auth as the first message (never a token in a URL), then
 // subscribe; a lost socket reconnects with backoff and asks for what it
-// missed since the last event received.
+// missed since the last event received. A new filter replaces the shown
+// events only once the server has taken it: a refused one leaves the old
+// filter running on the server, and its events on the page.
 import { api, type LogEvent, wsUrl } from '../api';
 import type { QueryError } from '../components/query-box';
 import { getToken } from '../session';
@@ -22,6 +24,8 @@ export type Status = { readonly kind: 'connecting' | 'live' | 'retrying' | 'fail
 
 export interface TailHandlers {
   events(events: LogEvent[]): void;
+  /** The server took a new filter: what is shown was the old one's; its backfill follows. */
+  reset(): void;
   dropped(count: number): void;
   queryError(err: QueryError): void;
   status(s: Status): void;
@@ -39,20 +43,22 @@ interface ServerMessage {
 /** One tail subscription that survives lost sockets. */
 export class TailConnection {
   #ws: WebSocket | undefined;
-  /** The filter in force (null before the first subscribe), and the one before it. */
+  /** The filter wanted (null before the first subscribe), and the one the server last took. */
   #q: string | null = null;
-  #previous: string | null = null;
-  #paused = false;
+  #running: string | null = null;
+  /** The events held are another filter's than #q: its subscribe starts over, with a backfill. */
+  #fresh = false;
   #attempt = 0;
   #openedAt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   /**
-   * Subscribes sent on this socket and not yet answered: events that come
-   * before the answer (`subscribed`, or a query error) were the old
-   * filter's, and are not shown under the new one.
+   * Subscribes sent on this socket and not yet answered, oldest first. The
+   * server answers each in order, with `subscribed` or a query error. (A
+   * backfill the store refuses after `subscribed` is also a query error; it
+   * is told apart only when no other subscribe waits, the usual case.)
    */
-  #unanswered = 0;
+  #pending: Array<{ q: string; fresh: boolean }> = [];
 
   constructor(
     private readonly h: TailHandlers,
@@ -71,14 +77,9 @@ export class TailConnection {
   }
 
   subscribe(q: string): void {
-    this.#previous = this.#q;
     this.#q = q;
+    this.#fresh = true;
     this.#sendSubscribe();
-  }
-
-  setPaused(paused: boolean): void {
-    this.#paused = paused;
-    this.#send({ type: paused ? 'pause' : 'resume' });
   }
 
   #send(m: object): void {
@@ -86,13 +87,38 @@ export class TailConnection {
   }
 
   #sendSubscribe(): void {
-    if (this.#q === null) return;
-    // After a reconnect (or with events already held): from the last one
-    // received, so the gap is filled; the store skips ids it holds.
-    const last = this.lastTime();
-    if (this.#ws?.readyState !== WebSocket.OPEN) return;
-    this.#unanswered++;
+    if (this.#q === null || this.#ws?.readyState !== WebSocket.OPEN) return;
+    // A reconnect asks from the last event received, so the gap is filled
+    // (the store skips ids it holds); a new filter looks back on its own.
+    const last = this.#fresh ? undefined : this.lastTime();
+    this.#pending.push({ q: this.#q, fresh: this.#fresh });
     this.#send({ type: 'subscribe', q: this.#q, since: last ?? SINCE, limit: last ? CATCH_UP : BACKFILL });
+  }
+
+  #answered(): void {
+    const p = this.#pending.shift();
+    if (!p) return;
+    this.#running = p.q;
+    if (!p.fresh) return;
+    if (p.q === this.#q) this.#fresh = false;
+    this.h.reset();
+  }
+
+  #refused(msg: ServerMessage, code: string): void {
+    const p = this.#pending.shift();
+    if (!p) {
+      // After `subscribed`: the filter runs; only its look back failed.
+      this.h.status({ kind: 'live', text: `${msg.message ?? code}; showing new events only` });
+      return;
+    }
+    // The server keeps the filter it had, and so does a reconnect; the
+    // events shown are still that filter's.
+    if (p.q === this.#q) {
+      this.#q = this.#running;
+      this.#fresh = false;
+    }
+    const still = this.#running === null ? '' : ' (still tailing the previous filter)';
+    this.h.queryError({ message: `${msg.message ?? code}${still}`, position: msg.position });
   }
 
   #connect(): void {
@@ -102,11 +128,10 @@ export class TailConnection {
     let fatal = false;
     ws.onopen = () => {
       this.#openedAt = Date.now();
-      this.#unanswered = 0;
+      this.#pending = [];
       // The token goes in the first message, never in the URL.
       ws.send(JSON.stringify({ type: 'auth', token: getToken() ?? '' }));
       this.#sendSubscribe();
-      if (this.#paused) this.#send({ type: 'pause' });
       this.h.status({ kind: 'live' });
     };
     ws.onmessage = (m: MessageEvent<string>) => {
@@ -116,20 +141,15 @@ export class TailConnection {
       } catch {
         return;
       }
-      if (msg.type === 'subscribed') this.#unanswered = Math.max(0, this.#unanswered - 1);
-      else if (msg.type === 'events' && msg.events) {
-        if (this.#unanswered === 0) this.h.events(msg.events);
-      }
+      if (msg.type === 'subscribed') this.#answered();
+      // Events before a new filter's answer are the old filter's: shown
+      // until the answer, kept if the new filter is refused.
+      else if (msg.type === 'events' && msg.events) this.h.events(msg.events);
       else if (msg.type === 'dropped') this.h.dropped(msg.count ?? 0);
       else if (msg.type === 'error') {
         const code = msg.code ?? '';
-        if (QUERY.has(code) || msg.position !== undefined) {
-          this.#unanswered = Math.max(0, this.#unanswered - 1);
-          // The server keeps the filter it had; so does a reconnect.
-          this.#q = this.#previous;
-          const still = this.#q === null ? '' : ' (still tailing the previous filter)';
-          this.h.queryError({ message: `${msg.message ?? code}${still}`, position: msg.position });
-        } else if (BACKFILL_FAILED.has(code)) {
+        if (QUERY.has(code) || msg.position !== undefined) this.#refused(msg, code);
+        else if (BACKFILL_FAILED.has(code)) {
           // The filter is in force; only the look back failed.
           this.h.status({ kind: 'live', text: `${msg.message ?? code}; showing new events only` });
         } else if (FATAL.has(code)) {

@@ -2,16 +2,17 @@
 // the socket wait in a queue and are applied once per animation frame, so
 // 2,000 events/s cost one render a frame, not one per message; the list is
 // virtual (the DOM holds only the rows in view) and memory is a ring of the
-// newest KEEP events. A lost socket reconnects with backoff and asks for
-// what it missed since the last event received; ids already held are
-// skipped.
+// newest KEEP events. Pause holds events here rather than on the server, so
+// the bar can say how many wait (at most KEEP; past it they count as
+// dropped). A lost socket reconnects with backoff and asks for what it
+// missed since the last event received; ids already held are skipped.
 import { Component } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { LogEvent } from '../api';
 import { QueryBox, type QueryError } from '../components/query-box';
-import { FieldList } from '../components/event-detail';
+import { Clock, FieldList } from '../components/event-detail';
 import { VirtualList } from '../components/virtual-list';
-import { clock, dateTime, fieldTerm, levelClass } from '../format';
+import { dateTime, fieldTerm, levelClass, plural } from '../format';
 import { href, navigate } from '../router';
 import type { ViewProps } from './index';
 import { type Status, TailConnection } from './tail-connection';
@@ -66,6 +67,13 @@ export function TailView(props: ViewProps) {
           store.receive(events);
           schedule.current();
         },
+        reset: () => {
+          // The server took a new filter: a new list, with its own backfill.
+          store.clear();
+          setFollow(true);
+          setQueued(0);
+          setVersion((v) => v + 1);
+        },
         dropped: (n) => {
           store.serverDropped += n;
           setVersion((v) => v + 1);
@@ -84,20 +92,16 @@ export function TailView(props: ViewProps) {
   }, [store]);
 
   useEffect(() => {
-    // A new filter starts a new list (with its own backfill).
-    store.clear();
+    // The list starts over when the server takes the filter (reset above),
+    // not before: a filter it refuses leaves the old one running.
     setQueryErr(null);
-    setFollow(true);
-    setQueued(0);
-    setVersion((v) => v + 1);
     conn.current?.subscribe(q);
-  }, [q, store]);
+  }, [q]);
 
   const togglePause = () => {
     const next = !paused.current;
     paused.current = next;
     setPaused(next);
-    conn.current?.setPaused(next);
     schedule.current();
   };
 
@@ -117,7 +121,7 @@ export function TailView(props: ViewProps) {
           value={q}
           error={queryErr}
           label="Filter"
-          placeholder="Filter: service:api level:>=warn   (press / to focus)"
+          placeholder="Filter: service:api level:>=warn   (Enter to apply, / to focus)"
           onSubmit={(next) => navigate('/tail', { q: next }, true)}
         />
         <button type="button" class="secondary tail-pause" aria-pressed={isPaused} onClick={togglePause}>
@@ -126,14 +130,14 @@ export function TailView(props: ViewProps) {
       </div>
       <div class="tail-bar">
         <span class="tail-state" data-state={state} role="status">
-          {isPaused ? `Paused${queued > 0 ? ` · ${queued.toLocaleString()} new waiting` : ''}` : LABEL[status.kind]}
+          {isPaused ? `Paused${queued > 0 ? ` · ${queued.toLocaleString()} new` : ''}` : LABEL[status.kind]}
           {status.text ? `: ${status.text}` : ''}
         </span>
-        <span class="tail-count">{store.size.toLocaleString()} events</span>
+        <span class="tail-count">{plural(store.size, 'event')}</span>
         <span
           class={dropped > 0 ? 'tail-dropped warn' : 'tail-dropped'}
           data-dropped={dropped}
-          title={`${store.serverDropped} dropped by the server (this view fell behind, or its pause buffer filled); ${store.discarded} received but never shown (this view keeps at most ${KEEP.toLocaleString()} waiting)`}
+          title={`${store.serverDropped} dropped by the server (this view fell behind); ${store.discarded} received but never shown (this view keeps at most ${KEEP.toLocaleString()} waiting, e.g. while paused)`}
         >
           {dropped.toLocaleString()} dropped
         </span>
@@ -168,7 +172,9 @@ class Row extends Component<RowProps> {
     const { event: e, selected: sel, onSelect } = this.props;
     return (
       <button type="button" class={sel ? 'ev tail-row sel' : 'ev tail-row'} data-id={e.id} aria-expanded={sel} aria-controls={sel ? 'tail-detail' : undefined} onClick={() => onSelect(e)}>
-        <span class="t">{clock(e.time)}</span>
+        <span class="t">
+          <Clock iso={e.time} />
+        </span>
         <span class={levelClass(e.level)}>{e.level}</span>
         <span class="svc">{e.service}</span>
         <span class="msg">{e.message.length > ROW_CHARS ? `${e.message.slice(0, ROW_CHARS)}…` : e.message}</span>

@@ -7,6 +7,7 @@ import { errorText } from '../components/event-detail';
 import { QueryBox, queryError, type QueryError } from '../components/query-box';
 import { DEFAULT_RANGE, describe, TimeRangePicker, type Range } from '../components/time-range';
 import { TrendChart, type TrendsAnswer } from '../components/trend-chart';
+import { plural } from '../format';
 import { navigate } from '../router';
 import type { ViewProps } from './index';
 import './admin.css';
@@ -61,8 +62,9 @@ function BySelector(props: { by: string; onChange: (by: string) => void }) {
         value={typing ? 'field' : props.by}
         onChange={(e) => {
           const v = (e.target as HTMLSelectElement).value;
-          if (v === 'field') setTyping(true);
-          else props.onChange(v);
+          // Back to a named grouping: the field box goes, even when that grouping is already in force (no new route to reset it).
+          setTyping(v === 'field');
+          if (v !== 'field') props.onChange(v);
         }}
       >
         {BY_CHOICES.map((b) => (
@@ -159,7 +161,7 @@ export function TrendsView(props: ViewProps) {
       <div aria-live="polite" aria-busy={busy ? 'true' : 'false'}>
         {answer && (
           <p class="hint">
-            {describe(s.range)}: {answer.buckets.length} steps of {answer.step}
+            {describe(s.range)}: {plural(answer.buckets.length, 'step')} of {answer.step}
             {s.step === 'auto' ? ' (auto)' : ''}, by {answer.by}
           </p>
         )}
