@@ -51,6 +51,8 @@ export class Viewer {
   matcher: Matcher | undefined;
   /** The services the filter is limited to, if it names them: other events are never offered. */
   services: ReadonlySet<string> | undefined;
+  /** Those services as one key, shared by viewers that name the same ones (worked out once per filter). */
+  servicesKey = '';
   /** The filter is those services and nothing else: what is offered matches. */
   servicesDecide = false;
   paused = false;
@@ -141,6 +143,7 @@ export class Viewer {
   reset(matcher: Matcher, services?: ReadonlySet<string>, servicesDecide = false): void {
     this.matcher = matcher;
     this.services = services;
+    this.servicesKey = services === undefined ? '' : [...services].sort().join('\n');
     this.servicesDecide = services !== undefined && servicesDecide;
     this.#queue = [];
     this.catchingUp = true;
@@ -189,7 +192,7 @@ export class Hub {
         continue;
       }
       byService ??= groupByService(batch);
-      const key = [...v.services].sort().join('\n');
+      const key = v.servicesKey;
       let list = lists.get(key);
       if (list === undefined) {
         // In stored order, also when the filter names several services.

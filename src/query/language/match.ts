@@ -216,10 +216,14 @@ export function compileMatcher(query: Node | string): Matcher {
   return build(typeof query === 'string' ? parseQuery(query) : query);
 }
 
+/** `service:x`, exactly: the one term the live tail can look up by service. */
+function isServiceTerm(n: Node): n is Extract<Node, { type: 'field' }> {
+  return n.type === 'field' && n.field === 'service' && n.op === '=' && !n.wildcard;
+}
+
 /** Whether the query is only `service:x` terms joined by OR: its services decide it alone. */
 export function onlyServices(n: Node): boolean {
-  if (n.type === 'field') return n.field === 'service' && n.op === '=' && !n.wildcard;
-  return n.type === 'or' && n.children.every(onlyServices);
+  return isServiceTerm(n) || (n.type === 'or' && n.children.every(onlyServices));
 }
 
 /**
@@ -231,7 +235,7 @@ export function onlyServices(n: Node): boolean {
 export function requiredServices(n: Node): ReadonlySet<string> | undefined {
   switch (n.type) {
     case 'field':
-      return n.field === 'service' && n.op === '=' && !n.wildcard ? new Set([n.value]) : undefined;
+      return isServiceTerm(n) ? new Set([n.value]) : undefined;
     case 'and': {
       let out: Set<string> | undefined;
       for (const c of n.children) {
