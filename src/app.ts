@@ -31,6 +31,7 @@ import { searchRoutes } from './query/search.js';
 import { trendsRoutes } from './query/trends.js';
 import { Hub } from './tail/hub.js';
 import { StorePoller } from './tail/poller.js';
+import { Rollup } from './store/rollup.js';
 import { tailRoutes } from './tail/route.js';
 import websocket from '@fastify/websocket';
 import { loadWebPage, webRoutes } from './web.js';
@@ -93,6 +94,7 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
     metrics,
     rateLimiter: new RateLimiter(config.tokenRateLimit),
     disk,
+    rollup: new Rollup(store, app.log),
     hub: new Hub(),
     writerId: opts.writerId ?? randomUUID(),
     alerts: undefined,
@@ -142,7 +144,10 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
 
   const poller = hasRole(config, 'api') && config.tail.poller ? new StorePoller(ctx, app.log) : undefined;
   if (hasRole(config, 'alerts')) ctx.alerts = new AlertEngine(ctx, app.log);
+  ctx.rollup.onAdvance = (w) => metrics.rollupWatermark.set(Number(w / 1_000_000n) / 1000);
   app.addHook('onReady', async () => {
+    // A database at another schema (refused by every route) may have no watermark.
+    if (!problem) await ctx.rollup.start();
     poller?.start();
     await syslog?.start();
     await ctx.alerts?.start();
@@ -159,6 +164,7 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
     // In-flight requests are waiting on the batcher: insert everything it
     // holds before the store may close.
     await batcher.drain();
+    await ctx.rollup.stop();
     disk.stop();
   });
 

@@ -7,6 +7,7 @@ import type { DiskMonitor } from './ops/disk.js';
 import type { Metrics } from './ops/metrics.js';
 import type { Store } from './store/store.js';
 import type { Hub } from './tail/hub.js';
+import type { Rollup } from './store/rollup.js';
 import type { AlertEngine } from './alerts/engine.js';
 
 export interface AppContext {
@@ -17,6 +18,8 @@ export interface AppContext {
   readonly metrics: Metrics;
   readonly rateLimiter: RateLimiter;
   readonly disk: DiskMonitor;
+  /** The per-minute rollups' background job and watermark. */
+  readonly rollup: Rollup;
   /** Live tail viewers of this process. */
   readonly hub: Hub;
   /** Id of this process, written with every row it stores. */

@@ -181,13 +181,21 @@ export class AlertEngine {
   /**
    * Counts per group over (now - window, now] by received time. When the
    * query names only service and level and the groups are among them, the
-   * full minutes come from the received-minute rollup and only the two
-   * partial minutes at the edges from raw events; the sum is still exact.
+   * full minutes up to the rollup's watermark come from the received-minute
+   * rollup and the rest (the partial first minute, the minutes since the
+   * watermark) from raw events; the sum is still exact.
    */
   async counts(rule: RuleSpec, now: number, useRollup = true): Promise<Map<string, GroupCount>> {
     const fromMs = now - ms(rule.window);
     const firstFull = Math.ceil(fromMs / 60_000) * 60_000;
-    const lastFull = Math.floor(now / 60_000) * 60_000;
+    // The rollup is complete for every minute that ends at or before its
+    // watermark: later chunks only add to later minutes, so this needs no
+    // lock against the job moving the watermark meanwhile.
+    let lastFull = Math.floor(now / 60_000) * 60_000;
+    if (useRollup && lastFull > firstFull) {
+      const w = Math.floor(Number((await this.ctx.rollup.watermark()) / 1_000_000n) / 60_000) * 60_000;
+      if (w < lastFull) lastFull = w;
+    }
     const rollup =
       useRollup && lastFull > firstFull && rule.group_by.every((f) => f === 'service' || f === 'level') ? compileForRollup(rule.query, 'r') : undefined;
     const ns = (t: number) => formatClickHouse(BigInt(t) * 1_000_000n);

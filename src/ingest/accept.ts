@@ -50,7 +50,16 @@ export async function storeEvents(ctx: AppContext, principal: Principal, events:
   const wait = ctx.rateLimiter.take(principal.name, events.length);
   if (wait > 0) throw new SluiceError('SLUICE_ERR_RATE_LIMITED', undefined, { retryAfter: wait });
   const rows = eventRows(events, principal.name, ctx.writerId);
-  await ctx.batcher.submit(rows, events.length, dedupToken(principal, key));
+  // Until the insert is done, the rollup job must not count past these
+  // events' received time (they would be visible too late to be counted).
+  let oldest = events[0]!.receivedNs;
+  for (const e of events) if (e.receivedNs < oldest) oldest = e.receivedNs;
+  const release = ctx.rollup.hold(oldest);
+  try {
+    await ctx.batcher.submit(rows, events.length, dedupToken(principal, key));
+  } finally {
+    release();
+  }
   ctx.metrics.accepted.inc({ source: principal.name }, events.length);
   // Only now, after the insert succeeded: a viewer never sees an event that
   // was then lost.

@@ -9,6 +9,7 @@ export interface Metrics {
   readonly insertSeconds: Histogram<'ok'>;
   readonly insertRows: Histogram;
   readonly batcherBytes: Gauge;
+  readonly rollupWatermark: Gauge;
   readonly requests503: Counter<'code'>;
   readonly tailPolls: Counter;
   readonly alertEvaluations: Counter;
@@ -36,6 +37,11 @@ export function createMetrics(withDefaults = true): Metrics {
       registers: [registry],
     }),
     batcherBytes: new Gauge({ name: 'sluice_batcher_bytes', help: 'Bytes queued or being inserted by the batcher', registers: [registry] }),
+    rollupWatermark: new Gauge({
+      name: 'sluice_rollup_watermark_seconds',
+      help: 'Received time (Unix seconds) before which every event is counted in the per-minute rollups; readers count later ones from raw events',
+      registers: [registry],
+    }),
     alertEvaluations: new Counter({ name: 'sluice_alert_evaluations_total', help: 'Alert rule evaluations run', registers: [registry] }),
     tailPolls: new Counter({ name: 'sluice_tail_polls_total', help: 'Reads the live-tail store poller made', registers: [registry] }),
     tailViewers: new Gauge({ name: 'sluice_tail_viewers', help: 'Live tail viewers connected to this process', registers: [registry] }),

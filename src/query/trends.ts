@@ -1,12 +1,12 @@
 // GET /api/v1/trends (scope read): counts per step grouped by a field,
-// zero-filled. Answered from the per-minute rollup when the filter names
-// only service and level and the grouping is by one of them; from raw
-// events otherwise. The range is widened to whole steps so both answer alike.
+// zero-filled. Answered from the per-minute rollup (plus the raw events
+// newer than its watermark) when the filter names only service and level
+// and the grouping is by one of them; from raw events otherwise. The range is widened to whole steps so both answer alike.
 import type { FastifyInstance } from 'fastify';
 import { requireScope } from '../auth/plugin.js';
 import type { AppContext } from '../context.js';
 import { SluiceError } from '../errors.js';
-import { formatRfc3339, parseDurationNs } from '../model/time.js';
+import { formatClickHouse, formatRfc3339, parseDurationNs } from '../model/time.js';
 import { compileForRollup } from './language/compile.js';
 import { buildFilter, filterAst, type FilterQuery, filterQuerySchema } from './filter.js';
 import { readCompactRows } from './read.js';
@@ -76,18 +76,39 @@ export async function trends(ctx: AppContext, q: TrendsQuery): Promise<Trends> {
   const rollup = !q.contains && (by === 'level' || by === 'service' || by === 'none') ? compileForRollup(filterAst(q)) : undefined;
   let rows: Array<[bucket: number, key: string, n: number | string]>;
   if (rollup) {
+    // The rollup holds events received before the watermark; the ones
+    // received since come from raw events, so the sum is exact.
     const where = ['minute >= {rfrom:DateTime}', 'minute < {rto:DateTime}'];
-    if (rollup.sql !== '1') where.push(rollup.sql);
-    rows = await readCompactRows(
-      ctx,
-      [
-        'SELECT toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond({step:UInt32}))) AS bucket,',
-        BY_COLUMNS.get(by)! + ' AS key, sum(count) AS n',
-        'FROM logs_per_minute',
-        'WHERE', where.join(' AND '),
-        'GROUP BY bucket, key',
-      ].join('\n'),
-      { ...rollup.params, rfrom: Number(fromNs / NS), rto: Number(toNs / NS), step: stepSeconds },
+    const rawWhere = ['time >= {from:DateTime64(9)}', 'time < {to:DateTime64(9)}', 'received_at >= {w:DateTime64(9)}'];
+    if (rollup.sql !== '1') {
+      where.push(rollup.sql);
+      rawWhere.push(rollup.sql);
+    }
+    const key = BY_COLUMNS.get(by)!;
+    const params = {
+      ...rollup.params, step: stepSeconds,
+      rfrom: Number(fromNs / NS), rto: Number(toNs / NS), from: formatClickHouse(fromNs), to: formatClickHouse(toNs),
+    };
+    rows = await ctx.rollup.reading((w) =>
+      readCompactRows(
+        ctx,
+        [
+          'SELECT bucket, key, sum(n) AS n FROM (',
+          'SELECT toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond({step:UInt32}))) AS bucket,',
+          key + ' AS key, sum(count) AS n',
+          'FROM logs_per_minute',
+          'WHERE', where.join(' AND '),
+          'GROUP BY bucket, key',
+          'UNION ALL',
+          'SELECT toUnixTimestamp(toStartOfInterval(time, toIntervalSecond({step:UInt32}))) AS bucket,',
+          key + ' AS key, count() AS n',
+          'FROM logs',
+          'WHERE', rawWhere.join(' AND '),
+          'GROUP BY bucket, key',
+          ') GROUP BY bucket, key',
+        ].join('\n'),
+        { ...params, w: formatClickHouse(w) },
+      ),
     );
   } else {
     const f = buildFilter(q, ctx.config.retentionDays, { range: { fromNs, toNs }, endExclusive: true });

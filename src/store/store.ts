@@ -32,8 +32,10 @@ export interface Store {
    * Inserts JSONEachRow rows into `table`. With a dedup token the insert is
    * recognised as a retry of an earlier one with the same token and stored
    * once. Settings go in the statement itself, never into the session.
+   * `via` picks the session: event inserts go through `ingest`, small
+   * background writes (the rollups) through `control`.
    */
-  insertRows(table: string, body: Buffer, dedupToken?: string): Promise<void>;
+  insertRows(table: string, body: Buffer, dedupToken?: string, via?: 'ingest' | 'control'): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -43,13 +45,7 @@ const DEDUP_TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
 function insertSettings(dedupToken: string | undefined): Record<string, string | number> {
   // Sluice batches by itself; async inserts would acknowledge before the
   // data is in a part and would deduplicate differently.
-  // The two rollup views run side by side rather than one after the other:
-  // about 1.5 ms of a 10 ms insert of a few hundred rows, measured on the
-  // embedded engine, and every ingest acknowledgement and live-tail event
-  // waits for the insert.
-  const s: Record<string, string | number> = {
-    async_insert: 0, insert_deduplicate: 1, deduplicate_blocks_in_dependent_materialized_views: 1, parallel_view_processing: 1,
-  };
+  const s: Record<string, string | number> = { async_insert: 0, insert_deduplicate: 1 };
   if (dedupToken !== undefined) s.insert_deduplication_token = dedupToken;
   return s;
 }
@@ -68,6 +64,7 @@ class EmbeddedStore implements Store {
   // time, so SLUICE_INSERT_CONCURRENCY > 1 needs as many sessions.
   readonly #inserters: ChdbConnection[];
   readonly #busy = new Set<ChdbConnection>();
+  readonly #control: ChdbConnection;
 
   constructor(
     readonly database: string,
@@ -75,13 +72,18 @@ class EmbeddedStore implements Store {
     private readonly unlock: () => void,
   ) {
     this.#inserters = conns.ingest;
+    this.#control = conns.control;
     this.ingest = clientOver(conns.ingest[0]!);
     this.query = clientOver(conns.query);
     this.control = clientOver(conns.control);
   }
 
-  async insertRows(table: string, body: Buffer, dedupToken?: string): Promise<void> {
+  async insertRows(table: string, body: Buffer, dedupToken?: string, via: 'ingest' | 'control' = 'ingest'): Promise<void> {
     checkInsert(table, dedupToken);
+    if (via === 'control') {
+      await this.#control.chdb.rawInsert({ table, values: body, format: 'JSONEachRow', settings: insertSettings(dedupToken) });
+      return;
+    }
     // rawInsert hands the bytes to the engine's parallel parser zero-copy and
     // writes the settings into the INSERT's own SETTINGS clause, so nothing
     // leaks into later statements of the session (a leaked dedup token
@@ -115,10 +117,10 @@ class ServerStore implements Store {
     this.control = make();
   }
 
-  async insertRows(table: string, body: Buffer, dedupToken?: string): Promise<void> {
+  async insertRows(table: string, body: Buffer, dedupToken?: string, via: 'ingest' | 'control' = 'ingest'): Promise<void> {
     checkInsert(table, dedupToken);
     // Over HTTP, settings travel with this one request and cannot leak.
-    await this.ingest.insert({ table, values: Readable.from([body]), format: 'JSONEachRow', clickhouse_settings: insertSettings(dedupToken) });
+    await this[via].insert({ table, values: Readable.from([body]), format: 'JSONEachRow', clickhouse_settings: insertSettings(dedupToken) });
   }
 
   async close(): Promise<void> {

@@ -37,7 +37,6 @@ async function count(sql: string, params: Record<string, unknown>): Promise<numb
 }
 
 const logsOf = (service: string) => count('SELECT count() AS n FROM logs WHERE service = {s:String}', { s: service });
-const rollupOf = (service: string) => count('SELECT sum(count) AS n FROM logs_per_minute WHERE service = {s:String}', { s: service });
 
 describe('per-statement settings do not leak into the session', () => {
   it('stores unkeyed inserts that follow a keyed one', async () => {
@@ -67,21 +66,5 @@ describe('per-statement settings do not leak into the session', () => {
     // And the session still writes.
     await store.insertRows('logs', rows('leak-c', ['y']));
     expect(await logsOf('leak-c')).toBe(2);
-  });
-});
-
-describe('the per-minute rollup stays exact', () => {
-  it('counts two unkeyed inserts with identical rollup rows twice', async () => {
-    await store.insertRows('logs', rows('rollup-a', ['one']));
-    await store.insertRows('logs', rows('rollup-a', ['two']));
-    expect(await logsOf('rollup-a')).toBe(2);
-    expect(await rollupOf('rollup-a')).toBe(2);
-  });
-
-  it('counts a retried keyed insert once', async () => {
-    await store.insertRows('logs', rows('rollup-b', ['a', 'b', 'c']), 'rollup-key');
-    await store.insertRows('logs', rows('rollup-b', ['a', 'b', 'c']), 'rollup-key');
-    expect(await logsOf('rollup-b')).toBe(3);
-    expect(await rollupOf('rollup-b')).toBe(3);
   });
 });

@@ -10,6 +10,7 @@ import type { AppContext } from '../../context.js';
 import { SluiceError } from '../../errors.js';
 import type { LogEvent } from '../../model/event.js';
 import { checkWritable, normalizeContext, storeEvents } from '../accept.js';
+import type { NormalizeContext } from '../normalize.js';
 import { rawToken, sdToken, syslogEvent } from './event.js';
 import type { Frame } from './framing.js';
 import { parseSyslog } from './parse.js';
@@ -123,6 +124,18 @@ export class SyslogReceiver {
     const groups = await classified;
 
     const nctx = normalizeContext(this.#ctx, { host: sender.address.replace(/^::ffff:/, '') });
+    // Held across the groups and the retries below: these events keep this
+    // received time however long the store takes (see src/store/rollup.ts).
+    const release = this.#ctx.rollup.hold(nctx.receivedNs);
+    try {
+      await this.#storeGroups(groups, nctx, sender);
+    } finally {
+      release();
+    }
+  }
+
+  async #storeGroups(groups: Map<Principal, Parsed[]>, nctx: NormalizeContext, sender: Sender): Promise<void> {
+    const t = sender.transport;
     for (const [principal, items] of groups) {
       const events: LogEvent[] = items.map(({ frame, message }) => {
         if (message.format === 'raw') this.metrics.malformed.inc({ transport: t });
