@@ -85,6 +85,7 @@ export class Rollup {
 
   async start(): Promise<void> {
     await this.#load();
+    this.onAdvance?.(this.#w!);
     const tick = () => {
       this.#timer = setTimeout(() => {
         void this.run()

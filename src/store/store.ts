@@ -45,9 +45,12 @@ const DEDUP_TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
 function insertSettings(dedupToken: string | undefined): Record<string, string | number> {
   // Sluice batches by itself; async inserts would acknowledge before the
   // data is in a part and would deduplicate differently.
-  const s: Record<string, string | number> = { async_insert: 0, insert_deduplicate: 1 };
-  if (dedupToken !== undefined) s.insert_deduplication_token = dedupToken;
-  return s;
+  // Only a keyed insert can be a retry: an unkeyed batch mixes requests and
+  // its events have fresh ids, so hashing it and logging the hash for
+  // deduplication is work on every acknowledgement's path that can never
+  // find a duplicate (and could only drop a true, identical batch).
+  if (dedupToken === undefined) return { async_insert: 0, insert_deduplicate: 0 };
+  return { async_insert: 0, insert_deduplicate: 1, insert_deduplication_token: dedupToken };
 }
 
 function checkInsert(table: string, dedupToken: string | undefined): void {

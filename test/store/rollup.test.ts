@@ -35,6 +35,13 @@ function events(service: string, count: number, receivedNs: bigint): Buffer {
 }
 
 describe('the rollup job', () => {
+  it('reports its watermark in /metrics from the start', async () => {
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    const value = Number(/^sluice_rollup_watermark_seconds (\S+)$/m.exec(text)?.[1]);
+    // Migrate set it to its own time, moments ago.
+    expect(Math.abs(value - Date.now() / 1000)).toBeLessThan(600);
+  });
+
   it('counts events by event minute and by received minute, identical inserts twice, a keyed retry once', async () => {
     const rollup = await fineRollup(s);
     const t = nowNs();
