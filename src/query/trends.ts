@@ -1,7 +1,8 @@
 // GET /api/v1/trends (scope read): counts per step grouped by a field,
 // zero-filled. Answered from the per-minute rollup (plus the raw events
 // newer than its watermark) when the filter names only service and level
-// and the grouping is by one of them; from raw events otherwise. The range is widened to whole steps so both answer alike.
+// and the grouping is by one of them; from raw events otherwise. The range
+// is widened to whole steps so both answer alike.
 import type { FastifyInstance } from 'fastify';
 import { requireScope } from '../auth/plugin.js';
 import type { AppContext } from '../context.js';

@@ -16,7 +16,8 @@ export const ROOT = new URL('../../', import.meta.url).pathname;
 export const CLI = join(ROOT, 'dist/cli/main.js');
 
 export function tempDir(prefix = 'sluice-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  // Inside the run's directory (test/global-setup.ts) when there is one.
+  return mkdtempSync(join(process.env.SLUICE_TEST_TMP ?? tmpdir(), prefix));
 }
 
 /** Environment for a test server: a fresh data dir, or a fresh database on a server. */
