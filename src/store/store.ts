@@ -49,8 +49,13 @@ function insertSettings(dedupToken: string | undefined): Record<string, string |
   // its events have fresh ids, so hashing it and logging the hash for
   // deduplication is work on every acknowledgement's path that can never
   // find a duplicate (and could only drop a true, identical batch).
-  if (dedupToken === undefined) return { async_insert: 0, insert_deduplicate: 0 };
-  return { async_insert: 0, insert_deduplicate: 1, insert_deduplication_token: dedupToken };
+  // Skip indexes (the message text index, the received-time minmax) are
+  // built when parts merge, not on insert: a third of a small insert's time,
+  // measured on the embedded engine. A part is merged within seconds of its
+  // insert, and until then a search reads it whole; it is small.
+  const s = { async_insert: 0, materialize_skip_indexes_on_insert: 0 };
+  if (dedupToken === undefined) return { ...s, insert_deduplicate: 0 };
+  return { ...s, insert_deduplicate: 1, insert_deduplication_token: dedupToken };
 }
 
 function checkInsert(table: string, dedupToken: string | undefined): void {
