@@ -570,7 +570,9 @@ async function rawChild({ dir, o, baseMs }) {
 
   const { conn, client } = await openChdb(dir);
   const version = (await queryOne(client, 'SELECT version() AS v')).v;
-  const settings = { async_insert: 0, insert_deduplicate: 1 };
+  // As src/store/store.ts inserts: unkeyed without a dedup hash, keyed with
+  // the token; skip indexes left to merges either way.
+  const settings = { async_insert: 0, materialize_skip_indexes_on_insert: 0, insert_deduplicate: 0 };
   const phase = async (inserts, tokenOf, table = 'logs') => {
     const th0 = threadCpu(process.pid);
     const mc0 = machineCpu();
@@ -579,7 +581,7 @@ async function rawChild({ dir, o, baseMs }) {
     let rows = 0;
     let elapsed = 0;
     for (let i = 0; i < inserts.length; i++) {
-      const s = tokenOf === undefined ? settings : { ...settings, insert_deduplication_token: tokenOf(i) };
+      const s = tokenOf === undefined ? settings : { ...settings, insert_deduplicate: 1, insert_deduplication_token: tokenOf(i) };
       const r = await conn.chdb.rawInsert({ table, values: inserts[i], format: 'JSONEachRow', settings: s });
       rows += r.rowsWritten ?? 0;
       elapsed += r.elapsed ?? NaN;

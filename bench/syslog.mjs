@@ -569,7 +569,8 @@ async function rawChild({ dir, captured, rawBatch }) {
   const rowBytes = inserts.reduce((a, b) => a + b.length, 0);
 
   const { conn, client } = await openChdb(dir);
-  const settings = { async_insert: 0, insert_deduplicate: 1 };
+  // As src/store/store.ts inserts unkeyed batches.
+  const settings = { async_insert: 0, materialize_skip_indexes_on_insert: 0, insert_deduplicate: 0 };
   const th0 = threadCpu(process.pid);
   const cpu0 = process.cpuUsage();
   const busy0 = machineBusy();
