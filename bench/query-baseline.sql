@@ -30,9 +30,16 @@ ORDER BY time DESC, id DESC LIMIT 101
 SETTINGS use_query_cache = 0;
 
 -- name: trends_24h_by_level
-SELECT toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond(300))) AS bucket, level, sum(count) AS n
-FROM logs_per_minute WHERE minute >= {rfrom:DateTime} AND minute < {rto:DateTime}
-GROUP BY bucket, level
+-- The rollup up to its watermark plus the raw events received since, as the API does.
+SELECT bucket, level, sum(n) AS n FROM (
+  SELECT toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond(300))) AS bucket, level, sum(count) AS n
+  FROM logs_per_minute WHERE minute >= {rfrom:DateTime} AND minute < {rto:DateTime}
+  GROUP BY bucket, level
+  UNION ALL
+  SELECT toUnixTimestamp(toStartOfInterval(time, toIntervalSecond(300))) AS bucket, level, count() AS n
+  FROM logs WHERE time >= {from:DateTime64(9)} AND time < {to:DateTime64(9)} AND received_at >= {w:DateTime64(9)}
+  GROUP BY bucket, level
+) GROUP BY bucket, level
 SETTINGS use_query_cache = 0;
 
 -- name: fields_1h
