@@ -25,7 +25,10 @@ export async function serve(config: Config): Promise<void> {
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      app.log.info({ signal }, 'already stopping: the signal is ignored until the batcher is drained');
+      return;
+    }
     stopping = true;
     app.log.info({ signal }, 'stopping: draining the batcher');
     try {
@@ -38,8 +41,11 @@ export async function serve(config: Config): Promise<void> {
       process.exit(1);
     }
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  // `on`, not `once`: Ctrl-C on `npm start` signals both npm and the server,
+  // and npm then forwards its own copy. A second signal must not fall back
+  // to Node's default (exit at once) and cut the drain short.
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 
   const address = await app.listen({ port: config.port, host: config.host });
   app.log.info({ address, roles: config.roles, store: store.embedded ? `embedded ${config.dataDir}` : 'server', writer: ctx.writerId }, 'sluice serving');

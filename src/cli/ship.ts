@@ -112,9 +112,11 @@ export async function shipCommand(config: Config, argv: string[]): Promise<numbe
   if (values.file?.length) {
     const tailer = new FileTailer(shipper, values.file, values['state-file'] ?? join(spoolDir, 'state.json'));
     tailer.start();
+    // `on`: a second signal (Ctrl-C under npm arrives twice) must not kill
+    // the flush, which --flush-timeout bounds.
     await new Promise<void>((resolve) => {
-      process.once('SIGTERM', resolve);
-      process.once('SIGINT', resolve);
+      process.on('SIGTERM', () => resolve());
+      process.on('SIGINT', () => resolve());
     });
     tailer.stop();
     return done(0);
@@ -162,8 +164,8 @@ export async function shipCommand(config: Config, argv: string[]): Promise<numbe
   });
   await new Promise<void>((resolve) => {
     process.stdin.once('end', resolve);
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
+    process.on('SIGTERM', () => resolve());
+    process.on('SIGINT', () => resolve());
   });
   process.stdin.pause();
   input.end();

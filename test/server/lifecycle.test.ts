@@ -14,6 +14,15 @@ async function preparedEnv(): Promise<Record<string, string>> {
   return env;
 }
 
+/** Resolves once `cond` holds; a generous deadline, checked every 10 ms. */
+async function until(cond: () => boolean, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 const batch = (service: string, n: number) => ndjson(Array.from({ length: n }, (_, i) => ({ msg: `${service} ${i}`, service })));
 
 describe('crash safety', () => {
@@ -82,9 +91,23 @@ describe('SIGTERM', () => {
     expect(outcome).toEqual({ code: 0, signal: null });
   });
 
-  it('answers a request already in flight, stores it, and exits 0', async () => {
+  it.each([
+    ['one SIGTERM', ['SIGTERM']],
+    // Ctrl-C on `npm start`: the terminal signals npm and the server, and
+    // npm forwards its copy, so the server gets SIGINT again while it is
+    // already stopping (and a process manager may add a SIGTERM).
+    ['SIGINT, then SIGINT and SIGTERM while stopping (Ctrl-C under npm)', ['SIGINT', 'SIGINT', 'SIGTERM']],
+  ] as const)('answers a request already in flight, stores it, and exits 0 after %s', async (_, signals) => {
     const env = await preparedEnv();
     const a = await spawnServer(env);
+    const signalAll = async () => {
+      const [first, ...more] = signals;
+      a.child.kill(first);
+      if (more.length === 0) return;
+      // The later signals must arrive while the stop is under way.
+      await until(() => a.output.some((l) => l.includes('stopping: draining the batcher')));
+      for (const sig of more) a.child.kill(sig);
+    };
     const url = new URL(a.url);
     const body = batch('drain', 500);
     // Expect: 100-continue tells us the server has the request in hand
@@ -106,8 +129,7 @@ describe('SIGTERM', () => {
       );
       req.on('error', reject);
       req.on('continue', () => {
-        a.child.kill('SIGTERM');
-        req.end(body);
+        signalAll().then(() => req.end(body), reject);
       });
       req.flushHeaders();
     });
@@ -115,6 +137,7 @@ describe('SIGTERM', () => {
     expect(res.status, res.body).toBe(200);
     expect(JSON.parse(res.body)).toMatchObject({ accepted: 500 });
     expect(await a.exited).toEqual({ code: 0, signal: null });
+    expect(a.output.join('\n')).toContain('"msg":"stopped"');
 
     const b = await spawnServer(env);
     try {
