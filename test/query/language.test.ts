@@ -51,8 +51,16 @@ describe('parse', () => {
     ['()', 0],
     ['NOT', 0],
     ['OR a', 0],
+    ['level:error (', 12],
+    ['a OR (', 5],
+    ['(', 0],
+    ['( ', 0],
   ])('points at the error in %s', (q, position) => {
     expect(syntaxPosition(q)).toBe(position);
+  });
+
+  it('names an unclosed parenthesis at the end as such', () => {
+    for (const q of ['level:error (', 'a OR (', '(']) expect(() => parseQuery(q)).toThrow(/^unclosed \( \(at position \d+\)$/);
   });
 });
 

@@ -125,6 +125,7 @@ class Parser {
     if (c === '(') {
       this.#i++;
       this.#skip();
+      if (this.#i >= this.s.length) throw syntaxError('unclosed (', start);
       if (this.s[this.#i] === ')') throw syntaxError('empty parentheses', start);
       const inner = this.#nested(() => this.#or());
       this.#skip();
@@ -136,6 +137,8 @@ class Parser {
     if (c === '"') return { type: 'phrase', value: this.#quoted(), pos: start };
     if (c === '/') return { type: 'regex', value: this.#regex(), pos: start };
     const raw = this.#bare();
+    // (Callers stop at the end and at ')', so this is a safety net.)
+    if (raw.length === 0) throw syntaxError('expected a term', start);
     const colon = raw.indexOf(':');
     if (colon > 0 && FIELD.test(raw.slice(0, colon))) {
       return this.#fieldTerm(raw.slice(0, colon), raw.slice(colon + 1), start, start + colon + 1);
