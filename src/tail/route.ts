@@ -146,7 +146,9 @@ export async function tailRoutes(app: FastifyInstance, opts: { ctx: AppContext }
             }
           } catch (err) {
             sendError(socket, err);
-            if (err instanceof SluiceError && err.statusCode === 401 && !viewer) socket.close(1008, 'unauthorized');
+            // A socket that failed to authenticate is done: a client retries
+            // with a new one (and a scanner gets no second guess on this one).
+            if (err instanceof SluiceError && (err.statusCode === 401 || err.statusCode === 403) && !viewer) socket.close(1008, 'unauthorized');
           }
         })();
       };

@@ -42,7 +42,13 @@ describe('auth', () => {
     await ingestOnly.open();
     ingestOnly.send({ type: 'auth', token });
     await ingestOnly.until(() => ingestOnly.messages.some((m) => m.code === 'SLUICE_ERR_FORBIDDEN'), 'forbidden');
-    ingestOnly.close();
+    expect((await ingestOnly.closed).code).toBe(1008);
+
+    const unknown = new TailClient(s.url);
+    await unknown.open();
+    unknown.send({ type: 'auth', token: 'sluice_not_a_real_token' });
+    await unknown.until(() => unknown.messages.some((m) => m.code === 'SLUICE_ERR_INVALID_TOKEN'), 'invalid token');
+    expect((await unknown.closed).code).toBe(1008);
 
     const none = new TailClient(s.url);
     await none.open();
