@@ -65,6 +65,12 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`${err.message}\n`);
       process.exit(2);
     }
+    // parseArgs: an unknown option or a missing value is a usage error.
+    if (err instanceof Error && String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS_')) {
+      const command = process.argv[2] ?? '';
+      process.stderr.write(`sluice: ${err.message.split('\n')[0]} (see sluice ${command} --help)\n`);
+      process.exit(2);
+    }
     if (err instanceof ApiError) {
       process.stderr.write(`sluice: ${err.code}: ${err.message}\n`);
       process.exit(1);

@@ -2,12 +2,20 @@
 // time, level, service, host, message — coloured only when stdout is a
 // terminal; --json prints the events as NDJSON. Reconnects with backoff and
 // says so on stderr; on reconnect it asks for what it missed since the last
-// event it printed and skips what it already printed.
+// event it printed (or, before the first, since it first connected) and skips
+// what it already printed.
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import type { Config } from '../config.js';
+import { SluiceError } from '../errors.js';
 import type { EventJson } from '../model/event.js';
+import { formatRfc3339, nowNs } from '../model/time.js';
+import { parseTimeParam } from '../query/time-range.js';
 import { serverTarget } from './client.js';
+
+// Errors that answer the subscription itself: retrying cannot help.
+const FATAL = new Set(['SLUICE_ERR_QUERY_SYNTAX', 'SLUICE_ERR_INVALID_REGEX', 'SLUICE_ERR_INVALID_TIME_RANGE', 'SLUICE_ERR_VALIDATION']);
+const MAX_LIMIT = 1000;
 
 const COLORS: Record<string, string> = { trace: '\x1b[90m', debug: '\x1b[36m', info: '\x1b[32m', warn: '\x1b[33m', error: '\x1b[31m', fatal: '\x1b[35m' };
 const RESET = '\x1b[0m';
@@ -46,11 +54,28 @@ export async function tailCommand(config: Config, argv: string[]): Promise<numbe
     process.stderr.write('sluice tail: set SLUICE_TOKEN (or --token) to a token with scope read\n');
     return 2;
   }
+  const limit = Number(values.limit);
+  if (!/^\d+$/.test(values.limit) || limit > MAX_LIMIT) {
+    process.stderr.write(`sluice tail: --limit takes a count of events from 0 to ${MAX_LIMIT}, not ${JSON.stringify(values.limit)}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.since !== undefined) {
+    try {
+      parseTimeParam(values.since, nowNs());
+    } catch (e) {
+      process.stderr.write(`sluice tail: --since: ${e instanceof SluiceError ? e.message : String(e)}\n`);
+      return 2;
+    }
+  }
   const q = positionals.join(' ');
   const color = process.stdout.isTTY === true && !values.json;
   const wsUrl = target.url.replace(/^http/, 'ws') + '/api/v1/tail';
 
   let lastTime: string | undefined;
+  // Before any event is printed, a reconnect asks for history since the
+  // first connection (or since --since), so a gap right at the start is
+  // filled too.
+  let firstConnected: string | undefined;
   let printedAtLast = new Set<string>();
   let attempt = 0;
   let stopping = false;
@@ -72,20 +97,25 @@ export async function tailCommand(config: Config, argv: string[]): Promise<numbe
       current?.close();
       resolve(code);
     };
-    process.once('SIGINT', () => finish(0));
-    process.once('SIGTERM', () => finish(0));
+    process.on('SIGINT', () => finish(0));
+    process.on('SIGTERM', () => finish(0));
     process.stdout.on('error', () => finish(0)); // e.g. `| head` closed the pipe
 
     const connect = () => {
       const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${target.token}` } });
       current = ws;
+      let opened = false;
+      let failure = '';
       ws.on('open', () => {
+        opened = true;
         if (attempt > 0) process.stderr.write('sluice tail: reconnected\n');
+        else if (firstConnected === undefined) process.stderr.write(`sluice tail: connected to ${target.url}; waiting for ${q ? 'events matching ' + q : 'events'} (Ctrl-C to stop)\n`);
         attempt = 0;
         // First time: history only if asked; after a reconnect: from the last
-        // event printed, so the gap is filled.
-        const since = lastTime ?? values.since;
-        ws.send(JSON.stringify({ type: 'subscribe', q, ...(since ? { since } : {}), limit: Number(values.limit) }));
+        // event printed (or from the first connection), so the gap is filled.
+        const since = lastTime ?? (firstConnected !== undefined && values.since === undefined ? firstConnected : values.since);
+        firstConnected ??= formatRfc3339(nowNs());
+        ws.send(JSON.stringify({ type: 'subscribe', q, ...(since ? { since } : {}), limit: since === values.since ? limit : MAX_LIMIT }));
       });
       ws.on('message', (data) => {
         const m = JSON.parse(data.toString()) as { type: string; events?: EventJson[]; count?: number; code?: string; message?: string; position?: number };
@@ -93,21 +123,23 @@ export async function tailCommand(config: Config, argv: string[]): Promise<numbe
         else if (m.type === 'dropped') process.stderr.write(`sluice tail: ${m.count} events dropped (the terminal fell behind)\n`);
         else if (m.type === 'error') {
           process.stderr.write(`sluice tail: ${m.code}: ${m.message}\n`);
-          if (m.code === 'SLUICE_ERR_QUERY_SYNTAX' || m.code === 'SLUICE_ERR_INVALID_REGEX') finish(2);
+          if (m.code !== undefined && FATAL.has(m.code)) finish(2);
         }
       });
       ws.on('unexpected-response', (_req, res) => {
         process.stderr.write(`sluice tail: the server answered ${res.statusCode}; check SLUICE_TOKEN\n`);
         finish(1);
       });
-      ws.on('error', () => {
+      ws.on('error', (err: NodeJS.ErrnoException) => {
         // 'close' follows and schedules the retry.
+        failure = err.code ?? err.message;
       });
       ws.on('close', () => {
         if (stopping) return;
         attempt++;
         const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random() / 2);
-        process.stderr.write(`sluice tail: connection lost; reconnecting in ${(delay / 1000).toFixed(1)}s\n`);
+        const what = opened ? 'connection lost' : `cannot connect to ${target.url}${failure ? ` (${failure})` : ''}`;
+        process.stderr.write(`sluice tail: ${what}; ${opened ? 'reconnecting' : 'retrying'} in ${(delay / 1000).toFixed(1)}s\n`);
         setTimeout(() => {
           if (!stopping) connect();
         }, delay);
