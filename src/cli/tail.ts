@@ -11,11 +11,11 @@ import { SluiceError } from '../errors.js';
 import type { EventJson } from '../model/event.js';
 import { formatRfc3339, nowNs } from '../model/time.js';
 import { parseTimeParam } from '../query/time-range.js';
+import { MAX_BACKFILL } from '../tail/limits.js';
 import { serverTarget } from './client.js';
 
 // Errors that answer the subscription itself: retrying cannot help.
 const FATAL = new Set(['SLUICE_ERR_QUERY_SYNTAX', 'SLUICE_ERR_INVALID_REGEX', 'SLUICE_ERR_INVALID_TIME_RANGE', 'SLUICE_ERR_VALIDATION']);
-const MAX_LIMIT = 1000;
 
 const COLORS: Record<string, string> = { trace: '\x1b[90m', debug: '\x1b[36m', info: '\x1b[32m', warn: '\x1b[33m', error: '\x1b[31m', fatal: '\x1b[35m' };
 const RESET = '\x1b[0m';
@@ -55,8 +55,8 @@ export async function tailCommand(config: Config, argv: string[]): Promise<numbe
     return 2;
   }
   const limit = Number(values.limit);
-  if (!/^\d+$/.test(values.limit) || limit > MAX_LIMIT) {
-    process.stderr.write(`sluice tail: --limit takes a count of events from 0 to ${MAX_LIMIT}, not ${JSON.stringify(values.limit)}\n${USAGE}\n`);
+  if (!/^\d+$/.test(values.limit) || limit > MAX_BACKFILL) {
+    process.stderr.write(`sluice tail: --limit takes a count of events from 0 to ${MAX_BACKFILL}, not ${JSON.stringify(values.limit)}\n${USAGE}\n`);
     return 2;
   }
   if (values.since !== undefined) {
@@ -72,10 +72,12 @@ export async function tailCommand(config: Config, argv: string[]): Promise<numbe
   const wsUrl = target.url.replace(/^http/, 'ws') + '/api/v1/tail';
 
   let lastTime: string | undefined;
-  // Before any event is printed, a reconnect asks for history since the
-  // first connection (or since --since), so a gap right at the start is
-  // filled too.
-  let firstConnected: string | undefined;
+  // Where a subscription looks back to until an event is printed: --since
+  // at first, then (without it) the first connection, so a gap before the
+  // first event is filled too. After that: the last event printed.
+  let from = values.since;
+  let fromLimit = limit;
+  let connected = false;
   let printedAtLast = new Set<string>();
   let attempt = 0;
   let stopping = false;
@@ -109,13 +111,15 @@ export async function tailCommand(config: Config, argv: string[]): Promise<numbe
       ws.on('open', () => {
         opened = true;
         if (attempt > 0) process.stderr.write('sluice tail: reconnected\n');
-        else if (firstConnected === undefined) process.stderr.write(`sluice tail: connected to ${target.url}; waiting for ${q ? 'events matching ' + q : 'events'} (Ctrl-C to stop)\n`);
+        else if (!connected) process.stderr.write(`sluice tail: connected to ${target.url}; waiting for ${q ? 'events matching ' + q : 'events'} (Ctrl-C to stop)\n`);
         attempt = 0;
-        // First time: history only if asked; after a reconnect: from the last
-        // event printed (or from the first connection), so the gap is filled.
-        const since = lastTime ?? (firstConnected !== undefined && values.since === undefined ? firstConnected : values.since);
-        firstConnected ??= formatRfc3339(nowNs());
-        ws.send(JSON.stringify({ type: 'subscribe', q, ...(since ? { since } : {}), limit: since === values.since ? limit : MAX_LIMIT }));
+        connected = true;
+        const since = lastTime ?? from;
+        ws.send(JSON.stringify({ type: 'subscribe', q, ...(since ? { since } : {}), limit: lastTime === undefined ? fromLimit : MAX_BACKFILL }));
+        if (from === undefined) {
+          from = formatRfc3339(nowNs());
+          fromLimit = MAX_BACKFILL;
+        }
       });
       ws.on('message', (data) => {
         const m = JSON.parse(data.toString()) as { type: string; events?: EventJson[]; count?: number; code?: string; message?: string; position?: number };

@@ -12,11 +12,11 @@ import { compileMatcher, onlyServices, requiredServices } from '../query/languag
 import { parseQuery } from '../query/language/parse.js';
 import { searchEvents } from '../query/search.js';
 import { Viewer } from './hub.js';
+import { MAX_BACKFILL } from './limits.js';
 
 const AUTH_TIMEOUT_MS = 10_000;
 const HEARTBEAT_MS = 15_000;
 const MAX_SOCKET_BYTES = 4 * 1024 * 1024;
-const MAX_BACKFILL = 1000;
 
 interface ClientMessage {
   type?: unknown;
