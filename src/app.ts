@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import { hasRole, isEmbedded, type Config } from './config.js';
 import { logDestination } from './log.js';
 import type { AppContext } from './context.js';
+import { systemClock, type Clock } from './model/clock.js';
 import { AlertEngine } from './alerts/engine.js';
 import { alertRoutes } from './alerts/routes.js';
 import { meRoutes, tokenRoutes } from './auth/routes.js';
@@ -43,6 +44,8 @@ export interface AppOptions {
   readonly store: Store;
   readonly logger?: FastifyServerOptions['logger'];
   readonly writerId?: string;
+  /** The clock everything in the app reads; the system clock unless a test moves its own. */
+  readonly clock?: Clock;
 }
 
 export interface SluiceApp {
@@ -58,6 +61,7 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
 
 export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
   const { config, store } = opts;
+  const clock = opts.clock ?? systemClock;
   const app = Fastify({
     logger: opts.logger ?? loggerOptions(config),
     return503OnClosing: false,
@@ -88,6 +92,7 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
 
   const ctx: AppContext = {
     config,
+    clock,
     store,
     tokens: new TokenRegistry(store, config.adminToken),
     batcher,

@@ -1,5 +1,6 @@
 // What the plugins share: built once by buildApp and passed to each plugin.
 import type { Config } from './config.js';
+import type { Clock } from './model/clock.js';
 import type { TokenRegistry } from './auth/tokens.js';
 import type { Batcher } from './ingest/batcher.js';
 import type { RateLimiter } from './ingest/rate-limit.js';
@@ -12,6 +13,8 @@ import type { AlertEngine } from './alerts/engine.js';
 
 export interface AppContext {
   readonly config: Config;
+  /** The process's one clock (src/model/clock.ts). */
+  readonly clock: Clock;
   readonly store: Store;
   readonly tokens: TokenRegistry;
   readonly batcher: Batcher;

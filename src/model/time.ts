@@ -1,11 +1,13 @@
 // Times are nanoseconds since the epoch as bigint: a JS number cannot hold
 // them, and every event carries nanosecond time.
 
+import { systemClock } from './clock.js';
+
 const NS_PER_MS = 1_000_000n;
 
+/** The system clock's now; code inside serve reads ctx.clock instead. */
 export function nowNs(): bigint {
-  // hrtime gives sub-millisecond resolution that Date lacks; anchor it once.
-  return BigInt(Date.now()) * NS_PER_MS + (process.hrtime.bigint() % NS_PER_MS);
+  return systemClock.nowNs();
 }
 
 const ISO = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:[.,](\d{1,9})\d*)?\s*(Z|z|[+-]\d{2}:?\d{2}|UTC)?$/;

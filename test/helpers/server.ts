@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { AppContext } from '../../src/context.js';
+import type { Clock } from '../../src/model/clock.js';
 import { migrate } from '../../src/store/migrate.js';
 import { openStore, type Store } from '../../src/store/store.js';
 
@@ -41,11 +42,11 @@ export interface TestServer {
 }
 
 /** Builds the app in this process and listens on a free port. */
-export async function startServer(extra: Record<string, string> = {}): Promise<TestServer> {
+export async function startServer(extra: Record<string, string> = {}, opts: { clock?: Clock } = {}): Promise<TestServer> {
   const config = loadConfig(testEnv(extra));
   const store = await openStore(config, { createDatabase: true });
   await migrate(store, config.retentionDays);
-  const { app, ctx } = await buildApp({ config, store, logger: process.env.SLUICE_TEST_LOG ? { level: 'error' } : false });
+  const { app, ctx } = await buildApp({ config, store, ...(opts.clock ? { clock: opts.clock } : {}), logger: process.env.SLUICE_TEST_LOG ? { level: 'error' } : false });
   const adminToken = (await ctx.tokens.create(`admin-${randomBytes(3).toString('hex')}`, 'admin')).token;
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
