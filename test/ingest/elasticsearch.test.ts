@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SluiceError } from '../../src/errors.js';
 import { makeToken, searchAll, startServer, type TestServer } from '../helpers/server.js';
+import { testTimes } from '../helpers/times.js';
 
 let s: TestServer;
 let ingestToken: string;
@@ -18,7 +19,9 @@ beforeAll(async () => {
 });
 afterAll(async () => s.close());
 
-const FROM = { from: '2026-01-01T00:00:00Z' };
+// Events are stamped an hour or two back (testTimes) or now.
+const FROM = { from: '1d' };
+const t = testTimes();
 
 async function bulk(body: string | Buffer, headers: Record<string, string> = {}, path = '/_bulk'): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
   const res = await fetch(`${s.url}${path}`, {
@@ -36,9 +39,9 @@ describe('Elasticsearch _bulk', () => {
     const info = await client.info();
     expect(info.version.number).toMatch(/^8\./);
     const docs = [
-      { '@timestamp': '2026-11-22T05:00:00.123Z', message: 'hello', 'log.level': 'info', service: { name: 'es-helper' }, host: { name: 'es-host' }, http: { status: 200 } },
-      { '@timestamp': '2026-11-22T05:00:01.000Z', message: 'world', log: { level: 'warn' }, 'service.name': 'es-helper', trace: { id: 'abc' } },
-      { '@timestamp': '2026-11-22T05:00:02.000Z', message: 'crash', 'log.level': 'error', 'service.name': 'es-helper', error: { type: 'TypeError' } },
+      { '@timestamp': t.iso(123), message: 'hello', 'log.level': 'info', service: { name: 'es-helper' }, host: { name: 'es-host' }, http: { status: 200 } },
+      { '@timestamp': t.iso(1000), message: 'world', log: { level: 'warn' }, 'service.name': 'es-helper', trace: { id: 'abc' } },
+      { '@timestamp': t.iso(2000), message: 'crash', 'log.level': 'error', 'service.name': 'es-helper', error: { type: 'TypeError' } },
     ];
     const result = await client.helpers.bulk({ datasource: docs, onDocument: () => ({ create: { _index: 'logs-app' } }), refreshOnCompletion: false });
     expect(result).toMatchObject({ total: 3, successful: 3, failed: 0 });
@@ -46,7 +49,7 @@ describe('Elasticsearch _bulk', () => {
     const events = await searchAll(s.url, readToken, { service: 'es-helper', ...FROM });
     expect(events).toHaveLength(3);
     const by = Object.fromEntries(events.map((e) => [e.message, e]));
-    expect(by.hello).toMatchObject({ level: 'info', host: 'es-host', time: '2026-11-22T05:00:00.123000000Z', source: 'es-app', attributes: { 'http.status': '200', _index: 'logs-app' } });
+    expect(by.hello).toMatchObject({ level: 'info', host: 'es-host', time: t.rfc(123), source: 'es-app', attributes: { 'http.status': '200', _index: 'logs-app' } });
     expect(by.world).toMatchObject({ level: 'warn', trace_id: 'abc' });
     expect(by.crash).toMatchObject({ level: 'error', attributes: { 'error.type': 'TypeError' } });
   });
@@ -73,8 +76,8 @@ describe('Elasticsearch _bulk', () => {
   });
 
   it('takes what rsyslog sends: application/json, _type, blank lines, \\r\\n; and gzip', async () => {
-    const body = '{"index":{"_index":"syslog","_type":"events"}}\n{"@timestamp":"2026-11-22T05:00:00Z","host":"r1","severity":"err","syslogtag":"sshd[1]:","message":"denied","service":"es-rsyslog"}\n\n' +
-      '{"index":{"_index":"syslog","_type":"events"}}\r\n{"@timestamp":"2026-11-22T05:00:01Z","host":"r1","severity":"info","message":"ok","service":"es-rsyslog"}\r\n';
+    const body = `{"index":{"_index":"syslog","_type":"events"}}\n{"@timestamp":"${t.iso()}","host":"r1","severity":"err","syslogtag":"sshd[1]:","message":"denied","service":"es-rsyslog"}\n\n` +
+      `{"index":{"_index":"syslog","_type":"events"}}\r\n{"@timestamp":"${t.iso(1000)}","host":"r1","severity":"info","message":"ok","service":"es-rsyslog"}\r\n`;
     const res = await bulk(body, { 'content-type': 'application/json; charset=utf-8' });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-elastic-product')).toBe('Elasticsearch');

@@ -2,6 +2,10 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingest, makeToken, ndjson, search, searchAll, startServer, type TestServer } from '../helpers/server.js';
+import { testTimes } from '../helpers/times.js';
+
+const t = testTimes();
+const WINDOW = t.range(-3_600_000, 3 * 3_600_000);
 
 let s: TestServer;
 let ingestToken: string;
@@ -17,22 +21,22 @@ afterAll(async () => s.close());
 describe('ingest formats', () => {
   it('stores NDJSON and maps the fields of common loggers', async () => {
     const rows = [
-      { level: 50, time: 1795320000123, msg: 'pino error', pid: 12, hostname: 'box-1', service: 'fmt-ndjson', req: { id: 'r1', method: 'GET' } },
-      { severity: 'WARNING', timestamp: '2026-11-22T05:00:00.123456789Z', message: 'gcp warn', app: 'fmt-ndjson' },
-      { lvl: 'dbg', ts: 1795320000.5, msg: 'logfmt-ish', service: 'fmt-ndjson', trace_id: 'abc', span_id: 'def' },
-      { '@timestamp': '2026-11-22T05:00:01Z', 'log.level': 'error', message: 'ecs', service: { name: 'fmt-ndjson' }, host: { name: 'h2' } },
+      { level: 50, time: t.ms(123), msg: 'pino error', pid: 12, hostname: 'box-1', service: 'fmt-ndjson', req: { id: 'r1', method: 'GET' } },
+      { severity: 'WARNING', timestamp: t.rfc(3_600_000, 123_456_789n), message: 'gcp warn', app: 'fmt-ndjson' },
+      { lvl: 'dbg', ts: t.sec(500), msg: 'logfmt-ish', service: 'fmt-ndjson', trace_id: 'abc', span_id: 'def' },
+      { '@timestamp': t.iso(3_601_000), 'log.level': 'error', message: 'ecs', service: { name: 'fmt-ndjson' }, host: { name: 'h2' } },
     ];
     const res = await ingest(s.url, ingestToken, ndjson(rows));
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ accepted: 4, rejected: 0, errors: [] });
-    const events = await searchAll(s.url, readToken, { service: 'fmt-ndjson', from: '2026-01-01T00:00:00Z' });
+    const events = await searchAll(s.url, readToken, { service: 'fmt-ndjson', ...WINDOW });
     const by = Object.fromEntries(events.map((e) => [e.message, e]));
     expect(by['pino error']).toMatchObject({
-      level: 'error', severity: 17, host: 'box-1', time: '2026-11-22T04:00:00.123000000Z', source: 'web-app',
+      level: 'error', severity: 17, host: 'box-1', time: t.rfc(123), source: 'web-app',
       attributes: { pid: '12', 'req.id': 'r1', 'req.method': 'GET' },
     });
-    expect(by['gcp warn']).toMatchObject({ level: 'warn', severity: 13, time: '2026-11-22T05:00:00.123456789Z' });
-    expect(by['logfmt-ish']).toMatchObject({ level: 'debug', trace_id: 'abc', span_id: 'def', time: '2026-11-22T04:00:00.500000000Z' });
+    expect(by['gcp warn']).toMatchObject({ level: 'warn', severity: 13, time: t.rfc(3_600_000, 123_456_789n) });
+    expect(by['logfmt-ish']).toMatchObject({ level: 'debug', trace_id: 'abc', span_id: 'def', time: t.rfc(500) });
     expect(by.ecs).toMatchObject({ level: 'error', host: 'h2', service: 'fmt-ndjson' });
     for (const e of events) expect(e.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
   });
@@ -53,7 +57,7 @@ describe('ingest formats', () => {
     const body = [
       '{"msg":"json line","level":"warn"}',
       'level=error msg="logfmt line" status=500 path=/x',
-      '2026-11-22 05:00:00 ERROR something broke',
+      '2026-11-22 05:00:00 ERROR something broke', // a date in the text is only text
       'just words',
     ].join('\n');
     const res = await ingest(s.url, ingestToken, body, { 'content-type': 'text/plain' });
@@ -75,7 +79,7 @@ describe('ingest formats', () => {
   });
 
   it('gives text lines the read times, sources and attributes of X-Sluice-Line-Meta, and keeps what a line says itself', async () => {
-    const t0 = Date.parse('2026-11-22T05:00:00.000Z');
+    const t0 = t.ms(3_600_000);
     const meta = {
       v: 1, t0,
       runs: [[0, 0, -1], [2, 7, 0, 998], [4, 7, 1]],
@@ -83,19 +87,19 @@ describe('ingest formats', () => {
       attrs: { region: 'eu', stream: 'never-wins' },
       service: 'fmt-meta', host: 'meta-host',
     };
-    const body = ['first', 'second', '{"msg":"json has its time","time":"2026-11-22T04:00:00Z","region":"us"}', 'level=warn msg="logfmt on stderr"', '', 'after a blank line'].join('\n');
+    const body = ['first', 'second', `{"msg":"json has its time","time":"${t.iso()}","region":"us"}`, 'level=warn msg="logfmt on stderr"', '', 'after a blank line'].join('\n');
     const post = (headers: Record<string, string>, b: string = body) =>
       fetch(`${s.url}/api/v1/ingest?service=ignored`, { method: 'POST', headers: { authorization: `Bearer ${ingestToken}`, ...headers }, body: b });
     const res = await post({ 'content-type': 'text/plain', 'x-sluice-line-meta': JSON.stringify(meta) });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ accepted: 5, rejected: 0 });
-    const by = Object.fromEntries((await searchAll(s.url, readToken, { service: 'fmt-meta', from: '2026-01-01T00:00:00Z' })).map((e) => [e.message, e]));
-    expect(by.first).toMatchObject({ time: '2026-11-22T05:00:00.000000000Z', host: 'meta-host', attributes: { region: 'eu', stream: 'never-wins' } });
-    expect(by.second).toMatchObject({ time: '2026-11-22T05:00:00.000000001Z' });
-    expect(by['json has its time']).toMatchObject({ time: '2026-11-22T04:00:00.000000000Z', attributes: { region: 'us', stream: 'stderr' } });
-    expect(by['logfmt on stderr']).toMatchObject({ level: 'warn', time: '2026-11-22T05:00:00.007000999Z', attributes: { stream: 'stderr' } });
+    const by = Object.fromEntries((await searchAll(s.url, readToken, { service: 'fmt-meta', ...WINDOW })).map((e) => [e.message, e]));
+    expect(by.first).toMatchObject({ time: t.rfc(3_600_000), host: 'meta-host', attributes: { region: 'eu', stream: 'never-wins' } });
+    expect(by.second).toMatchObject({ time: t.rfc(3_600_000, 1n) });
+    expect(by['json has its time']).toMatchObject({ time: t.rfc(), attributes: { region: 'us', stream: 'stderr' } });
+    expect(by['logfmt on stderr']).toMatchObject({ level: 'warn', time: t.rfc(3_600_007, 999n), attributes: { stream: 'stderr' } });
     // Line 4 is blank: not an event, but it counts, so line 5 is the third run's second line.
-    expect(by['after a blank line']).toMatchObject({ time: '2026-11-22T05:00:00.007000001Z', attributes: { file: '/var/log/été.log', region: 'eu' } });
+    expect(by['after a blank line']).toMatchObject({ time: t.rfc(3_600_007, 1n), attributes: { file: '/var/log/été.log', region: 'eu' } });
 
     for (const [bad, code] of [
       ['{"v":2}', 'SLUICE_ERR_INVALID_LINE_META'],

@@ -14,6 +14,7 @@ import LokiTransport from 'winston-loki';
 import { SluiceError } from '../../src/errors.js';
 import { PushRequest } from '../../src/ingest/loki/schema.js';
 import { makeToken, searchAll, startServer, type TestServer } from '../helpers/server.js';
+import { testTimes } from '../helpers/times.js';
 
 let s: TestServer;
 let ingestToken: string;
@@ -26,8 +27,10 @@ beforeAll(async () => {
 });
 afterAll(async () => s.close());
 
-const FROM = { from: '2026-01-01T00:00:00Z' };
-const T0 = Date.UTC(2026, 10, 22, 5, 0, 0);
+// Events are stamped an hour or two back (testTimes) or now.
+const FROM = { from: '1d' };
+const t = testTimes();
+const T0 = t.ms(3_600_000);
 
 async function sendWithWinston(json: boolean, app: string): Promise<void> {
   const errors: unknown[] = [];
@@ -69,9 +72,9 @@ describe('Loki push', () => {
     const by = Object.fromEntries(events.map((e) => [String(e.message).split(' {')[0]!.trim(), e]));
     expect(by['user login']!.message).toMatch(/^user login \{.*"user":"u1"/);
     expect(by['user login']).toMatchObject({
-      level: 'info', host: 'w-host', time: '2026-11-22T05:00:00.000000000Z', source: 'loki-app', attributes: { env: 'test' },
+      level: 'info', host: 'w-host', time: t.rfc(3_600_000), source: 'loki-app', attributes: { env: 'test' },
     });
-    expect(by['payment failed']).toMatchObject({ level: 'error', time: '2026-11-22T05:00:01.000000000Z' });
+    expect(by['payment failed']).toMatchObject({ level: 'error', time: t.rfc(3_601_000) });
     expect(by['cache miss']).toMatchObject({ level: 'debug' });
   });
 
@@ -100,28 +103,28 @@ describe('Loki push', () => {
     const events = await searchAll(s.url, readToken, { service: 'loki-pino', ...FROM });
     expect(events).toHaveLength(3);
     const by = Object.fromEntries(events.map((e) => [e.message, e]));
-    expect(by['request done']).toMatchObject({ level: 'info', host: 'p-host', time: '2026-11-22T05:00:00.000000000Z', attributes: { reqId: 'r1', job: 'api' } });
+    expect(by['request done']).toMatchObject({ level: 'info', host: 'p-host', time: t.rfc(3_600_000), attributes: { reqId: 'r1', job: 'api' } });
     expect(by['slow query']).toMatchObject({ level: 'warn', trace_id: 'abc123', attributes: { tenant: 't1' } });
     expect(by.boom).toMatchObject({ level: 'error' });
   });
 
   it('takes gzipped JSON, the legacy shape, protobuf structured metadata; ns timestamps exact', async () => {
-    const json = { streams: [{ stream: { app: 'loki-misc', level: 'warn', instance: 'i-1' }, values: [['1795323600123456789', 'GET /health 200'], ['1795323600223456789', 'user login', { trace_id: '0242ac120002', user_id: 'u123' }]] }] };
+    const json = { streams: [{ stream: { app: 'loki-misc', level: 'warn', instance: 'i-1' }, values: [[String(t.ns(3_600_000, 123_456_789n)), 'GET /health 200'], [String(t.ns(3_600_000, 223_456_789n)), 'user login', { trace_id: '0242ac120002', user_id: 'u123' }]] }] };
     expect(await push(gzipSync(JSON.stringify(json)), { 'content-type': 'application/json', 'content-encoding': 'gzip' })).toEqual({ status: 204, text: '' });
-    const legacy = { streams: [{ labels: '{app="loki-misc", level="error"}', entries: [{ ts: '2026-11-22T05:00:02.5Z', line: 'legacy line' }] }] };
+    const legacy = { streams: [{ labels: '{app="loki-misc", level="error"}', entries: [{ ts: t.iso(3_602_500), line: 'legacy line' }] }] };
     expect((await push(JSON.stringify(legacy), { 'content-type': 'application/json' })).status).toBe(204);
     const proto = protobufPush([{
       labels: '{service_name="loki-misc", detected_level="debug", pod="p\\"1"}',
-      entries: [{ timestamp: { seconds: 1795323603, nanos: 5 }, line: 'level=info msg="proto logfmt" status=200', structuredMetadata: [{ name: 'span_id', value: 'eee1' }] }],
+      entries: [{ timestamp: { seconds: t.sec(3_603_000), nanos: 5 }, line: 'level=info msg="proto logfmt" status=200', structuredMetadata: [{ name: 'span_id', value: 'eee1' }] }],
     }]);
     expect((await push(proto, { 'content-type': 'application/x-protobuf' })).status).toBe(204);
     const events = await searchAll(s.url, readToken, { service: 'loki-misc', ...FROM });
     const by = Object.fromEntries(events.map((e) => [e.message, e]));
     expect(events).toHaveLength(4);
-    expect(by['GET /health 200']).toMatchObject({ level: 'warn', host: 'i-1', time: '2026-11-22T05:00:00.123456789Z' });
+    expect(by['GET /health 200']).toMatchObject({ level: 'warn', host: 'i-1', time: t.rfc(3_600_000, 123_456_789n) });
     expect(by['user login']).toMatchObject({ trace_id: '0242ac120002', attributes: { user_id: 'u123' } });
-    expect(by['legacy line']).toMatchObject({ level: 'error', time: '2026-11-22T05:00:02.500000000Z' });
-    expect(by['proto logfmt']).toMatchObject({ level: 'debug', span_id: 'eee1', time: '2026-11-22T05:00:03.000000005Z', attributes: { pod: 'p"1', status: '200' } });
+    expect(by['legacy line']).toMatchObject({ level: 'error', time: t.rfc(3_602_500) });
+    expect(by['proto logfmt']).toMatchObject({ level: 'debug', span_id: 'eee1', time: t.rfc(3_603_000, 5n), attributes: { pod: 'p"1', status: '200' } });
   });
 
   it('answers 503 + Retry-After under backpressure', async () => {
@@ -131,7 +134,7 @@ describe('Loki push', () => {
     try {
       const res = await fetch(`${s.url}/loki/api/v1/push`, {
         method: 'POST', headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ streams: [{ stream: { app: 'loki-busy' }, values: [['1795323600000000000', 'x']] }] }),
+        body: JSON.stringify({ streams: [{ stream: { app: 'loki-busy' }, values: [[String(t.ns(3_600_000)), 'x']] }] }),
       });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('1');
@@ -156,7 +159,7 @@ describe('Loki push', () => {
     expect(badType).toMatchObject({ status: 415, text: expect.stringMatching(/^SLUICE_ERR_UNSUPPORTED_MEDIA_TYPE: /) });
     const badLabels = await push(protobufPush([{ labels: '{app=unquoted}', entries: [{ timestamp: { seconds: 1 }, line: 'x' }] }]), { 'content-type': 'application/x-protobuf' });
     expect(badLabels).toMatchObject({ status: 400, text: expect.stringMatching(/bad stream labels/) });
-    const mixed = { streams: [{ stream: { app: 'loki-mixed' }, values: [['1795323600000000000', 'kept'], [1.5, 'bad ts'], ['not-a-number', 'bad too']] }] };
+    const mixed = { streams: [{ stream: { app: 'loki-mixed' }, values: [[String(t.ns(3_600_000)), 'kept'], [1.5, 'bad ts'], ['not-a-number', 'bad too']] }] };
     const res = await push(JSON.stringify(mixed), { 'content-type': 'application/json' });
     expect(res.status).toBe(400);
     expect(res.text).toMatch(/^SLUICE_ERR_INVALID_TIME: 1 of 3 entries rejected; the other 2 were stored/);
@@ -168,7 +171,7 @@ describe('Loki push', () => {
   });
 
   it('answers the label routes from what is stored (scope read)', async () => {
-    const q = `start=${Date.UTC(2026, 0, 1)}000000&end=${Date.UTC(2027, 0, 1)}000000`;
+    const q = `start=${t.ns(-86_400_000)}&end=${t.ns(4 * 3_600_000)}`;
     const get = (path: string, token = readToken) => fetch(`${s.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
     const labels = await get(`/loki/api/v1/labels?${q}`);
     expect(labels.status).toBe(200);

@@ -10,6 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SluiceError } from '../../src/errors.js';
 import { ErrorInfo, ExportLogsServiceRequest, ExportLogsServiceResponse, RpcStatus } from '../../src/ingest/otlp/schema.js';
 import { makeToken, searchAll, startServer, type TestServer } from '../helpers/server.js';
+import { testTimes } from '../helpers/times.js';
+
+const t = testTimes();
+const WINDOW = t.range(-3_600_000, 3 * 3_600_000);
 
 let s: TestServer;
 let ingestToken: string;
@@ -35,7 +39,7 @@ async function sendWithSdk(exporter: JsonExporter | ProtoExporter, service: stri
   });
   const logger = provider.getLogger('app.logger', '1.0.0');
   const spanCtx = trace.setSpanContext(context.active(), { traceId: TRACE, spanId: SPAN, traceFlags: TraceFlags.SAMPLED });
-  const t0 = Date.UTC(2026, 10, 22, 5, 0, 0);
+  const t0 = t.ms(3_600_000);
   logger.emit({
     timestamp: [Math.floor(t0 / 1000), 123_456_789],
     severityNumber: 17,
@@ -56,7 +60,7 @@ function expectStored(events: Array<Record<string, unknown>>, service: string): 
   const by = Object.fromEntries(events.map((e) => [e.message, e]));
   expect(by['payment failed']).toMatchObject({
     service, host: 'otel-host', level: 'error', severity: 17, source: 'otel-app',
-    time: '2026-11-22T05:00:00.123456789Z', trace_id: TRACE, span_id: SPAN,
+    time: t.rfc(3_600_000, 123_456_789n), trace_id: TRACE, span_id: SPAN,
     attributes: {
       'order.id': '42', retry: 'true', ratio: '0.5', tags: '["a","b"]',
       'deployment.environment': 'test', 'otel.scope.name': 'app.logger', 'otel.scope.version': '1.0.0',
@@ -65,7 +69,7 @@ function expectStored(events: Array<Record<string, unknown>>, service: string): 
   const attrs = (by['payment failed'] as { attributes: Record<string, string> }).attributes;
   expect(attrs['service.name']).toBeUndefined();
   expect(attrs['host.name']).toBeUndefined();
-  expect(by['{"event":"slow","ms":1500}']).toMatchObject({ level: 'warn', severity: 13, time: '2026-11-22T05:00:01.000000000Z', trace_id: '' });
+  expect(by['{"event":"slow","ms":1500}']).toMatchObject({ level: 'warn', severity: 13, time: t.rfc(3_601_000), trace_id: '' });
   expect(by['text level only']).toMatchObject({ level: 'debug' });
   expect(by['no level at all']).toMatchObject({ level: 'info', attributes: { 'event.name': 'app.start' } });
 }
@@ -77,14 +81,14 @@ async function post(body: Buffer | string, headers: Record<string, string>): Pro
 describe('OTLP/HTTP logs', () => {
   it('stores what the SDK exporter sends as JSON, fields mapped', async () => {
     await sendWithSdk(new JsonExporter({ url: `${s.url}/v1/logs`, headers: { Authorization: `Bearer ${ingestToken}` } }), 'otlp-json');
-    expectStored(await searchAll(s.url, readToken, { service: 'otlp-json', from: '2026-01-01T00:00:00Z' }), 'otlp-json');
+    expectStored(await searchAll(s.url, readToken, { service: 'otlp-json', ...WINDOW }), 'otlp-json');
   });
 
   it('stores what the SDK exporter sends as gzipped protobuf, with Basic auth', async () => {
     const basic = 'Basic ' + Buffer.from(`otel:${ingestToken}`).toString('base64');
     const compression = 'gzip' as ExporterOptions['compression'];
     await sendWithSdk(new ProtoExporter({ url: `${s.url}/v1/logs`, headers: { Authorization: basic }, compression }), 'otlp-proto');
-    expectStored(await searchAll(s.url, readToken, { service: 'otlp-proto', from: '2026-01-01T00:00:00Z' }), 'otlp-proto');
+    expectStored(await searchAll(s.url, readToken, { service: 'otlp-proto', ...WINDOW }), 'otlp-proto');
   });
 
   it('answers 503 + Retry-After under backpressure, and the exporter retries until stored once', async () => {
@@ -104,7 +108,7 @@ describe('OTLP/HTTP logs', () => {
       batcher.submit = submit;
     }
     expect(refused).toBe(1);
-    expectStored(await searchAll(s.url, readToken, { service: 'otlp-retry', from: '2026-01-01T00:00:00Z' }), 'otlp-retry');
+    expectStored(await searchAll(s.url, readToken, { service: 'otlp-retry', ...WINDOW }), 'otlp-retry');
   });
 
   it('answers 503 with Retry-After and a google.rpc.Status in the request content type', async () => {
@@ -132,10 +136,10 @@ describe('OTLP/HTTP logs', () => {
       resourceLogs: [{
         resource: { attributes: [{ key: 'service.name', value: { stringValue: 'otlp-partial' } }] },
         scopeLogs: [{ logRecords: [
-          { timeUnixNano: '1795323600000000000', body: { stringValue: 'good one' }, severityNumber: 9 },
+          { timeUnixNano: String(t.ns(3_600_000)), body: { stringValue: 'good one' }, severityNumber: 9 },
           { body: { stringValue: 'too many' }, attributes: attrs },
           { timeUnixNano: 'yesterday', body: { stringValue: 'bad time' } },
-          { observedTimeUnixNano: 1795323601000000000, body: { kvlistValue: { values: [{ key: 'a', value: { arrayValue: { values: [{ intValue: '1' }, { bytesValue: 'AQI=' }] } } }] } } },
+          { observedTimeUnixNano: Number(t.ns(3_601_000)), body: { kvlistValue: { values: [{ key: 'a', value: { arrayValue: { values: [{ intValue: '1' }, { bytesValue: 'AQI=' }] } } }] } } },
         ] }],
       }],
     };
@@ -150,9 +154,9 @@ describe('OTLP/HTTP logs', () => {
     expect(proto.status).toBe(200);
     const decoded = ExportLogsServiceResponse.toObject(ExportLogsServiceResponse.decode(new Uint8Array(await proto.arrayBuffer())), { longs: String });
     expect(decoded).toMatchObject({ partialSuccess: { rejectedLogRecords: '1' } });
-    const events = await searchAll(s.url, readToken, { service: 'otlp-partial', from: '2026-01-01T00:00:00Z' });
+    const events = await searchAll(s.url, readToken, { service: 'otlp-partial', ...WINDOW });
     expect(events.map((e) => e.message).sort()).toEqual(['good one', '{"a":[1,"AQI="]}']);
-    expect(events.find((e) => e.message === 'good one')).toMatchObject({ time: '2026-11-22T05:00:00.000000000Z', level: 'info' });
+    expect(events.find((e) => e.message === 'good one')).toMatchObject({ time: t.rfc(3_600_000), level: 'info' });
   });
 
   it('answers a full success with an empty body of the request type', async () => {

@@ -12,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SluiceError } from '../../src/errors.js';
 import { syslogListenersOf } from '../../src/ingest/syslog/listeners.js';
 import { makeToken, searchAll, startServer, tempDir, type TestServer } from '../helpers/server.js';
+import { testTimes } from '../helpers/times.js';
+
+const at = testTimes();
 
 let s: TestServer;
 let token: string;
@@ -159,16 +162,16 @@ log { source(s_in); rewrite(r_udp); destination(d_sluice_udp); };
 
 describe('TLS', () => {
   it('takes octet-counted RFC 5424 over TLS with a self-signed certificate', async () => {
-    const msgs = [1, 2, 3].map((i) => `<165>1 2026-11-22T05:00:0${i}.003Z tls-host tls-app - ID47 ${sd(token)}[exampleSDID@32473 iut="${i}" eventSource="App"] tls event ${i}\n`);
+    const msgs = [1, 2, 3].map((i) => `<165>1 ${at.iso(i * 1000 + 3)} tls-host tls-app - ID47 ${sd(token)}[exampleSDID@32473 iut="${i}" eventSource="App"] tls event ${i}\n`);
     await new Promise<void>((resolve, reject) => {
       const sock = tlsConnect({ port: ports.tls, host: '127.0.0.1', ca: certPem, servername: 'localhost' }, () => sock.end(msgs.map(octet).join('')));
       sock.on('error', reject);
       sock.on('close', () => resolve());
     });
-    const events = await searchAll(s.url, readToken, { service: 'tls-app', from: '2026-11-22T00:00:00Z' }).then(async (e) => (e.length === 3 ? e : stored('tls-app', 3)));
+    const events = await searchAll(s.url, readToken, { service: 'tls-app', from: '1d' }).then(async (e) => (e.length === 3 ? e : stored('tls-app', 3)));
     expect(events.map((e) => e.message).sort()).toEqual(['tls event 1', 'tls event 2', 'tls event 3']);
     expect(events.find((e) => e.message === 'tls event 2')).toMatchObject({
-      host: 'tls-host', level: 'info', severity: 10, time: '2026-11-22T05:00:02.003000000Z',
+      host: 'tls-host', level: 'info', severity: 10, time: at.rfc(2003),
       attributes: { 'exampleSDID@32473.iut': '2', 'exampleSDID@32473.eventSource': 'App', 'syslog.msgid': 'ID47', 'syslog.facility': 'local4' },
     });
   });

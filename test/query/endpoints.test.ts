@@ -1,12 +1,14 @@
 // Context, trends, fields, export and saved searches over the real store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
+import { testTimes } from '../helpers/times.js';
 
 let s: TestServer;
 let token: string;
 let readToken: string;
 
-const BASE = Date.parse('2026-11-22T03:00:00Z');
+const t = testTimes();
+const BASE = t.base;
 const at = (sec: number) => new Date(BASE + sec * 1000).toISOString();
 
 async function get(path: string, t = readToken): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -57,7 +59,7 @@ describe('trends', () => {
   it('counts per minute by level, zero-filled, from the rollup', async () => {
     const res = await get(`/api/v1/trends?${range}&step=1m&by=level&q=service:ctx-api`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ step: '1m', step_seconds: 60, source: 'rollup', from: '2026-11-22T03:00:00.000000000Z', to: '2026-11-22T03:10:00.000000000Z' });
+    expect(res.body).toMatchObject({ step: '1m', step_seconds: 60, source: 'rollup', from: t.rfc(0), to: t.rfc(600_000) });
     expect(res.body.buckets).toHaveLength(10);
     const series = Object.fromEntries((res.body.series as Array<{ key: string; counts: number[] }>).map((x) => [x.key, x.counts]));
     expect(series.info).toEqual([5, 5, 5, 5, 5, 5, 5, 0, 5, 5]);
@@ -88,9 +90,9 @@ describe('trends', () => {
   });
 
   it('picks a step by itself and refuses too many buckets', async () => {
-    const auto = await get(`/api/v1/trends?from=2026-11-21T03:00:00Z&to=2026-11-22T03:00:00Z`);
+    const auto = await get(`/api/v1/trends?from=${t.iso(-86_400_000)}&to=${t.iso()}`);
     expect(auto.body.step).toBe('5m');
-    const tooMany = await get(`/api/v1/trends?from=2026-01-01T00:00:00Z&to=2026-11-22T03:00:00Z&step=1m`);
+    const tooMany = await get(`/api/v1/trends?from=${t.iso(-325 * 86_400_000)}&to=${t.iso()}&step=1m`);
     expect(tooMany.status).toBe(400);
   });
 });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileMatcher } from '../../src/query/language/match.js';
 import type { EventJson } from '../../src/model/event.js';
 import { ingest, makeToken, ndjson, searchAll, startServer, type TestServer } from '../helpers/server.js';
+import { testTimes } from '../helpers/times.js';
 
 interface Ev {
   time: string;
@@ -33,7 +34,8 @@ const MESSAGES = [
 ];
 const SERVICES = ['api', 'web', 'worker', 'web-admin'];
 const LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'];
-const BASE = Date.parse('2026-11-22T03:00:00Z');
+const t = testTimes(2);
+const BASE = t.base;
 
 function generate(n: number): Ev[] {
   let seed = 7;
@@ -143,7 +145,7 @@ beforeAll(async () => {
 });
 afterAll(async () => s.close());
 
-const range = { from: '2026-11-22T02:00:00Z', to: '2026-11-22T04:00:00Z' };
+const range = t.range(-3_600_000, 3_600_000);
 
 describe('search language against the reference filter', () => {
   it.each(CASES)('%s', async (q, reference) => {

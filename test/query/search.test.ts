@@ -2,12 +2,14 @@
 // while new events arrive.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, ingest, makeToken, ndjson, search, searchAll, startServer, type TestServer } from '../helpers/server.js';
+import { testTimes } from '../helpers/times.js';
 
 let s: TestServer;
 let token: string;
 let readToken: string;
 
-const base = Date.parse('2026-11-22T04:00:00Z');
+const t = testTimes();
+const base = t.base;
 const iso = (i: number) => new Date(base + i * 1000).toISOString();
 
 beforeAll(async () => {
@@ -22,7 +24,7 @@ beforeAll(async () => {
 });
 afterAll(async () => s.close());
 
-const range = { from: '2026-11-22T03:00:00Z', to: '2026-11-22T05:00:00Z' };
+const range = t.range(-3_600_000, 3_600_000);
 
 describe('search', () => {
   it('returns newest first with every event carrying its id', async () => {

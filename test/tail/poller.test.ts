@@ -39,8 +39,8 @@ describe('tail across processes', () => {
     for (let r = 0; r < 5; r++) {
       const rowsA = Array.from({ length: 20 }, (_, i) => ({ msg: `a-${r}-${i}`, service: 'multi' }));
       const rowsB = Array.from({ length: 20 }, (_, i) => ({ msg: `b-${r}-${i}`, service: 'multi' }));
-      // An event with an old timestamp still goes out: the poller reads by received time.
-      rowsA.push({ msg: `a-${r}-old`, service: 'multi', time: '2026-11-01T00:00:00Z' } as never);
+      // An event with an old timestamp (20 days back, on purpose) still goes out: the poller reads by received time.
+      rowsA.push({ msg: `a-${r}-old`, service: 'multi', time: new Date(Date.now() - 20 * 86_400_000).toISOString() } as never);
       expect((await ingest(a.url, tokenA, ndjson(rowsA))).status).toBe(200);
       expect((await ingest(b.url, b.adminToken, ndjson(rowsB))).status).toBe(200);
       sent.push(...rowsA.map((x) => x.msg), ...rowsB.map((x) => x.msg));
