@@ -7,9 +7,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.js';
 import { type EventJson } from '../model/event.js';
 import { formatClickHouse, formatRfc3339 } from '../model/time.js';
+import { EVENT_SELECT, field, groupSql, inRollup, paramsInto } from '../query/columns.js';
 import { compileForRollup, compileQuery } from '../query/language/compile.js';
 import { readRows } from '../query/read.js';
-import { EVENT_COLUMNS, type EventRow, toEventJson } from '../store/events-read.js';
+import { type EventRow, toEventJson } from '../store/events-read.js';
 import { deliver, type DeliveryOptions } from './deliver.js';
 import { evaluate, type GroupCount, groupKey, type GroupState, type Notification } from './evaluate.js';
 import { FORMATTERS } from './notify/registry.js';
@@ -30,12 +31,9 @@ const BATCH_MAX_WINDOW_MS = 15 * 60_000;
 
 const nsText = (t: number) => formatClickHouse(BigInt(t) * 1_000_000n);
 
-const COLUMNS = new Set(['service', 'host', 'level', 'source']);
-
-function groupExpr(field: string, i: number | string, params: Record<string, unknown>): string {
-  if (COLUMNS.has(field)) return field;
-  params['gk' + i] = field;
-  return 'attributes[{gk' + i + ':String}]';
+/** The SQL of a group-by field (a column of ../query/columns.ts, or an attribute), its key a parameter `gk${tag}_N`. */
+function groupExpr(name: string, tag: number | string, params: Record<string, unknown>): string {
+  return groupSql(name, paramsInto(params, 'gk' + tag + '_'));
 }
 
 /** A stable number from a rule id, to spread rules over their interval. */
@@ -196,8 +194,7 @@ export class AlertEngine {
       const w = Math.floor(Number((await this.ctx.rollup.watermark()) / 1_000_000n) / 60_000) * 60_000;
       if (w < lastFull) lastFull = w;
     }
-    const rollup =
-      useRollup && lastFull > firstFull && rule.group_by.every((f) => f === 'service' || f === 'level') ? compileForRollup(rule.query, 'r') : undefined;
+    const rollup = useRollup && lastFull > firstFull && inRollup(rule.group_by) ? compileForRollup(rule.query, 'r') : undefined;
     const ns = (t: number) => formatClickHouse(BigInt(t) * 1_000_000n);
 
     const q = compileQuery(rule.query, 'q');
@@ -221,7 +218,8 @@ export class AlertEngine {
         ...(await readRows<Record<string, string | number>>(
           this.ctx,
           [
-            'SELECT', [...rule.group_by.map((f, i) => f + ' AS g' + i), 'sum(count) AS n'].join(', '),
+            // inRollup: every group is a rollup column, named alike there.
+            'SELECT', [...rule.group_by.map((f, i) => field(f)!.name + ' AS g' + i), 'sum(count) AS n'].join(', '),
             'FROM logs_received_per_minute',
             'WHERE minute >= {rf:DateTime} AND minute < {rt:DateTime} AND', rollup.sql,
             names.length > 0 ? 'GROUP BY ' + names.join(', ') : '',
@@ -299,7 +297,7 @@ export class AlertEngine {
       where.push(groupExpr(f, i, params) + ' = {gv' + i + ':String}');
       params['gv' + i] = labels[f] ?? '';
     });
-    const rows = await readRows<EventRow>(this.ctx, ['SELECT', EVENT_COLUMNS, 'FROM logs WHERE', where.join(' AND '), 'ORDER BY received_at DESC LIMIT {n:UInt32}'].join('\n'), params);
+    const rows = await readRows<EventRow>(this.ctx, ['SELECT', EVENT_SELECT, 'FROM logs WHERE', where.join(' AND '), 'ORDER BY received_at DESC LIMIT {n:UInt32}'].join('\n'), params);
     return rows.map(toEventJson);
   }
 

@@ -1,6 +1,7 @@
 // Alert rules: their JSON schema (validated by fastify's ajv) and the parsed
 // form the evaluator uses.
 import { parseDurationNs } from '../model/time.js';
+import { groupProblem } from '../query/columns.js';
 
 export const FORMATS = ['sluice', 'slack', 'alertmanager'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -81,5 +82,9 @@ export function ruleProblem(r: RuleBody): string | undefined {
   if (w < 60_000 || w > 86_400_000) return 'window must be from 1m to 24h';
   if (r.interval !== undefined && ms(r.interval) < 5000) return 'interval must be at least 5s';
   if (r.repeat !== undefined && ms(r.repeat) < 60_000) return 'repeat must be at least 1m';
+  for (const f of r.group_by ?? []) {
+    const problem = groupProblem(f);
+    if (problem) return `group_by: ${problem}`;
+  }
   return undefined;
 }

@@ -7,7 +7,8 @@ import { SluiceError } from '../errors.js';
 import { eventJsonSchema } from '../model/event.js';
 import { uuidv7Ms } from '../model/id.js';
 import { formatClickHouse } from '../model/time.js';
-import { EVENT_COLUMNS, type EventRow, toEventJson } from '../store/events-read.js';
+import { type EventRow, toEventJson } from '../store/events-read.js';
+import { EVENT_SELECT } from './columns.js';
 import { readRows } from './read.js';
 
 interface ContextQuery {
@@ -52,7 +53,7 @@ export async function contextRoutes(app: FastifyInstance, opts: { ctx: AppContex
       const ns = BigInt(ms) * 1_000_000n;
       const [row] = await readRows<EventRow>(
         ctx,
-        ['SELECT', EVENT_COLUMNS, 'FROM logs', 'WHERE time >= {t0:DateTime64(9)} AND time < {t1:DateTime64(9)} AND id = {id:UUID}', 'LIMIT 1'].join('\n'),
+        ['SELECT', EVENT_SELECT, 'FROM logs', 'WHERE time >= {t0:DateTime64(9)} AND time < {t1:DateTime64(9)} AND id = {id:UUID}', 'LIMIT 1'].join('\n'),
         { t0: formatClickHouse(ns), t1: formatClickHouse(ns + 1_000_000n), id },
       );
       if (!row) throw new SluiceError('SLUICE_ERR_EVENT_NOT_FOUND', `no event has id ${id}`);
@@ -62,7 +63,7 @@ export async function contextRoutes(app: FastifyInstance, opts: { ctx: AppContex
           : readRows<EventRow>(
               ctx,
               [
-                'SELECT', EVENT_COLUMNS, 'FROM logs',
+                'SELECT', EVENT_SELECT, 'FROM logs',
                 'WHERE service = {service:String} AND host = {host:String}',
                 dir === 'before'
                   ? 'AND time <= {t:DateTime64(9)} AND (time, id) < ({t:DateTime64(9)}, {id:UUID}) ORDER BY time DESC, id DESC'

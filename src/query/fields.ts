@@ -5,16 +5,14 @@
 import type { FastifyInstance } from 'fastify';
 import { requireScope } from '../auth/plugin.js';
 import type { AppContext } from '../context.js';
+import { field, GROUP_FIELDS, groupSql, paramsInto } from './columns.js';
 import { buildFilter, type FilterQuery, filterQuerySchema } from './filter.js';
 import { readRows } from './read.js';
 
 const SAMPLE = 100_000;
-const BUILTIN: ReadonlyMap<string, string> = new Map([
-  ['service', 'service'],
-  ['host', 'host'],
-  ['level', 'level'],
-  ['source', 'source'],
-]);
+// The columns /fields lists (./columns.ts): every event has those whose
+// empty value is a value; the others it counts where they are not empty.
+const OPTIONAL = GROUP_FIELDS.filter((f) => f.emptyIsAbsent);
 
 interface ValuesQuery extends FilterQuery {
   limit?: number;
@@ -34,7 +32,12 @@ export async function fieldsRoutes(app: FastifyInstance, opts: { ctx: AppContext
     async (req) => {
       const f = buildFilter(req.query, ctx.config.retentionDays);
       const params = { ...f.params, sample: SAMPLE };
-      const [sampled] = await readRows<{ n: number }>(ctx, 'SELECT count() AS n FROM (' + sampleSql('1', f.where) + ')', params);
+      const [sampled] = await readRows<Record<string, number>>(
+        ctx,
+        'SELECT ' + ['count() AS n', ...OPTIONAL.map((o, i) => 'countIf(' + o.name + " != '') AS c" + i)].join(', ') +
+          ' FROM (' + sampleSql(OPTIONAL.length > 0 ? OPTIONAL.map((o) => o.name).join(', ') : '1', f.where) + ')',
+        params,
+      );
       const attrs = await readRows<{ name: string; n: number }>(
         ctx,
         'SELECT k AS name, count() AS n FROM (' + sampleSql('attributes', f.where) + ') ARRAY JOIN mapKeys(attributes) AS k GROUP BY k ORDER BY n DESC, k LIMIT 500',
@@ -43,7 +46,10 @@ export async function fieldsRoutes(app: FastifyInstance, opts: { ctx: AppContext
       const total = Number(sampled?.n ?? 0);
       return {
         sampled: total,
-        fields: [...[...BUILTIN.keys()].map((name) => ({ name, count: total })), ...attrs.map((a) => ({ name: a.name, count: Number(a.n) }))],
+        fields: [
+          ...GROUP_FIELDS.map((c) => ({ name: c.name, count: c.emptyIsAbsent ? Number(sampled?.['c' + OPTIONAL.indexOf(c)] ?? 0) : total })),
+          ...attrs.map((a) => ({ name: a.name, count: Number(a.n) })),
+        ],
       };
     },
   );
@@ -60,15 +66,13 @@ export async function fieldsRoutes(app: FastifyInstance, opts: { ctx: AppContext
     async (req) => {
       const f = buildFilter(req.query, ctx.config.retentionDays);
       const params: Record<string, unknown> = { ...f.params, sample: SAMPLE, limit: req.query.limit ?? 20 };
-      let expr = BUILTIN.get(req.params.name);
+      const name = req.params.name;
+      const expr = groupSql(name, paramsInto(params, 'field'));
       // An empty column value is a value (`host:""` finds it); an attribute
-      // reads as '' when absent too, so its empty values are left out.
-      let keep = '';
-      if (expr === undefined) {
-        expr = 'attributes[{field:String}]';
-        params.field = req.params.name;
-        keep = "WHERE v != '' ";
-      }
+      // reads as '' when absent, and an empty trace id means none, so those
+      // empty values are left out.
+      const column = field(name);
+      const keep = column && !column.emptyIsAbsent ? '' : "WHERE v != '' ";
       const rows = await readRows<{ value: string; n: number; sampled: number }>(
         ctx,
         'SELECT v AS value, count() AS n, any(total) AS sampled FROM (SELECT v, count() OVER () AS total FROM (' +

@@ -5,7 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { requireScope } from '../auth/plugin.js';
 import type { AppContext } from '../context.js';
 import { type EventJson, eventJsonSchema } from '../model/event.js';
-import { EVENT_COLUMNS, type EventRow, toEventJson } from '../store/events-read.js';
+import { type EventRow, toEventJson } from '../store/events-read.js';
+import { EVENT_SELECT } from './columns.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { buildFilter, type FilterQuery, filterQuerySchema } from './filter.js';
 import { readRows } from './read.js';
@@ -57,7 +58,7 @@ export async function searchEvents(ctx: AppContext, q: SearchQuery): Promise<Sea
     params.cursorId = c.id;
   }
   const sql = [
-    'SELECT', EVENT_COLUMNS,
+    'SELECT', EVENT_SELECT,
     'FROM logs',
     'WHERE', where.join(' AND '),
     desc ? 'ORDER BY time DESC, id DESC' : 'ORDER BY time ASC, id ASC',

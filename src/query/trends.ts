@@ -8,6 +8,7 @@ import { requireScope } from '../auth/plugin.js';
 import type { AppContext } from '../context.js';
 import { SluiceError } from '../errors.js';
 import { formatClickHouse, formatRfc3339, parseDurationNs } from '../model/time.js';
+import { field, groupProblem, groupSql, inRollup, paramsInto } from './columns.js';
 import { compileForRollup } from './language/compile.js';
 import { buildFilter, filterAst, type FilterQuery, filterQuerySchema } from './filter.js';
 import { readCompactRows } from './read.js';
@@ -52,14 +53,8 @@ function pickStep(spanNs: bigint, step: string | undefined): string {
   return STEPS.find((s) => spanNs / parseDurationNs(s)! <= AUTO_BUCKETS) ?? '1d';
 }
 
-// Columns `by` may name directly; `none` is one series of everything.
-const BY_COLUMNS: ReadonlyMap<string, string> = new Map([
-  ['level', 'level'],
-  ['service', 'service'],
-  ['host', 'host'],
-  ['source', 'source'],
-  ['none', "''"],
-]);
+// `by` is a column or attribute (./columns.ts); `none` is one series of everything.
+const NONE = 'none';
 
 export async function trends(ctx: AppContext, q: TrendsQuery): Promise<Trends> {
   const asked = parseTimeRange(q, 24n * parseDurationNs('1h')!);
@@ -72,9 +67,11 @@ export async function trends(ctx: AppContext, q: TrendsQuery): Promise<Trends> {
     throw new SluiceError('SLUICE_ERR_VALIDATION', `${nBuckets} buckets of ${step} is more than ${MAX_BUCKETS}: choose a larger step`);
   }
   const by = q.by ?? 'level';
+  const problem = by === NONE ? undefined : groupProblem(by);
+  if (problem) throw new SluiceError('SLUICE_ERR_VALIDATION', problem);
   const stepSeconds = Number(stepNs / NS);
 
-  const rollup = !q.contains && (by === 'level' || by === 'service' || by === 'none') ? compileForRollup(filterAst(q)) : undefined;
+  const rollup = !q.contains && (by === NONE || inRollup([by])) ? compileForRollup(filterAst(q)) : undefined;
   let rows: Array<[bucket: number, key: string, n: number | string]>;
   if (rollup) {
     // The rollup holds events received before the watermark; the ones
@@ -85,7 +82,8 @@ export async function trends(ctx: AppContext, q: TrendsQuery): Promise<Trends> {
       where.push(rollup.sql);
       rawWhere.push(rollup.sql);
     }
-    const key = BY_COLUMNS.get(by)!;
+    // A rollup column has the same name in the rollups as in logs.
+    const key = by === NONE ? "''" : field(by)!.name;
     const params = {
       ...rollup.params, step: stepSeconds,
       rfrom: Number(fromNs / NS), rto: Number(toNs / NS), from: formatClickHouse(fromNs), to: formatClickHouse(toNs),
@@ -114,11 +112,7 @@ export async function trends(ctx: AppContext, q: TrendsQuery): Promise<Trends> {
   } else {
     const f = buildFilter(q, ctx.config.retentionDays, { range: { fromNs, toNs }, endExclusive: true });
     const params: Record<string, unknown> = { ...f.params, step: stepSeconds };
-    let key = BY_COLUMNS.get(by);
-    if (key === undefined) {
-      key = 'attributes[{byKey:String}]';
-      params.byKey = by;
-    }
+    const key = by === NONE ? "''" : groupSql(by, paramsInto(params, 'by'));
     rows = await readCompactRows(
       ctx,
       [

@@ -113,6 +113,9 @@ describe('compile', () => {
     'duration_ms:100..250.5',
     'user.id:*',
     'message:"disk full"',
+    'trace_id:4bf92f3577b34da6a3ce929d0e0e4736',
+    'span_id:*',
+    'source:ingest-*',
     '-service:api NOT level:debug',
     '(timeout OR "connection reset") service:api status:>=500',
   ])('%s', (q) => {
@@ -124,6 +127,10 @@ describe('compile', () => {
     expect(compileForRollup('(service:web-* OR service:api) -level:debug')).toMatchSnapshot();
     expect(compileForRollup('service:api timeout')).toBeUndefined();
     expect(compileForRollup('status:500')).toBeUndefined();
+    // Only the columns the rollups keep (src/query/columns.ts), and only by equality.
+    expect(compileForRollup('host:web-1')).toBeUndefined();
+    expect(compileForRollup('trace_id:abc')).toBeUndefined();
+    expect(compileForRollup('service:>=1')).toBeUndefined();
   });
 });
 

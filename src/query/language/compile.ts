@@ -1,23 +1,15 @@
 // Compiles a parsed query to a ClickHouse boolean expression over the logs
 // table. Every user value — words, phrases, regexes, attribute keys, field
 // values — becomes a query parameter; the SQL text holds only the fixed
-// fragments below and column names from the allow-list.
+// fragments below and column names from the column table (../columns.ts).
 import { isLevel, LEVEL_SEVERITY, LEVELS, type Level } from '../../model/levels.js';
+import { attributeSql, field as columnOf } from '../columns.js';
 import { type CompareOp, type Node, parseQuery, syntaxError } from './parse.js';
 
 export interface Compiled {
   readonly sql: string;
   readonly params: Record<string, unknown>;
 }
-
-/** String columns a field term may name directly; anything else is an attribute. */
-const COLUMNS: ReadonlyMap<string, string> = new Map([
-  ['service', 'service'],
-  ['host', 'host'],
-  ['source', 'source'],
-  ['trace_id', 'trace_id'],
-  ['span_id', 'span_id'],
-]);
 
 // ClickHouse's splitByNonAlpha tokenizer: ASCII letters and digits and every
 // non-ASCII character are token characters; other ASCII characters separate.
@@ -109,16 +101,13 @@ class Compiler {
   }
 
   value(field: string): string {
-    const column = COLUMNS.get(field);
-    if (column !== undefined) return column;
-    if (field === 'message') return 'message';
-    return 'attributes[' + this.param('String', field) + ']';
+    return columnOf(field)?.name ?? attributeSql(field, (t, v) => this.param(t, v));
   }
 
   exists(field: string): string {
-    if (field === 'level') return '1';
-    const column = COLUMNS.get(field);
-    if (column !== undefined || field === 'message') return this.value(field) + " != ''";
+    const column = columnOf(field);
+    if (column?.filter === 'level') return '1';
+    if (column !== undefined) return column.name + " != ''";
     return 'mapContains(attributes, ' + this.param('String', field) + ')';
   }
 
@@ -137,11 +126,12 @@ class Compiler {
   }
 
   field(field: string, op: CompareOp, value: string, wildcard: boolean, pos: number): string {
-    if (field === 'level') {
+    const kind = columnOf(field)?.filter;
+    if (kind === 'level') {
       if (wildcard) throw syntaxError('level takes no wildcard', pos);
       return this.level(op, value, pos);
     }
-    if (field === 'message') {
+    if (kind === 'message') {
       if (op !== '=') throw syntaxError('message takes no comparison', pos);
       return this.text(value.replace(/\*$/, ''), value.endsWith('*'));
     }
@@ -154,7 +144,7 @@ class Compiler {
   }
 
   range(field: string, low: string, high: string, pos: number): string {
-    if (field === 'level') {
+    if (columnOf(field)?.filter === 'level') {
       const a = low.toLowerCase();
       const b = high.toLowerCase();
       if (!isLevel(a) || !isLevel(b)) throw syntaxError(`level ranges take level names: ${LEVELS.join(', ')}`, pos);
@@ -176,8 +166,9 @@ export function compileQuery(query: Node | string, prefix = 'q'): Compiled {
 }
 
 /**
- * The same query over the per-minute rollup (columns service, level), or
- * undefined when it names anything the rollup does not keep.
+ * The same query over the per-minute rollups (the columns ../columns.ts marks
+ * `rollup`: service and level), or undefined when it names anything they do
+ * not keep.
  */
 export function compileForRollup(query: Node | string, prefix = 'r'): Compiled | undefined {
   const ast = typeof query === 'string' ? parseQuery(query) : query;
@@ -196,18 +187,21 @@ export function compileForRollup(query: Node | string, prefix = 'r'): Compiled |
         const inner = walk(n.child);
         return inner === undefined ? undefined : 'NOT (' + inner + ')';
       }
-      case 'field':
-        if (n.field === 'service' && n.op === '=') {
-          return n.wildcard ? 'service LIKE ' + c.param('String', likePattern(n.value)) : 'service = ' + c.param('String', n.value);
+      case 'field': {
+        const column = columnOf(n.field);
+        if (!column?.rollup) return undefined;
+        if (column.filter === 'string' && n.op === '=') {
+          return column.name + (n.wildcard ? ' LIKE ' + c.param('String', likePattern(n.value)) : ' = ' + c.param('String', n.value));
         }
-        if (n.field === 'level') {
+        if (column.filter === 'level') {
           const v = n.value.toLowerCase();
           if (!isLevel(v)) throw syntaxError(`unknown level ${JSON.stringify(n.value)}: use ${LEVELS.join(', ')}`, n.pos);
           const [low, high] = levelRange(n.op, v);
           const levels = LEVELS.filter((l) => LEVEL_SEVERITY[l] >= low && LEVEL_SEVERITY[l] + 3 <= high);
-          return 'level IN ' + c.param('Array(String)', levels);
+          return column.name + ' IN ' + c.param('Array(String)', levels);
         }
         return undefined;
+      }
       default:
         return undefined;
     }

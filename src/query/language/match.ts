@@ -5,28 +5,16 @@
 // syntax; a leading (?i) becomes the i flag.
 import { isLevel, LEVELS } from '../../model/levels.js';
 import type { EventJson } from '../../model/event.js';
+import { field as columnOf } from '../columns.js';
 import { levelRange, SEPARATOR_CLASS, tokenize } from './compile.js';
 import { type CompareOp, type Node, parseQuery, syntaxError } from './parse.js';
 
 export type Matcher = (e: EventJson) => boolean;
 
-const COLUMNS = new Set(['service', 'host', 'source', 'trace_id', 'span_id']);
-
-function fieldValue(e: EventJson, field: string): string {
-  switch (field) {
-    case 'service':
-      return e.service;
-    case 'host':
-      return e.host;
-    case 'source':
-      return e.source;
-    case 'trace_id':
-      return e.trace_id;
-    case 'span_id':
-      return e.span_id;
-    default:
-      return e.attributes[field] ?? '';
-  }
+/** Reads a field's value as the SQL compiler does: its column (../columns.ts), or the attribute of that name. */
+function reader(field: string): (e: EventJson) => string {
+  const column = columnOf(field);
+  return column ? column.read : (e) => e.attributes[field] ?? '';
 }
 
 function escapeRegex(s: string): string {
@@ -167,26 +155,29 @@ function build(n: Node): Matcher {
       }
       return (e) => re.test(e.message);
     }
-    case 'exists':
-      if (n.field === 'level') return () => true;
-      if (COLUMNS.has(n.field)) return (e) => fieldValue(e, n.field) !== '';
-      if (n.field === 'message') return (e) => e.message !== '';
+    case 'exists': {
+      const column = columnOf(n.field);
+      if (column?.filter === 'level') return () => true;
+      if (column) return (e) => column.read(e) !== '';
       return (e) => Object.hasOwn(e.attributes, n.field);
+    }
     case 'range': {
-      if (n.field === 'level') {
+      if (columnOf(n.field)?.filter === 'level') {
         const [low] = levelBounds('>=', n.low, n.pos);
         const [, high] = levelBounds('<=', n.high, n.pos);
         return (e) => e.severity >= low && e.severity <= high;
       }
       const low = numberOf(n.low, n.field, n.pos);
       const high = numberOf(n.high, n.field, n.pos);
+      const read = reader(n.field);
       return (e) => {
-        const v = asNumber(fieldValue(e, n.field));
+        const v = asNumber(read(e));
         return v !== undefined && v >= low && v <= high;
       };
     }
     case 'field': {
-      if (n.field === 'level') {
+      const kind = columnOf(n.field)?.filter;
+      if (kind === 'level') {
         if (n.op === '=') {
           const v = n.value.toLowerCase();
           levelBounds('=', v, n.pos);
@@ -195,19 +186,20 @@ function build(n: Node): Matcher {
         const [low, high] = levelBounds(n.op, n.value, n.pos);
         return (e) => e.severity >= low && e.severity <= high;
       }
-      if (n.field === 'message') return textMatcher(n.value.replace(/\*$/, ''), n.value.endsWith('*'));
+      if (kind === 'message') return textMatcher(n.value.replace(/\*$/, ''), n.value.endsWith('*'));
+      const read = reader(n.field);
       if (n.op !== '=') {
         const b = numberOf(n.value, n.field, n.pos);
         return (e) => {
-          const v = asNumber(fieldValue(e, n.field));
+          const v = asNumber(read(e));
           return v !== undefined && compare(n.op, v, b);
         };
       }
       if (n.wildcard) {
         const re = globMatcher(n.value);
-        return (e) => re.test(fieldValue(e, n.field));
+        return (e) => re.test(read(e));
       }
-      return (e) => fieldValue(e, n.field) === n.value;
+      return (e) => read(e) === n.value;
     }
   }
 }
