@@ -4,6 +4,7 @@
 // receiver can drop repeats of a notice it already has.
 import { setTimeout as wait } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from '../model/clock.js';
 import type { Store } from '../store/store.js';
 import { recordAttempt } from './records.js';
 import type { Target } from './rule.js';
@@ -17,6 +18,8 @@ export interface DeliveryOptions {
   readonly baseDelayMs: number;
   /** Set when the process stops: no more retries. */
   readonly signal?: AbortSignal;
+  /** Stamps the signature's timestamp and the history (the app's clock). */
+  readonly clock: Clock;
 }
 
 export interface Delivery {
@@ -37,7 +40,8 @@ const sleep = (ms: number, signal?: AbortSignal) => wait(ms, undefined, { signal
 export async function deliver(store: Store, log: FastifyBaseLogger, d: Delivery, opts: DeliveryOptions): Promise<boolean> {
   const body = JSON.stringify(d.payload);
   for (let attempt = 1; attempt <= opts.attempts; attempt++) {
-    const ts = Math.floor(Date.now() / 1000);
+    const sentAt = opts.clock.nowMs();
+    const ts = Math.floor(sentAt / 1000);
     let status = 0;
     let error = '';
     let response = '';
@@ -62,7 +66,7 @@ export async function deliver(store: Store, log: FastifyBaseLogger, d: Delivery,
       retry = !(e instanceof WebhookAddressError);
     }
     const ok = status >= 200 && status < 300;
-    await recordAttempt(store, {
+    await recordAttempt(store, sentAt, {
       rule_id: d.ruleId, rule_name: d.ruleName, group_key: d.groupKey, kind: d.kind, notification_id: d.notificationId,
       target: d.target.url, attempt, status, ok, error, response,
     }).catch((err: unknown) => log.warn({ err }, 'alerts: could not record a delivery attempt'));

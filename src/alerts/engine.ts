@@ -1,7 +1,9 @@
 // Runs the rules (only in a process with the `alerts` role; a deployment
 // runs one): every half second it evaluates the rules that are due, counts by
 // received time over the exact window, persists changed states, and hands
-// notifications to delivery without waiting for it.
+// notifications to delivery without waiting for it. Time is the app's clock
+// (ctx.clock), given to SQL as parameters: received times are Sluice's, and
+// the engine's own now() may differ (a server on another host).
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.js';
@@ -52,6 +54,9 @@ export class AlertEngine {
   #timer: NodeJS.Timeout | undefined;
   #loadedAt = 0;
   #running: Promise<void> | undefined;
+  // Ticks run one at a time: a tick called (by a test, say) while the loop's
+  // runs starts after it, so a rule is never evaluated twice at once.
+  #ticking: Promise<void> = Promise.resolve();
   #stopped = false;
   readonly #delivery: DeliveryOptions;
   readonly #abort = new AbortController();
@@ -61,12 +66,20 @@ export class AlertEngine {
     private readonly log: FastifyBaseLogger,
     delivery: Partial<DeliveryOptions> = {},
   ) {
-    this.#delivery = { allow: parseAllow(ctx.config.webhooks.allow), timeoutMs: ctx.config.webhooks.timeoutMs, attempts: 5, baseDelayMs: 1000, signal: this.#abort.signal, ...delivery };
+    this.#delivery = {
+      allow: parseAllow(ctx.config.webhooks.allow), timeoutMs: ctx.config.webhooks.timeoutMs, attempts: 5, baseDelayMs: 1000,
+      signal: this.#abort.signal, clock: ctx.clock, ...delivery,
+    };
+  }
+
+  /** Reads the rules and their states; start() does it, a test that ticks by hand calls it alone. */
+  async load(): Promise<void> {
+    this.#states = await loadStates(this.ctx.store);
+    await this.reload();
   }
 
   async start(): Promise<void> {
-    this.#states = await loadStates(this.ctx.store);
-    await this.reload();
+    await this.load();
     const loop = () => {
       if (this.#stopped) return;
       this.#running = this.tick()
@@ -83,17 +96,29 @@ export class AlertEngine {
     this.#abort.abort();
     clearTimeout(this.#timer);
     await this.#running;
-    await Promise.allSettled([...this.#inflight]);
+    await this.idle();
+  }
+
+  /** Resolves when every notice handed to delivery so far has been delivered or given up. */
+  async idle(): Promise<void> {
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
   }
 
   async reload(): Promise<void> {
     this.#rules = await loadRules(this.ctx.store);
-    this.#loadedAt = Date.now();
+    this.#loadedAt = this.ctx.clock.nowMs();
     const ids = new Set(this.#rules.map((r) => r.id));
     for (const id of this.#due.keys()) if (!ids.has(id)) this.#due.delete(id);
   }
 
-  async tick(now = Date.now()): Promise<void> {
+  /** Evaluates the rules due at `now` (the clock's, read when called). */
+  tick(now = this.ctx.clock.nowMs()): Promise<void> {
+    const run = this.#ticking.then(() => this.#tick(now));
+    this.#ticking = run.catch(() => undefined);
+    return run;
+  }
+
+  async #tick(now: number): Promise<void> {
     if (now - this.#loadedAt >= RELOAD_MS) await this.reload();
     const due: RuleSpec[] = [];
     for (const rule of this.#rules) {
@@ -329,7 +354,7 @@ export class AlertEngine {
 
   /** POST /rules/{id}/test: a sample notice to every target, now. */
   async test(rule: RuleSpec): Promise<Array<{ target: string; delivered: boolean }>> {
-    const now = Date.now();
+    const now = this.ctx.clock.nowMs();
     const n: TestNotification = { kind: 'test', groupKey: groupKey({}), labels: {}, value: 0, id: randomUUID(), episode: 'test', startedAt: now, at: now };
     const samples = await this.samples(rule, {}, now).catch(() => []);
     return Promise.all(

@@ -9,10 +9,11 @@ export async function loadRules(store: Store): Promise<RuleSpec[]> {
   return (await rs.json<{ spec: string }>()).map((r) => JSON.parse(r.spec) as RuleSpec);
 }
 
-export async function saveRule(store: Store, rule: RuleSpec, createdAt: number, deleted = false): Promise<void> {
+/** Times are ms from the app's clock: `updatedAt` is now, `createdAt` now or the rule's first save. */
+export async function saveRule(store: Store, rule: RuleSpec, times: { createdAt: number; updatedAt: number }, deleted = false): Promise<void> {
   await store.control.insert({
     table: 'alert_rules',
-    values: [{ id: rule.id, spec: JSON.stringify(rule), created_at: createdAt, updated_at: Date.now(), deleted: deleted ? 1 : 0, version: nextVersion() }],
+    values: [{ id: rule.id, spec: JSON.stringify(rule), created_at: times.createdAt, updated_at: times.updatedAt, deleted: deleted ? 1 : 0, version: nextVersion() }],
     format: 'JSONEachRow',
   });
 }
@@ -78,8 +79,9 @@ export interface Attempt {
   response: string;
 }
 
-export async function recordAttempt(store: Store, a: Attempt): Promise<void> {
-  await store.control.insert({ table: 'alert_history', values: [{ ...a, ok: a.ok ? 1 : 0, time: Date.now() }], format: 'JSONEachRow' });
+/** `at`: when the attempt was sent (ms, the app's clock). */
+export async function recordAttempt(store: Store, at: number, a: Attempt): Promise<void> {
+  await store.control.insert({ table: 'alert_history', values: [{ ...a, ok: a.ok ? 1 : 0, time: at }], format: 'JSONEachRow' });
 }
 
 export async function readHistory(store: Store, ruleId: string | undefined, limit: number): Promise<Array<Record<string, unknown>>> {

@@ -65,6 +65,10 @@ export async function alertRoutes(app: FastifyInstance, opts: { ctx: AppContext 
     return rule;
   };
   const changed = async () => ctx.alerts?.reload();
+  const savedTimes = async (id: string) => {
+    const now = ctx.clock.nowMs();
+    return { createdAt: (await ruleCreatedAt(ctx.store, id)) ?? now, updatedAt: now };
+  };
 
   app.get('/api/v1/alerts/rules', { onRequest: read }, async (req) => {
     const states = await loadStates(ctx.store);
@@ -91,7 +95,8 @@ export async function alertRoutes(app: FastifyInstance, opts: { ctx: AppContext 
 
   app.post<{ Body: RuleBody }>('/api/v1/alerts/rules', { onRequest: admin, schema: { body: ruleBodySchema } }, async (req, reply) => {
     const rule = toSpec(randomUUID(), req.body, undefined);
-    await saveRule(ctx.store, rule, Date.now());
+    const now = ctx.clock.nowMs();
+    await saveRule(ctx.store, rule, { createdAt: now, updatedAt: now });
     await changed();
     // The only time the secrets are shown.
     return reply.code(201).send(rule);
@@ -100,7 +105,7 @@ export async function alertRoutes(app: FastifyInstance, opts: { ctx: AppContext 
   app.put<{ Params: { id: string }; Body: RuleBody }>('/api/v1/alerts/rules/:id', { onRequest: admin, schema: { body: ruleBodySchema } }, async (req) => {
     const old = await find(req.params.id);
     const rule = toSpec(old.id, req.body, old);
-    await saveRule(ctx.store, rule, (await ruleCreatedAt(ctx.store, old.id)) ?? Date.now());
+    await saveRule(ctx.store, rule, await savedTimes(old.id));
     await changed();
     const fresh = rule.targets.filter((t) => !old.targets.some((o) => o.url === t.url && o.secret === t.secret));
     return { ...publicRule(rule, true), new_secrets: fresh.map(({ url, secret }) => ({ url, secret })) };
@@ -108,7 +113,7 @@ export async function alertRoutes(app: FastifyInstance, opts: { ctx: AppContext 
 
   app.delete<{ Params: { id: string } }>('/api/v1/alerts/rules/:id', { onRequest: admin }, async (req, reply) => {
     const old = await find(req.params.id);
-    await saveRule(ctx.store, old, (await ruleCreatedAt(ctx.store, old.id)) ?? Date.now(), true);
+    await saveRule(ctx.store, old, await savedTimes(old.id), true);
     await changed();
     return reply.code(204).send();
   });

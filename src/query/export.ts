@@ -29,7 +29,7 @@ export async function exportRoutes(app: FastifyInstance, opts: { ctx: AppContext
     async (req, reply) => {
       // Pin the range once, so events arriving during a long export do not
       // keep extending it.
-      const range = parseTimeRange(req.query, BigInt(ctx.config.retentionDays) * parseDurationNs('1d')!);
+      const range = parseTimeRange(req.query, BigInt(ctx.config.retentionDays) * parseDurationNs('1d')!, ctx.clock.nowNs());
       const base = { ...req.query, from: formatRfc3339(range.fromNs), to: formatRfc3339(range.toNs), limit: PAGE };
       // The first page runs before the answer starts, so a bad query still
       // gets its 4xx instead of a broken stream.

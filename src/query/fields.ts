@@ -30,7 +30,7 @@ export async function fieldsRoutes(app: FastifyInstance, opts: { ctx: AppContext
     '/api/v1/fields',
     { onRequest: read, schema: { querystring: { type: 'object', additionalProperties: false, properties: filterQuerySchema } } },
     async (req) => {
-      const f = buildFilter(req.query, ctx.config.retentionDays);
+      const f = buildFilter(req.query, ctx.config.retentionDays, { now: ctx.clock.nowNs() });
       const params = { ...f.params, sample: SAMPLE };
       const [sampled] = await readRows<Record<string, number>>(
         ctx,
@@ -64,7 +64,7 @@ export async function fieldsRoutes(app: FastifyInstance, opts: { ctx: AppContext
       },
     },
     async (req) => {
-      const f = buildFilter(req.query, ctx.config.retentionDays);
+      const f = buildFilter(req.query, ctx.config.retentionDays, { now: ctx.clock.nowNs() });
       const params: Record<string, unknown> = { ...f.params, sample: SAMPLE, limit: req.query.limit ?? 20 };
       const name = req.params.name;
       const expr = groupSql(name, paramsInto(params, 'field'));

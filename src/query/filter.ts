@@ -54,10 +54,12 @@ export interface FilterOptions {
   readonly range?: TimeRange;
   /** `to` is exclusive (trend buckets) rather than inclusive. */
   readonly endExclusive?: boolean;
+  /** What "now" and durations like `15m` count from: the app's clock (ctx.clock). */
+  readonly now?: bigint;
 }
 
 export function buildFilter(f: FilterQuery, retentionDays: number, opts: FilterOptions = {}): Filter {
-  const range = opts.range ?? parseTimeRange(f, BigInt(retentionDays) * parseDurationNs('1d')!);
+  const range = opts.range ?? parseTimeRange(f, BigInt(retentionDays) * parseDurationNs('1d')!, opts.now);
   const ast = filterAst(f);
   const compiled = compileQuery(ast);
   const where = ['time >= {from:DateTime64(9)}', opts.endExclusive ? 'time < {to:DateTime64(9)}' : 'time <= {to:DateTime64(9)}'];

@@ -79,7 +79,7 @@ export async function savedSearchRoutes(app: FastifyInstance, opts: { ctx: AppCo
   const write = async (row: Omit<SavedRow, 'search_id' | 'created_at' | 'updated_at'> & { id: string; created_at: number }, deleted = 0) => {
     await db.insert({
       table: 'saved_searches',
-      values: [{ ...row, updated_at: Date.now(), deleted, version: nextVersion() }],
+      values: [{ ...row, updated_at: ctx.clock.nowMs(), deleted, version: nextVersion() }],
       format: 'JSONEachRow',
     });
   };
@@ -91,7 +91,7 @@ export async function savedSearchRoutes(app: FastifyInstance, opts: { ctx: AppCo
   app.post<{ Body: SavedBody }>('/api/v1/searches', { schema: { body: bodySchema } }, async (req, reply) => {
     check(req.body);
     const id = randomUUID();
-    await write({ id, name: req.body.name, q: req.body.q, range_from: req.body.from ?? '', range_to: req.body.to ?? '', owner: req.principal!.name, created_at: Date.now() });
+    await write({ id, name: req.body.name, q: req.body.q, range_from: req.body.from ?? '', range_to: req.body.to ?? '', owner: req.principal!.name, created_at: ctx.clock.nowMs() });
     return reply.code(201).send(toJson(await one(id)));
   });
 

@@ -46,7 +46,7 @@ export interface SearchResult {
 export async function searchEvents(ctx: AppContext, q: SearchQuery): Promise<SearchResult> {
   const limit = q.limit ?? 100;
   const desc = (q.order ?? 'desc') === 'desc';
-  const f = buildFilter(q, ctx.config.retentionDays);
+  const f = buildFilter(q, ctx.config.retentionDays, { now: ctx.clock.nowNs() });
   const where = [...f.where];
   const params: Record<string, unknown> = { ...f.params, limit: limit + 1 };
   if (q.cursor) {

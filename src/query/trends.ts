@@ -57,7 +57,7 @@ function pickStep(spanNs: bigint, step: string | undefined): string {
 const NONE = 'none';
 
 export async function trends(ctx: AppContext, q: TrendsQuery): Promise<Trends> {
-  const asked = parseTimeRange(q, 24n * parseDurationNs('1h')!);
+  const asked = parseTimeRange(q, 24n * parseDurationNs('1h')!, ctx.clock.nowNs());
   const step = pickStep(asked.toNs - asked.fromNs, q.step);
   const stepNs = parseDurationNs(step)!;
   const fromNs = (asked.fromNs / stepNs) * stepNs;

@@ -1,29 +1,63 @@
-// Threshold alerts end to end: real events, a real receiver on loopback,
-// signed webhooks, retries, history. Deadlines are generous (a 1m window
-// has to pass for a resolve); speed lives in bench/.
+// Threshold alerts end to end: stored events, a real receiver on loopback,
+// signed webhooks, retries, history. The engine runs on a ManualClock that
+// the tests move and tick by hand (its own loop is not started), so windows
+// pass without waiting and every evaluation happens when a test says.
+// Events are stored as received at the clock's now, as ingest stamps them;
+// test/e2e/alerts.test.ts sends them over HTTP to a server on real time.
 import { getEventListeners } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliver } from '../../src/alerts/deliver.js';
+import { AlertEngine } from '../../src/alerts/engine.js';
 import { parseAllow } from '../../src/alerts/notify/safe-http.js';
+import { ruleCreatedAt } from '../../src/alerts/records.js';
 import type { Target } from '../../src/alerts/rule.js';
 import { verify } from '../../src/alerts/notify/sign.js';
-import { auth, ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
+import { ManualClock } from '../../src/model/clock.js';
+import type { LogEvent } from '../../src/model/event.js';
+import { uuidv7 } from '../../src/model/id.js';
+import { LEVEL_SEVERITY, type Level } from '../../src/model/levels.js';
+import { eventRows } from '../../src/store/rows.js';
+import { auth, makeToken, startServer, type TestServer } from '../helpers/server.js';
 import { Receiver } from '../helpers/receiver.js';
 
 let s: TestServer;
 let receiver: Receiver;
-let token: string;
+let engine: AlertEngine;
+const clock = new ManualClock();
+const quiet = { warn() {}, error() {}, info() {}, debug() {} } as unknown as FastifyBaseLogger;
 
 beforeAll(async () => {
   receiver = await new Receiver().start();
-  s = await startServer({ SLUICE_WEBHOOK_ALLOW: '127.0.0.1' });
-  token = await makeToken(s, 'ingest');
+  // No `alerts` role: this file's engine is the one the routes reach, ticked
+  // by the tests; retries wait milliseconds, not seconds.
+  s = await startServer({ SLUICE_WEBHOOK_ALLOW: '127.0.0.1', SLUICE_ROLES: 'api,ingest' }, { clock });
+  engine = new AlertEngine(s.ctx, quiet, { baseDelayMs: 5 });
+  s.ctx.alerts = engine;
+  await engine.load();
 });
 afterAll(async () => {
-  await s.close();
-  await receiver.close();
+  await engine?.stop();
+  await s?.close();
+  await receiver?.close();
 });
+
+/** Stores events received now, by the clock. */
+async function receive(rows: ReadonlyArray<{ service: string; level?: Level; msg: string }>): Promise<void> {
+  const ns = clock.nowNs();
+  const events = rows.map((r): LogEvent => ({
+    id: uuidv7(clock.nowMs()), timeNs: ns, receivedNs: ns, service: r.service, host: 'h', level: r.level ?? 'info',
+    severity: LEVEL_SEVERITY[r.level ?? 'info'], message: r.msg, attributes: {}, traceId: '', spanId: '',
+  }));
+  await s.store.insertRows('logs', eventRows(events, 'test', s.ctx.writerId));
+}
+
+/** Moves the clock by `ms` and evaluates what is due then; resolves when every notice it sent has been delivered or given up. */
+async function advance(ms: number): Promise<void> {
+  clock.advance(ms);
+  await engine.tick();
+  await engine.idle();
+}
 
 async function api(method: string, path: string, body?: unknown, t = s.adminToken): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${s.url}${path}`, { method, headers: { ...auth(t), ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : null });
@@ -57,30 +91,57 @@ describe('rules API', () => {
 
 describe('a threshold rule', () => {
   it('fires a signed webhook with the lines that caused it, then resolves when they stop', async () => {
+    const createdAt = clock.nowMs();
     const made = await api('POST', '/api/v1/alerts/rules', {
       name: 'api errors', query: 'service:alert-a level:>=error', window: '1m', condition: { op: '>', threshold: 2 },
       group_by: ['service'], interval: '5s', targets: [{ url: receiver.url, format: 'sluice' }],
     });
+    const id = String(made.body.id);
+    expect(await ruleCreatedAt(s.store, id)).toBe(createdAt);
     const secret = (made.body.targets as Array<{ secret: string }>)[0]!.secret;
-    await ingest(s.url, token, ndjson([1, 2, 3].map((i) => ({ msg: `payment failed ${i}`, level: 'error', service: 'alert-a' })).concat([{ msg: 'fine', level: 'info', service: 'alert-a' }])));
-    const isRule = (status: string) => (r: { json: Record<string, unknown> }) => (r.json.rule as { id: string } | undefined)?.id === made.body.id && r.json.status === status;
-    await receiver.until((rs) => rs.some(isRule('firing')), 'the firing notice');
-    const firing = receiver.received.find(isRule('firing'))!;
-    expect(verify(secret, String(firing.headers['x-sluice-timestamp']), firing.body, String(firing.headers['x-sluice-signature']))).toBe(true);
-    expect(verify('wrong-secret-wrong-secret', String(firing.headers['x-sluice-timestamp']), firing.body, String(firing.headers['x-sluice-signature']))).toBe(false);
-    expect(firing.json).toMatchObject({ status: 'firing', group: { service: 'alert-a' }, count: 3, threshold: 2, op: '>', window: '1m' });
+    const isRule = (status: string) => (r: { json: Record<string, unknown> }) => (r.json.rule as { id: string } | undefined)?.id === id && r.json.status === status;
+
+    // Two errors: not above the threshold.
+    await receive([1, 2].map((i) => ({ msg: `payment failed ${i}`, level: 'error', service: 'alert-a' })));
+    await advance(1000);
+    expect(receiver.received.filter(isRule('firing'))).toHaveLength(0);
+
+    // A third, 10 s later (and an info line, which the query leaves out).
+    clock.advance(10_000);
+    await receive([{ msg: 'payment failed 3', level: 'error', service: 'alert-a' }, { msg: 'fine', level: 'info', service: 'alert-a' }]);
+    const thirdAt = clock.nowMs();
+    await advance(5000);
+    const firedAt = clock.nowMs();
+    const firings = receiver.received.filter(isRule('firing'));
+    expect(firings).toHaveLength(1);
+    const firing = firings[0]!;
+    // Signed at the app's clock, which is what a receiver checks against.
+    expect(firing.headers['x-sluice-timestamp']).toBe(String(Math.floor(firedAt / 1000)));
+    expect(verify(secret, String(firing.headers['x-sluice-timestamp']), firing.body, String(firing.headers['x-sluice-signature']), firedAt)).toBe(true);
+    expect(verify('wrong-secret-wrong-secret', String(firing.headers['x-sluice-timestamp']), firing.body, String(firing.headers['x-sluice-signature']), firedAt)).toBe(false);
+    expect(firing.json).toMatchObject({ status: 'firing', group: { service: 'alert-a' }, count: 3, threshold: 2, op: '>', window: '1m', at: new Date(firedAt).toISOString() });
     expect((firing.json.samples as Array<{ message: string }>).map((e) => e.message).sort()).toEqual(['payment failed 1', 'payment failed 2', 'payment failed 3']);
     expect(String(firing.json.search_url)).toContain('/api/v1/search?q=');
 
-    const state = await api('GET', `/api/v1/alerts/rules/${String(made.body.id)}`);
-    expect(state.body.groups).toMatchObject([{ group: { service: 'alert-a' }, state: 'firing', value: 3 }]);
+    const state = await api('GET', `/api/v1/alerts/rules/${id}`);
+    expect(state.body.groups).toMatchObject([{ group: { service: 'alert-a' }, state: 'firing', value: 3, since: new Date(firedAt).toISOString() }]);
+    const history = (await api('GET', `/api/v1/alerts/history?rule=${id}`)).body.history as Array<{ kind: string; delivered: number; at: string }>;
+    expect(history.map((h) => [h.kind, h.delivered, Date.parse(h.at)])).toEqual([['firing', 1, firedAt]]);
 
-    // The errors leave the 1m window: resolved, with the same episode.
-    await receiver.until((rs) => rs.some(isRule('resolved')), 'the resolved notice', 120_000);
-    const resolved = receiver.received.find(isRule('resolved'))!;
-    expect(resolved.json.episode).toBe(firing.json.episode);
+    // Still above the threshold while the first two are in the window: no second notice.
+    await advance(30_000);
     expect(receiver.received.filter(isRule('firing'))).toHaveLength(1);
-  }, 180_000);
+    expect(receiver.received.filter(isRule('resolved'))).toHaveLength(0);
+
+    // The first two leave the 1m window; the third is still in it: one, not
+    // above 2, resolved with the same episode.
+    await advance(createdAt + 61_000 - clock.nowMs());
+    expect(clock.nowMs() - thirdAt).toBeLessThan(60_000);
+    const resolved = receiver.received.filter(isRule('resolved'));
+    expect(resolved).toHaveLength(1);
+    expect(resolved[0]!.json).toMatchObject({ episode: firing.json.episode, count: 1 });
+    expect(receiver.received.filter(isRule('firing'))).toHaveLength(1);
+  });
 });
 
 describe('delivery', () => {
@@ -90,8 +151,8 @@ describe('delivery', () => {
     const made = await api('POST', '/api/v1/alerts/rules', {
       name: 'flaky receiver', query: 'service:alert-b', window: '1m', condition: { op: '>=', threshold: 1 }, interval: '5s', targets: [{ url: receiver.url, format: 'slack' }],
     });
-    await ingest(s.url, token, ndjson([{ msg: 'one', service: 'alert-b' }]));
-    await receiver.until((rs) => rs.slice(before).filter((r) => String(r.json.text).includes('flaky receiver')).length >= 3, 'three attempts');
+    await receive([{ msg: 'one', service: 'alert-b' }]);
+    await advance(5000);
     const attempts = receiver.received.slice(before).filter((r) => String(r.json.text).includes('flaky receiver'));
     expect(attempts).toHaveLength(3);
     expect(new Set(attempts.map((r) => r.headers['x-sluice-notification-id'])).size).toBe(1);
@@ -104,7 +165,7 @@ describe('delivery', () => {
   it('leaves no listener on the engine signal after retrying, however many notices fail', async () => {
     const stop = new AbortController();
     const log = { warn: () => undefined } as unknown as FastifyBaseLogger;
-    const opts = { allow: parseAllow(['127.0.0.1']), timeoutMs: 5000, attempts: 3, baseDelayMs: 1, signal: stop.signal };
+    const opts = { allow: parseAllow(['127.0.0.1']), timeoutMs: 5000, attempts: 3, baseDelayMs: 1, signal: stop.signal, clock };
     receiver.failures = Array.from({ length: 12 * 3 }, () => 500);
     const before = receiver.received.length;
     const sent = await Promise.all(
