@@ -2,6 +2,7 @@
 // engine (chdb/connection) or over HTTP to a ClickHouse server. Nothing above
 // src/store knows which one it talks to.
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { mkdirSync } from 'node:fs';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
@@ -127,8 +128,23 @@ class ServerStore implements Store {
 
   async insertRows(table: string, body: Buffer, dedupToken?: string, via: 'ingest' | 'control' = 'ingest'): Promise<void> {
     checkInsert(table, dedupToken);
-    // Over HTTP, settings travel with this one request and cannot leak.
-    await this[via].insert({ table, values: Readable.from([body]), format: 'JSONEachRow', clickhouse_settings: insertSettings(dedupToken) });
+    // The body is NDJSON already: send its bytes as they are, as the request
+    // body of `INSERT … FORMAT JSONEachRow`. Not client.insert: for a JSON
+    // format it takes rows as objects and JSON-encodes each stream chunk, so
+    // a Buffer became one row `{"type":"Buffer","data":[…]}` that the server
+    // stored as defaults (time 1970, then dropped by TTL) while the insert
+    // succeeded — every event lost behind a 2xx (#16).
+    // Over HTTP, settings travel as this one request's URL parameters and
+    // cannot leak into later statements.
+    const { stream } = await this[via].exec({
+      query: `INSERT INTO ${table} FORMAT JSONEachRow`,
+      values: Readable.from([body], { objectMode: false }),
+      clickhouse_settings: insertSettings(dedupToken),
+    });
+    // The answer of an insert is empty; read it to the end so the socket is
+    // released.
+    stream.resume();
+    await finished(stream);
   }
 
   async close(): Promise<void> {
