@@ -86,6 +86,7 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
       },
       onBytes: (bytes) => metrics.batcherBytes.set(bytes),
     },
+    clock,
   );
   const disk = new DiskMonitor(isEmbedded(config) ? config.dataDir : undefined, config.minFreeDiskBytes);
   await disk.start();
@@ -94,12 +95,12 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
     config,
     clock,
     store,
-    tokens: new TokenRegistry(store, config.adminToken),
+    tokens: new TokenRegistry(store, config.adminToken, undefined, clock),
     batcher,
     metrics,
     rateLimiter: new RateLimiter(config.tokenRateLimit),
     disk,
-    rollup: new Rollup(store, app.log),
+    rollup: new Rollup(store, app.log, undefined, clock),
     hub: new Hub(),
     writerId: opts.writerId ?? randomUUID(),
     alerts: undefined,

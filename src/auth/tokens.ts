@@ -3,6 +3,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SluiceError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { insertTokenRecord, listTokenRecords, revokeTokenRecord, type Scope, type TokenRecord } from '../store/tokens.js';
+import { systemClock, type Clock } from '../model/clock.js';
 
 export { SCOPES, type Scope } from '../store/tokens.js';
 
@@ -46,6 +47,7 @@ export class TokenRegistry {
     private readonly store: Store,
     bootstrapAdminToken: string | undefined,
     private readonly refreshMs = 5000,
+    private readonly clock: Clock = systemClock,
   ) {
     if (bootstrapAdminToken !== undefined) {
       this.#bootstrap = { principal: { name: 'admin (SLUICE_ADMIN_TOKEN)', scope: 'admin' }, hash: hashToken(bootstrapAdminToken) };
@@ -55,11 +57,11 @@ export class TokenRegistry {
   async refresh(): Promise<void> {
     const records = await listTokenRecords(this.store);
     this.#entries = records.map((r) => ({ principal: { name: r.name, scope: r.scope }, hash: Buffer.from(r.hash, 'hex') }));
-    this.#loadedAt = Date.now();
+    this.#loadedAt = this.clock.nowMs();
   }
 
   async #fresh(): Promise<void> {
-    const age = Date.now() - this.#loadedAt;
+    const age = this.clock.nowMs() - this.#loadedAt;
     if (age < this.refreshMs / 2) return;
     this.#loading ??= this.refresh().finally(() => (this.#loading = undefined));
     // Past half its age the list is refreshed in the background, so under

@@ -7,7 +7,7 @@ import { SluiceError } from '../errors.js';
 import type { LogEvent } from '../model/event.js';
 import { localBatch } from '../tail/hub.js';
 
-import { nowNs, parseDurationNs } from '../model/time.js';
+import { parseDurationNs } from '../model/time.js';
 import { eventRows } from '../store/rows.js';
 import type { NormalizeContext } from './normalize.js';
 
@@ -15,7 +15,7 @@ const DAY_NS = parseDurationNs('1d')!;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 export function normalizeContext(ctx: AppContext, defaults: { service?: string | undefined; host?: string | undefined }): NormalizeContext {
-  const receivedNs = nowNs();
+  const receivedNs = ctx.clock.nowNs();
   return {
     receivedNs,
     defaultService: defaults.service || 'unknown',

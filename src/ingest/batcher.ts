@@ -12,6 +12,7 @@
 //   `submit` refuses with SLUICE_ERR_OVERLOADED (503 + Retry-After) and the
 //   client retries. Nothing grows without bound.
 import { SluiceError } from '../errors.js';
+import { systemClock, type Clock } from '../model/clock.js';
 
 export interface InsertSink {
   insert(body: Buffer, dedupToken: string | undefined): Promise<void>;
@@ -55,7 +56,10 @@ export class Batcher {
   #draining = false;
   #idle: Array<() => void> = [];
 
-  constructor(sink: InsertSink, opts: BatcherOptions, observer: BatcherObserver = {}) {
+  readonly #clock: Clock;
+
+  constructor(sink: InsertSink, opts: BatcherOptions, observer: BatcherObserver = {}, clock: Clock = systemClock) {
+    this.#clock = clock;
     this.#sink = sink;
     this.#opts = opts;
     this.#observer = observer;
@@ -96,7 +100,7 @@ export class Batcher {
           waiters: [waiter],
           key: dedupToken,
           open: dedupToken === undefined && rows < this.#opts.maxRows,
-          createdAt: Date.now(),
+          createdAt: this.#clock.nowMs(),
         });
       }
       this.#pump();
@@ -121,7 +125,7 @@ export class Batcher {
   }
 
   #pump(): void {
-    const now = Date.now();
+    const now = this.#clock.nowMs();
     while (this.#inFlight < this.#opts.concurrency && this.#queue.length > 0) {
       const job = this.#queue[0]!;
       if (!this.#ready(job, now)) {

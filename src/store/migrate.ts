@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { Store } from './store.js';
 import { readMeta, writeMeta } from './meta.js';
+import { systemClock, type Clock } from '../model/clock.js';
 
 const DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
@@ -98,14 +99,18 @@ export interface MigrateResult {
   readonly retentionChanged: boolean;
 }
 
-export async function migrate(store: Store, retentionDays: number): Promise<MigrateResult> {
+export async function migrate(store: Store, retentionDays: number, clock: Clock = systemClock): Promise<MigrateResult> {
   await store.control.command({ query: SCHEMA_TABLE });
   const from = await appliedVersion(store);
   const applied: string[] = [];
   for (const m of loadMigrations()) {
     if (m.version <= from) continue;
-    for (const statement of m.statements) await store.control.command({ query: statement });
-    await store.control.insert({ table: 'sluice_schema', values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' });
+    for (const statement of m.statements) {
+      // A statement that needs "now" names {now_ns:UInt64}: Sluice's clock, never the engine's.
+      const params = statement.includes('{now_ns:') ? { query_params: { now_ns: clock.nowNs().toString() } } : {};
+      await store.control.command({ query: statement, ...params });
+    }
+    await store.control.insert({ table: 'sluice_schema', values: [{ version: m.version, name: m.name, applied_at: clock.nowMs() }], format: 'JSONEachRow' });
     applied.push(m.name);
   }
   const before = await readMeta(store, 'retention_days');

@@ -17,7 +17,8 @@
 // time of an event this process still holds (`hold`). Events held by other
 // processes of a shared server are covered by a lag instead.
 import type { FastifyBaseLogger } from 'fastify';
-import { formatClickHouse, nowNs } from '../model/time.js';
+import { systemClock, type Clock } from '../model/clock.js';
+import { formatClickHouse } from '../model/time.js';
 import { readMeta, writeMeta } from './meta.js';
 import type { Store } from './store.js';
 
@@ -66,7 +67,10 @@ export class Rollup {
   /** Called with W after it moves (a metric). */
   onAdvance: ((w: bigint) => void) | undefined;
 
-  constructor(store: Store, log: FastifyBaseLogger, opts: RollupOptions = rollupOptions(store)) {
+  readonly #clock: Clock;
+
+  constructor(store: Store, log: FastifyBaseLogger, opts: RollupOptions = rollupOptions(store), clock: Clock = systemClock) {
+    this.#clock = clock;
     this.#store = store;
     this.#log = log;
     this.#opts = opts;
@@ -151,15 +155,18 @@ export class Rollup {
   async #run(throughNs: bigint | undefined): Promise<number> {
     if (this.#w === undefined || !this.#store.embedded) await this.#load();
     const from = this.#w!;
-    let limit = throughNs ?? nowNs() - BigInt(this.#opts.lagMs) * MS;
+    let limit = throughNs ?? this.#clock.nowNs() - BigInt(this.#opts.lagMs) * MS;
     for (const held of this.#held.keys()) if (held < limit) limit = held;
     // Chunks end on the grid, so a chunk counted again after a crash (or by
     // another process) has the same range and the same token.
     const span = this.#floor(from + this.#gridNs * BigInt(this.#opts.maxChunks));
-    const to = this.#floor(limit < span ? limit : span);
+    let to = this.#floor(limit < span ? limit : span);
     if (to <= from) return 0;
 
     const chunks = await this.#count(from, to);
+    // Far behind with nothing to count (a long idle stretch, a clock set
+    // back): skip to the next received event instead of a run per span.
+    if (chunks.size === 0 && to < this.#floor(limit)) to = await this.#nextStart(to, this.#floor(limit));
     await this.#commit(async () => {
       for (const [k, counts] of chunks) {
         const start = BigInt(k) * this.#gridNs;
@@ -173,6 +180,21 @@ export class Rollup {
     });
     this.onAdvance?.(to);
     return chunks.size;
+  }
+
+  /** The grid start of the first event received in [from, limit), or limit. */
+  async #nextStart(from: bigint, limit: bigint): Promise<bigint> {
+    const rs = await this.#store.query.query({
+      query: [
+        'SELECT toString(toUnixTimestamp64Nano(min(received_at))) AS first, count() AS n FROM logs',
+        'WHERE received_at >= {from:DateTime64(9)} AND received_at < {to:DateTime64(9)}',
+        'SETTINGS output_format_json_quote_64bit_integers = 0, max_threads = 1',
+      ].join('\n'),
+      query_params: { from: formatClickHouse(from), to: formatClickHouse(limit) },
+      format: 'JSONEachRow',
+    });
+    const [row] = await rs.json<{ first: string; n: number }>();
+    return row && row.n > 0 ? this.#floor(BigInt(row.first)) : limit;
   }
 
   async #count(from: bigint, to: bigint): Promise<Map<number, ChunkCounts>> {

@@ -6,6 +6,7 @@
 // and never slows ingest.
 import { type EventJson, type LogEvent, logEventToJson } from '../model/event.js';
 import type { Matcher } from '../query/language/match.js';
+import type { Clock } from '../model/clock.js';
 
 /**
  * Newly stored events as the hub takes them: each event's service cheaply,
@@ -45,6 +46,8 @@ export interface Outlet {
 export interface ViewerOptions {
   readonly bufferEvents: number;
   readonly maxSocketBytes: number;
+  /** The process's clock (what a backfill's skip window is measured on). */
+  readonly clock: Clock;
 }
 
 export class Viewer {
@@ -84,7 +87,7 @@ export class Viewer {
     // (Offered lists are never changed; `matching` may be the list itself.)
     const m = this.matcher;
     if (!m) return;
-    const skipping = this.#skip.size > 0 && Date.now() < this.#skipUntil;
+    const skipping = this.#skip.size > 0 && this.opts.clock.nowMs() < this.#skipUntil;
     const matching = this.servicesDecide && !skipping ? events : events.filter((e) => (this.servicesDecide || m(e)) && !(skipping && this.#skip.has(e.id)));
     if (matching.length === 0) return;
     if (this.paused || this.catchingUp) this.#hold(matching);
@@ -119,7 +122,7 @@ export class Viewer {
   finishCatchUp(sentIds: ReadonlySet<string>, skipForMs = 0): void {
     this.#queue = this.#queue.filter((e) => !sentIds.has(e.id));
     this.#skip = sentIds;
-    this.#skipUntil = Date.now() + skipForMs;
+    this.#skipUntil = this.opts.clock.nowMs() + skipForMs;
     this.catchingUp = false;
     if (!this.paused) this.#flush();
   }

@@ -7,7 +7,7 @@
 // window of other processes' events.
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.js';
-import { clickHouseToNs, formatClickHouse, nowNs } from '../model/time.js';
+import { clickHouseToNs, formatClickHouse } from '../model/time.js';
 import { EVENT_COLUMNS, type EventRow, toEventJson } from '../store/events-read.js';
 import { jsonBatch } from './hub.js';
 import { readRows } from '../query/read.js';
@@ -45,7 +45,7 @@ export class StorePoller {
   }
 
   /** One read: events other writers stored in the overlap window, not seen yet. */
-  async poll(now = nowNs()): Promise<number> {
+  async poll(now = this.ctx.clock.nowNs()): Promise<number> {
     const fromNs = now - BigInt(this.ctx.config.tail.overlapMs) * 1_000_000n;
     for (const [id, received] of this.#seen) if (received < fromNs) this.#seen.delete(id);
     // It reads even with no viewer, so the ids of the window are known when

@@ -16,6 +16,17 @@ import { openStore, type Store } from '../../src/store/store.js';
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const CLI = join(ROOT, 'dist/cli/main.js');
 
+/**
+ * What a child process inherits of this one's environment: PATH and HOME,
+ * and the clock — a run under faketime (LD_PRELOAD and FAKETIME*) moves
+ * the clock of every process it starts, as one host's clock would.
+ */
+export function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && (k === 'LD_PRELOAD' || k.startsWith('FAKETIME'))) env[k] = v;
+  return env;
+}
+
 export function tempDir(prefix = 'sluice-test-'): string {
   // Inside the run's directory (test/global-setup.ts) when there is one.
   return mkdtempSync(join(process.env.SLUICE_TEST_TMP ?? tmpdir(), prefix));
@@ -42,10 +53,13 @@ export interface TestServer {
 }
 
 /** Builds the app in this process and listens on a free port. */
-export async function startServer(extra: Record<string, string> = {}, opts: { clock?: Clock } = {}): Promise<TestServer> {
+export async function startServer(extra: Record<string, string> = {}, opts: { clock?: Clock; store?: Store } = {}): Promise<TestServer> {
   const config = loadConfig(testEnv(extra));
-  const store = await openStore(config, { createDatabase: true });
-  await migrate(store, config.retentionDays);
+  // A second app on another's store stands for a second serve process on
+  // one ClickHouse server; the store's owner closes it.
+  const shared = opts.store;
+  const store = shared ?? (await openStore(config, { createDatabase: true }));
+  if (!shared) await migrate(store, config.retentionDays, opts.clock);
   const { app, ctx } = await buildApp({ config, store, ...(opts.clock ? { clock: opts.clock } : {}), logger: process.env.SLUICE_TEST_LOG ? { level: 'error' } : false });
   const adminToken = (await ctx.tokens.create(`admin-${randomBytes(3).toString('hex')}`, 'admin')).token;
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -57,7 +71,7 @@ export async function startServer(extra: Record<string, string> = {}, opts: { cl
     config,
     async close() {
       await app.close();
-      await store.close();
+      if (!shared) await store.close();
     },
   };
 }
@@ -117,7 +131,7 @@ export interface ChildServer {
 }
 
 export async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -131,7 +145,7 @@ export async function spawnServer(env: Record<string, string>, command: readonly
   const [file = process.execPath, ...args] = command;
   const child = spawn(file, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, LOG_LEVEL: 'info' },
+    env: { ...baseEnv(), ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

@@ -1,6 +1,6 @@
 // Runs `sluice ship` as a child process, as a user runs it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { CLI } from './server.js';
+import { baseEnv, CLI } from './server.js';
 
 export interface ShipRun {
   readonly child: ChildProcess;
@@ -10,7 +10,7 @@ export interface ShipRun {
 }
 
 export function ship(args: string[], env: Record<string, string>, stdin: 'pipe' | 'ignore' = 'pipe'): ShipRun {
-  const child = spawn(process.execPath, [CLI, 'ship', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: [stdin, 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'ship', ...args], { env: { ...baseEnv(), ...env }, stdio: [stdin, 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

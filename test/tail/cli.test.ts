@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ingest, ndjson, runCli, spawnServer, testEnv, type ChildServer } from '../helpers/server.js';
+import { baseEnv, CLI, ingest, ndjson, runCli, spawnServer, testEnv, type ChildServer } from '../helpers/server.js';
 
 const ADMIN = `admin-${randomUUID()}`;
 let server: ChildServer;
@@ -27,7 +27,7 @@ interface Running {
 }
 
 function startTail(args: string[], pty: boolean, url = server.url): Running {
-  const childEnv = { PATH: process.env.PATH ?? '', ...env, SLUICE_URL: url, SLUICE_TOKEN: ADMIN };
+  const childEnv = { ...baseEnv(), ...env, SLUICE_URL: url, SLUICE_TOKEN: ADMIN };
   const child = pty
     ? spawn('script', ['-qfec', 'exec ' + [process.execPath, CLI, 'tail', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' '), '/dev/null'], { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] })
     : spawn(process.execPath, [CLI, 'tail', ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });

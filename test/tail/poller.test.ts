@@ -1,7 +1,7 @@
 // Several processes: a viewer on B sees what A stored, each event once, late
 // and old-timestamped ones too. No ClickHouse server runs here, so this runs
-// two app instances in one process on the same embedded data directory
-// (separate sessions), each with its own hub and the poller on.
+// two app instances in one process on one embedded store (as two serve
+// processes share a server), each with its own hub and the poller on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingest, makeToken, ndjson, startServer, tempDir, type TestServer } from '../helpers/server.js';
 import { TailClient } from '../helpers/ws.js';
@@ -12,7 +12,7 @@ let b: TestServer;
 beforeAll(async () => {
   const env = { SLUICE_DATA_DIR: tempDir(), SLUICE_TAIL_POLLER: 'on', SLUICE_TAIL_POLL_MS: '100', SLUICE_TAIL_OVERLAP_MS: '3000' };
   a = await startServer(env);
-  b = await startServer(env);
+  b = await startServer(env, { store: a.store });
 });
 afterAll(async () => {
   await b.close();

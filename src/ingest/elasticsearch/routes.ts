@@ -101,7 +101,7 @@ export async function elasticsearchRoutes(app: FastifyInstance, opts: { ctx: App
   }));
 
   app.get<{ Querystring: { format?: string } }>('/_cat/health', async (req, reply) => {
-    const now = new Date();
+    const now = new Date(ctx.clock.nowMs());
     const epoch = Math.floor(now.getTime() / 1000);
     const time = now.toISOString().slice(11, 19);
     if (req.query.format === 'json') {

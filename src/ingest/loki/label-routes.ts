@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { requireScope } from '../../auth/plugin.js';
 import type { AppContext } from '../../context.js';
 import { SluiceError } from '../../errors.js';
-import { formatClickHouse, nowNs, parseDurationNs, parseIsoNs } from '../../model/time.js';
+import { formatClickHouse, parseDurationNs, parseIsoNs } from '../../model/time.js';
 import { readRows } from '../../query/read.js';
 
 const SAMPLE = 100_000;
@@ -38,8 +38,8 @@ function timeParam(v: string | undefined, name: string): bigint | undefined {
   return t;
 }
 
-function range(q: RangeQuery): { from: string; to: string } {
-  const end = timeParam(q.end, 'end') ?? nowNs();
+function range(q: RangeQuery, nowNs: bigint): { from: string; to: string } {
+  const end = timeParam(q.end, 'end') ?? nowNs;
   const since = q.since ? parseDurationNs(q.since) : undefined;
   const start = timeParam(q.start, 'start') ?? end - (since ?? DEFAULT_RANGE_NS);
   return { from: formatClickHouse(start), to: formatClickHouse(end) };
@@ -53,7 +53,7 @@ export async function lokiLabelRoutes(app: FastifyInstance, opts: { ctx: AppCont
   const read = requireScope(ctx.tokens, 'read');
 
   app.get<{ Querystring: RangeQuery }>('/loki/api/v1/labels', { onRequest: read, schema: { querystring: rangeSchema } }, async (req) => {
-    const params = { ...range(req.query), sample: SAMPLE, max: MAX_VALUES };
+    const params = { ...range(req.query, ctx.clock.nowNs()), sample: SAMPLE, max: MAX_VALUES };
     // Only fixed fragments are joined; every value is a parameter.
     const rows = await readRows<{ name: string }>(
       ctx,
@@ -69,7 +69,7 @@ export async function lokiLabelRoutes(app: FastifyInstance, opts: { ctx: AppCont
     '/loki/api/v1/label/:name/values',
     { onRequest: read, schema: { params: { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 128 } } }, querystring: rangeSchema } },
     async (req) => {
-      const params: Record<string, unknown> = { ...range(req.query), sample: SAMPLE, max: MAX_VALUES };
+      const params: Record<string, unknown> = { ...range(req.query, ctx.clock.nowNs()), sample: SAMPLE, max: MAX_VALUES };
       // `expr` is a column from the allow-list or the fixed attribute lookup
       // with the name as a parameter.
       let expr = COLUMNS.get(req.params.name);

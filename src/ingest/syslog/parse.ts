@@ -190,7 +190,7 @@ const TAG = /^([^\s[\]:]{1,48})(?:\[([^\]\s]{0,128})\])?:(?: |$)/;
  * An RFC 3164 time has no year and no zone: it is read in this process's
  * time zone, in the year that keeps it from lying more than a day ahead.
  */
-export function bsdTimeNs(m: RegExpExecArray, now = new Date()): bigint | undefined {
+export function bsdTimeNs(m: RegExpExecArray, now: Date): bigint | undefined {
   const month = MONTHS.indexOf(m[1]!);
   if (month < 0) return undefined;
   const at = (year: number) => new Date(year, month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])).getTime();
@@ -199,7 +199,7 @@ export function bsdTimeNs(m: RegExpExecArray, now = new Date()): bigint | undefi
   return Number.isNaN(ms) ? undefined : BigInt(ms) * 1_000_000n;
 }
 
-function parse3164(s: string, pri: { facility: number; severity: number }, start: number): SyslogMessage {
+function parse3164(s: string, pri: { facility: number; severity: number }, start: number, nowMs: number): SyslogMessage {
   let rest = s.slice(start);
   let timeNs: bigint | undefined;
   let badTime: string | undefined;
@@ -207,7 +207,7 @@ function parse3164(s: string, pri: { facility: number; severity: number }, start
   const bsd = BSD_TIME.exec(rest);
   const iso = bsd ? null : ISO_TIME.exec(rest);
   if (bsd) {
-    timeNs = bsdTimeNs(bsd);
+    timeNs = bsdTimeNs(bsd, new Date(nowMs));
     if (timeNs === undefined) badTime = bsd[0].trim();
     rest = rest.slice(bsd[0].length);
   } else if (iso) {
@@ -248,8 +248,11 @@ function parse3164(s: string, pri: { facility: number; severity: number }, start
   };
 }
 
-/** Parses one syslog message (a frame's text, trailer included or not). */
-export function parseSyslog(text: string): SyslogMessage {
+/**
+ * Parses one syslog message (a frame's text, trailer included or not);
+ * `nowMs` places an RFC 3164 time, which has no year.
+ */
+export function parseSyslog(text: string, nowMs: number = Date.now()): SyslogMessage {
   const s = trimTrailer(text);
   const pri = readPri(s);
   if (!pri) return raw(s, 'the message does not start with <PRI>');
@@ -264,7 +267,7 @@ export function parseSyslog(text: string): SyslogMessage {
       throw e;
     }
   }
-  return parse3164(s, pri, pri.end);
+  return parse3164(s, pri, pri.end, nowMs);
 }
 
 /**

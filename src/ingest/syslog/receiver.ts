@@ -111,7 +111,7 @@ export class SyslogReceiver {
     const t = sender.transport;
     const parsed: Parsed[] = frames.map((frame) => {
       const text = frame.data.toString('utf8');
-      const message = parseSyslog(text);
+      const message = parseSyslog(text, this.#ctx.clock.nowMs());
       const token = message.format === 'raw' ? rawToken(text) : sdToken(message);
       return { frame, message, token };
     });
