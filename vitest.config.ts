@@ -1,13 +1,38 @@
 import { defineConfig } from 'vitest/config';
 
+// Three tiers (`npm test` runs all of them, `npm run test:unit` the first):
+// - unit: pure code — no engine, no sockets, no child processes
+//   (test/unit-guard.ts makes any of those fail the test);
+// - integration: the real embedded ClickHouse in temp dirs, real servers,
+//   real third-party clients;
+// - e2e: the web app in Chromium.
+// A test file not listed as unit is integration: a new file is never held
+// to the unit tier's rules by accident.
+const UNIT = [
+  'test/errors.test.ts',
+  'test/model/**/*.test.ts',
+  'test/ingest/normalize.test.ts',
+  'test/ingest/syslog-parse.test.ts',
+  'test/ingest/batcher.test.ts',
+  'test/query/language.test.ts',
+  'test/alerts/evaluate.test.ts',
+  'test/shipper/lines.test.ts',
+  'test/shipper/queue.test.ts',
+];
+const E2E = ['test/e2e/**/*.test.ts'];
+
 // The embedded engine allows one data directory per process, so every test
 // file runs in its own forked process (see ../shared/DESIGN.md, "Store").
 export default defineConfig({
   test: {
     pool: 'forks',
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT, setupFiles: ['test/unit-guard.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...UNIT, ...E2E] } },
+      { extends: true, test: { name: 'e2e', include: E2E } },
+    ],
   },
 });

@@ -1,7 +1,7 @@
 // Export: every event of the range once, oldest first, streamed page by
 // page. 12,000 events make three pages of the store; the 1M-event run and
-// its memory are in bench/query.mjs, not here.
-import { request } from 'node:http';
+// its memory are in bench/query.mjs, not here. (Whether a reader that hangs
+// up stops the paging cannot be told apart from timing here: not tested.)
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,28 +71,5 @@ describe('export', () => {
     // Buffered whole, the first line would come after every page was read.
     expect(readsAtFirstLine).toBeGreaterThan(0);
     expect(readsAtFirstLine).toBeLessThan(pages);
-  });
-
-  it('stops reading pages when the reader goes away', async () => {
-    const before = reads;
-    // A reader that takes the first bytes, then hangs up.
-    const closed = new Promise<void>((resolve, reject) => {
-      const req = request(`${s.url}${path}`, { headers: auth(s.adminToken) }, (res) => {
-        expect(res.statusCode).toBe(200);
-        res.once('data', () => {
-          req.destroy();
-          resolve();
-        });
-      });
-      req.on('error', (e) => ((e as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(e)));
-      req.end();
-    });
-    await closed;
-    // The next export runs on the same query session, after anything the
-    // abandoned one still had in flight there.
-    const after = await fetch(`${s.url}${path.replace('export?', 'export?q=service%3Asvc-1&')}`, { headers: auth(s.adminToken) });
-    expect((await after.text()).trim().split('\n')).toHaveLength(N / 4);
-    const abandoned = reads - before - Math.ceil(N / 4 / PAGE);
-    expect(abandoned).toBeLessThan(Math.ceil(N / PAGE));
   });
 });
