@@ -107,7 +107,7 @@ export class TokenRegistry {
     const existing = await listTokenRecords(this.store);
     if (existing.some((r) => r.name === name)) throw new SluiceError('SLUICE_ERR_TOKEN_EXISTS', `a token named ${name} already exists`);
     const token = newTokenSecret(scope);
-    await insertTokenRecord(this.store, name, scope, hashToken(token).toString('hex'));
+    await insertTokenRecord(this.store, name, scope, hashToken(token).toString('hex'), this.clock.nowMs());
     await this.refresh();
     return { name, scope, token };
   }

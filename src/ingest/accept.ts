@@ -47,7 +47,7 @@ export function checkWritable(ctx: AppContext): void {
 /** Stores events; resolves once they are in the store. */
 export async function storeEvents(ctx: AppContext, principal: Principal, events: readonly LogEvent[], key: string | undefined): Promise<void> {
   if (events.length === 0) return;
-  const wait = ctx.rateLimiter.take(principal.name, events.length);
+  const wait = ctx.rateLimiter.take(principal.name, events.length, ctx.clock.nowMs());
   if (wait > 0) throw new SluiceError('SLUICE_ERR_RATE_LIMITED', undefined, { retryAfter: wait });
   const rows = eventRows(events, principal.name, ctx.writerId);
   // Until the insert is done, the rollup job must not count past these

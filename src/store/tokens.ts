@@ -22,10 +22,10 @@ export async function listTokenRecords(store: Store): Promise<TokenRecord[]> {
   return rs.json<TokenRecord>();
 }
 
-export async function insertTokenRecord(store: Store, name: string, scope: Scope, hash: string): Promise<void> {
+export async function insertTokenRecord(store: Store, name: string, scope: Scope, hash: string, createdAtMs: number): Promise<void> {
   await store.control.insert({
     table: 'tokens',
-    values: [{ name, scope, hash, created_at: Date.now(), revoked: 0, version: nextVersion() }],
+    values: [{ name, scope, hash, created_at: createdAtMs, revoked: 0, version: nextVersion() }],
     format: 'JSONEachRow',
   });
 }
