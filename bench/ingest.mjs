@@ -39,6 +39,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MAIN_THREAD, machineBusy, processCpu, threadCpu, threadDelta } from './proc.mjs';
+import { prng } from './lib.mjs';
 
 // What trends read: the per-minute rollup plus the raw events newer than its
 // watermark (the background rollup job, src/store/rollup.ts).
@@ -96,18 +97,6 @@ function options() {
 
 // ---------------------------------------------------------------- events
 
-// mulberry32: a small seeded PRNG, so the baseline child regenerates the
-// very events the HTTP clients send.
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function loghubLines() {
   const lines = [];

@@ -19,7 +19,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, machine, writeSection } from './lib.mjs';
+import { ROOT, machine, prng, writeSection } from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const MS = Number(process.env.BENCH_MS ?? 300);
@@ -38,17 +38,6 @@ const impls = [
   ['split(/\\s+/, 9)', (line) => line.slice(0, 200).split(/\s+/, 9)],
 ];
 
-// mulberry32, so the synthetic lines are the same in every run.
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function inputs() {
   const sets = [];

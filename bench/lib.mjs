@@ -44,3 +44,15 @@ export function writeSection(name, script, section) {
   doc = at !== -1 && stop > at ? doc.slice(0, at) + block + doc.slice(stop + end.length) : `${doc.trimEnd()}\n\n${block}\n`;
   writeFileSync(docFile, doc);
 }
+
+/** mulberry32: a small seeded PRNG, so a benchmark's inputs are the same in every run (and in its baseline child). */
+export function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
