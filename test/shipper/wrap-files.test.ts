@@ -43,7 +43,9 @@ describe('wrap mode', () => {
   });
 
   it('forwards SIGTERM to the child and ships what it wrote while stopping', async () => {
-    const script = 'console.log("ready"); process.on("SIGTERM", () => { console.log("got SIGTERM"); process.exit(0); }); setInterval(() => {}, 1000);';
+    // The handler goes in before "ready": once the test sees "ready" and
+    // signals, the child must already be listening, or it dies of SIGTERM.
+    const script = 'process.on("SIGTERM", () => { console.log("got SIGTERM"); process.exit(0); }); console.log("ready"); setInterval(() => {}, 1000);';
     const run = ship(['--service', 'wrap-b', '--spool-dir', tempDir(), '--', process.execPath, '-e', script], shipEnv(), 'ignore');
     while (!run.stdout().includes('ready')) await new Promise((r) => setTimeout(r, 50));
     run.child.kill('SIGTERM');
