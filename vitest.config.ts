@@ -6,9 +6,10 @@ import { defineConfig } from 'vitest/config';
 // - integration: the real embedded ClickHouse in temp dirs, real servers,
 //   real third-party clients;
 // - e2e: the web app in Chromium.
-// A test file not listed as unit is integration: a new file is never held
-// to the unit tier's rules by accident.
+// A test file not listed as unit (or named *.unit.test.ts) is integration:
+// a new file is never held to the unit tier's rules by accident.
 const UNIT = [
+  'test/**/*.unit.test.ts',
   'test/errors.test.ts',
   'test/model/**/*.test.ts',
   'test/ingest/normalize.test.ts',
