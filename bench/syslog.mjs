@@ -31,7 +31,7 @@ import { Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { machineBusy, processCpu, threadCpu, threadDelta } from './proc.mjs';
+import { machineBusy, processCpu, threadCpu, threadDelta } from './lib.mjs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CLI, ROOT, machine, startServe, writeSection } from './lib.mjs';

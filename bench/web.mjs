@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { machine, ROOT, startServe, writeSection } from './lib.mjs';
-import { machineBusy, parseStat } from './proc.mjs';
+import { machineBusy, parseStat } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const BASELINE_SECONDS = Number(process.env.BENCH_BASELINE_SECONDS ?? 10);

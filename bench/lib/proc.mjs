@@ -1,4 +1,4 @@
-// CPU accounting from /proc, shared by the benchmarks that say where a
+// CPU and memory accounting from /proc, for the benchmarks that say where a
 // process's time goes (per process, per thread, and machine-wide).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -46,6 +46,16 @@ export function threadCpu(pid) {
     }
   }
   return out;
+}
+
+/** A size field of /proc/<pid>/status (VmHWM, VmRSS, …) in bytes; NaN once the process is gone. */
+export function statusBytes(pid, field) {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 export const MAIN_THREAD = 'main JS thread';
