@@ -375,9 +375,16 @@ async function rawChild({ dir, o, baseMs }) {
   let smallStored;
   if (smallInserts.length > 0) {
     const { loadMigrations } = await import(dist('store/migrate.js'));
+    const { nowNs } = await import(dist('model/time.js'));
     await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${SMALL_DB}` });
     await client.command({ query: `USE ${SMALL_DB}` });
-    for (const mig of loadMigrations()) for (const statement of mig.statements) await client.command({ query: statement });
+    for (const mig of loadMigrations()) {
+      for (const statement of mig.statements) {
+        // As src/store/migrate.ts runs them: a statement that needs "now" names {now_ns:UInt64}.
+        const params = statement.includes('{now_ns:') ? { query_params: { now_ns: nowNs().toString() } } : {};
+        await client.command({ query: statement, ...params });
+      }
+    }
     await client.command({ query: `USE ${DB}` });
     small = await phase(smallInserts, undefined, `${SMALL_DB}.logs`);
     smallStored = Number((await queryOne(client, `SELECT count() AS n FROM ${SMALL_DB}.logs`)).n);
