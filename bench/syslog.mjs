@@ -25,82 +25,41 @@
 // file (`--child=raw`, `--child=count`): one embedded data dir per process.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { machineBusy, processCpu, threadCpu, threadDelta } from './lib.mjs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CLI, ROOT, machine, startServe, writeSection } from './lib.mjs';
+import {
+  CLI, MAIN_THREAD, ROLLUP_COUNT, SERVER_INSERT_SETTINGS, countStored, dist, flag, freePort, loghubLines, machine, machineBusy, median, migrate, openChdb, option,
+  processCpu, queryOne, requestContext, runBenchmark, runChild, scrapeMetrics, sendAll, startServe, statusBytes, stopServe, sumMetric, table, threadCpu,
+  threadDelta, writeSection,
+} from './lib.mjs';
 
-// What trends read: the per-minute rollup plus the raw events newer than its
-// watermark (the background rollup job, src/store/rollup.ts).
-const ROLLUP_COUNT = "SELECT (SELECT sum(count) FROM logs_per_minute) + (SELECT count() FROM logs WHERE received_at >= fromUnixTimestamp64Nano(toInt64((SELECT argMax(value, version) FROM sluice_meta WHERE key = 'rollup_watermark')))) AS n";
-
-const num = (name, fallback) => {
-  const v = process.env[`BENCH_${name}`];
-  return v === undefined || v === '' ? fallback : Number(v.replace(/_/g, ''));
-};
 const O = {
-  messages: num('MESSAGES', 1_000_000),
-  size: num('SIZE', 256),
-  httpTotal: num('HTTP_TOTAL', 500_000),
-  httpBatch: num('HTTP_BATCH', 1000),
-  clients: num('CLIENTS', 16),
-  rawBatch: num('RAW_BATCH', 20_000),
-  runs: num('RUNS', 3),
-  write: process.env.BENCH_WRITE !== '0',
+  messages: option('MESSAGES', 1_000_000),
+  size: option('SIZE', 256),
+  httpTotal: option('HTTP_TOTAL', 500_000),
+  httpBatch: option('HTTP_BATCH', 1000),
+  clients: option('CLIENTS', 16),
+  rawBatch: option('RAW_BATCH', 20_000),
+  runs: option('RUNS', 3),
+  write: flag('WRITE', true),
 };
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const TRUSTED_SOURCE = 'syslog-trusted';
 const HTTP_SOURCE = 'admin (SLUICE_ADMIN_TOKEN)';
 const TARGET_RATIO = 0.5;
 const POLL_MS = 50;
-const LOGHUB = '/work/shared/datasets/loghub';
-const dist = (p) => pathToFileURL(join(ROOT, 'dist', p)).href;
 const log = (m) => process.stderr.write(`[bench:syslog] ${m}\n`);
 
 // ---------------------------------------------------------------- small helpers
 
-const median = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const k = (x) => (Number.isFinite(x) ? `${(x / 1000).toFixed(1)}k` : '–');
 const int = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
 const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '–');
 const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '–');
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function run(cmd, args, env = {}) {
-  return new Promise((resolve, reject) => {
-    const c = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (err += d));
-    c.on('error', reject);
-    c.on('exit', (code, signal) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code ?? signal}: ${err.trim() || out.trim()}`))));
-  });
-}
-
-async function child(mode, params) {
-  const out = await run(process.execPath, [fileURLToPath(import.meta.url), `--child=${mode}`, JSON.stringify(params)]);
-  return JSON.parse(out.trim().split('\n').at(-1));
-}
 
 function loggenArgs(port) {
   return ['--stream', '--syslog-proto', `--rate=${100_000_000}`, `--number=${O.messages}`, `--size=${O.size}`, '--active-connections=1', '--interval=3600', '127.0.0.1', String(port)];
@@ -249,63 +208,34 @@ async function measure({ pid, port, progress, target }) {
 
 // ---------------------------------------------------------------- Sluice
 
-async function scrape(url) {
-  const text = await httpGet(new URL('/metrics', url));
-  const m = new Map();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const sp = line.lastIndexOf(' ');
-    m.set(line.slice(0, sp), Number(line.slice(sp + 1)));
-  }
-  return m;
-}
-
-function httpGet(url) {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, (res) => {
-        let s = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (s += d));
-        res.on('end', () => resolve(s));
-      })
-      .on('error', reject);
-  });
-}
-
 const accepted = (m, source) => m.get(`sluice_events_accepted_total{source="${source}"}`) ?? 0;
-const sumPrefix = (m, prefix) => [...m].filter(([key]) => key.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
 
 /** `serve` on a fresh data dir with the syslog TCP listener; fn(server) runs the phase; then SIGTERM and count. */
 async function withServe(fn) {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-syslog-'));
   try {
     const port = await freePort();
-    const { child: proc, url } = await startServe(dir, {
+    const serve = await startServe(dir, {
       SLUICE_ADMIN_TOKEN: ADMIN_TOKEN,
       SLUICE_SYSLOG_TCP_PORT: String(port),
       SLUICE_SYSLOG_HOST: '127.0.0.1',
       SLUICE_SYSLOG_TRUSTED: '127.0.0.1/32',
     });
-    const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
-    const r = await fn({ pid: proc.pid, url, port });
-    const m = await scrape(url);
-    r.refused = sumPrefix(m, 'sluice_syslog_refused_total');
-    r.malformed = sumPrefix(m, 'sluice_syslog_malformed_total');
-    r.dropped = sumPrefix(m, 'sluice_syslog_dropped_total');
-    r.received = sumPrefix(m, 'sluice_syslog_messages_total');
+    const { pid, url } = serve;
+    const r = await fn({ pid, url, port });
+    const m = await scrapeMetrics(url);
+    r.refused = sumMetric(m, 'sluice_syslog_refused_total');
+    r.malformed = sumMetric(m, 'sluice_syslog_malformed_total');
+    r.dropped = sumMetric(m, 'sluice_syslog_dropped_total');
+    r.received = sumMetric(m, 'sluice_syslog_messages_total');
     // The batcher's inserts over the server's life (= the phase).
     r.insertCount = m.get('sluice_insert_rows_count') ?? NaN;
     r.insertRows = m.get('sluice_insert_rows_sum') ?? NaN;
-    r.insertSeconds = sumPrefix(m, 'sluice_insert_duration_seconds_sum');
-    r.peakRssBytes = (() => {
-      const x = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
-      return x ? Number(x[1]) * 1024 : NaN;
-    })();
-    proc.kill('SIGTERM');
-    const ex = await exited;
+    r.insertSeconds = sumMetric(m, 'sluice_insert_duration_seconds_sum');
+    r.peakRssBytes = statusBytes(pid, 'VmHWM');
+    const ex = await stopServe(serve);
     if (ex.code !== 0) throw new Error(`serve exited ${ex.code ?? ex.signal} on SIGTERM`);
-    const c = await child('count', { dir });
+    const c = await runChild(import.meta.url, 'count', { dir });
     r.stored = c.logs;
     r.rollup = c.rollup;
     return r;
@@ -316,21 +246,15 @@ async function withServe(fn) {
 
 function sluiceSyslogRun() {
   return withServe(async ({ pid, url, port }) =>
-    measure({ pid, port, progress: async () => accepted(await scrape(url), TRUSTED_SOURCE), target: () => O.messages }),
+    measure({ pid, port, progress: async () => accepted(await scrapeMetrics(url), TRUSTED_SOURCE), target: () => O.messages }),
   );
 }
 
 // ---------------------------------------------------------------- OTLP and Loki
 
-function loghubLines() {
-  const lines = [];
-  if (existsSync(LOGHUB)) {
-    for (const d of readdirSync(LOGHUB).sort()) {
-      const file = join(LOGHUB, d, `${d}_2k.log`);
-      if (!existsSync(file)) continue;
-      for (const line of readFileSync(file, 'utf8').split('\n')) if (line.trim()) lines.push(line.trimEnd());
-    }
-  }
+/** The loghub lines, or made-up ones where the dataset is missing. */
+function messageLines() {
+  const lines = loghubLines();
   if (lines.length === 0) for (let i = 0; i < 2000; i++) lines.push(`worker-${i % 16} handled job ${i} queue=mail attempt=${i % 3} duration_ms=${i % 997}`);
   return lines;
 }
@@ -344,7 +268,7 @@ async function buildBodies() {
   const { ExportLogsServiceRequest } = await import(dist('ingest/otlp/schema.js'));
   const { PushRequest } = await import(dist('ingest/loki/schema.js'));
   const snappy = (await import('snappyjs')).default;
-  const lines = loghubLines();
+  const lines = messageLines();
   const requests = Math.ceil(O.httpTotal / O.httpBatch);
   const baseMs = Date.now() - 15 * 60_000;
   let li = 0;
@@ -396,66 +320,19 @@ async function buildBodies() {
   return { otlp, loki, otlpBytes, lokiBytes, events: requests * O.httpBatch };
 }
 
-function post(agent, url, path, body, contentType) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        agent,
-        host: url.hostname,
-        port: url.port,
-        path,
-        method: 'POST',
-        headers: { 'Content-Type': contentType, 'Content-Length': body.length, Authorization: `Bearer ${ADMIN_TOKEN}` },
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** Sends every body from O.clients keep-alive clients; a 503/429 is retried after Retry-After. */
 function httpRun(kind, bodies) {
   const path = kind === 'otlp' ? '/v1/logs' : '/loki/api/v1/push';
-  const okStatus = kind === 'otlp' ? 200 : 204;
-  return withServe(async ({ pid, url: address }) => {
-    const url = new URL(address);
-    const agent = new http.Agent({ keepAlive: true, maxSockets: O.clients });
+  const headers = { 'Content-Type': 'application/x-protobuf', Authorization: `Bearer ${ADMIN_TOKEN}` };
+  return withServe(async ({ pid, url }) => {
     const cpu0 = processCpu(pid);
     const th0 = threadCpu(pid);
     const busy0 = machineBusy();
     const self0 = process.cpuUsage();
-    let next = 0;
-    let retries = 0;
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: O.clients }, async () => {
-        for (;;) {
-          const i = next++;
-          if (i >= bodies.length) return;
-          for (let attempt = 0; ; attempt++) {
-            const r = await post(agent, url, path, bodies[i], 'application/x-protobuf');
-            if (r.status === okStatus) break;
-            if ((r.status === 503 || r.status === 429) && attempt < 50) {
-              retries++;
-              await sleep(Math.min(1000, 1000 * Number(r.headers['retry-after'] ?? 1)));
-              continue;
-            }
-            throw new Error(`${kind} request ${i}: HTTP ${r.status} ${r.body.toString('utf8').slice(0, 300)}`);
-          }
-        }
-      }),
-    );
-    const wall = (performance.now() - t0) / 1000;
+    const { wall, retries } = await sendAll({ url, path, bodies, clients: O.clients, headers: () => headers, ok: kind === 'otlp' ? 200 : 204 });
     const self = process.cpuUsage(self0);
-    agent.destroy();
     const sent = bodies.length * O.httpBatch;
-    const m = await scrape(address);
+    const m = await scrapeMetrics(url);
     return {
       wall,
       sent,
@@ -492,35 +369,14 @@ async function captureLoggen(file) {
 async function rawRun(captured) {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-syslog-raw-'));
   try {
-    execFileSync(process.execPath, [CLI, 'migrate'], { env: { ...process.env, SLUICE_DATA_DIR: dir }, stdio: 'ignore' });
-    return await child('raw', { dir, captured, rawBatch: O.rawBatch });
+    migrate(dir);
+    return await runChild(import.meta.url, 'raw', { dir, captured, rawBatch: O.rawBatch });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function openChdb(dir) {
-  const { createClient } = await import('@clickhouse/client');
-  const { createChdbConnection } = await import('chdb/connection');
-  const conn = createChdbConnection({ path: dir });
-  const client = createClient({ connection: conn });
-  await client.command({ query: "SET session_timezone = 'UTC'" });
-  await client.command({ query: 'USE sluice' });
-  return { conn, client };
-}
-
-async function queryN(client, sql) {
-  const rs = await client.query({ query: `${sql} SETTINGS output_format_json_quote_64bit_integers = 0`, format: 'JSONEachRow' });
-  return Number((await rs.json())[0].n);
-}
-
-async function countChild({ dir }) {
-  const { client } = await openChdb(dir);
-  const logs = await queryN(client, 'SELECT count() AS n FROM logs');
-  const rollup = await queryN(client, ROLLUP_COUNT);
-  await client.close();
-  return { logs, rollup };
-}
+const queryN = async (client, sql) => Number((await queryOne(client, sql)).n);
 
 /**
  * The baseline: the captured loggen stream, framed, parsed and turned into
@@ -534,16 +390,11 @@ async function rawChild({ dir, captured, rawBatch }) {
   const { parseSyslog } = await import(dist('ingest/syslog/parse.js'));
   const { syslogEvent } = await import(dist('ingest/syslog/event.js'));
   const { eventRows } = await import(dist('store/rows.js'));
-  const { nowNs, parseDurationNs } = await import(dist('model/time.js'));
-  const DAY = parseDurationNs('1d');
+  const nctxNow = await requestContext('127.0.0.1');
   const writer = randomUUID();
   const bytes = readFileSync(captured);
   const t0 = performance.now();
   const framer = new SyslogFramer(1024 * 1024);
-  const nctxNow = () => {
-    const receivedNs = nowNs();
-    return { receivedNs, defaultService: 'unknown', defaultHost: '127.0.0.1', maxAttributes: 256, oldestNs: receivedNs - 30n * DAY + DAY / 24n, newestNs: receivedNs + DAY };
-  };
   const inserts = [];
   let messages = 0;
   const CHUNK = 64 * 1024;
@@ -569,8 +420,7 @@ async function rawChild({ dir, captured, rawBatch }) {
   const rowBytes = inserts.reduce((a, b) => a + b.length, 0);
 
   const { conn, client } = await openChdb(dir);
-  // As src/store/store.ts inserts unkeyed batches.
-  const settings = { async_insert: 0, materialize_skip_indexes_on_insert: 0, insert_deduplicate: 0 };
+  const settings = SERVER_INSERT_SETTINGS;
   const th0 = threadCpu(process.pid);
   const cpu0 = process.cpuUsage();
   const busy0 = machineBusy();
@@ -602,49 +452,65 @@ function markdown(m, runs, s, startedAt, seconds, sizes) {
   L.push('');
   L.push('### Targets');
   L.push('');
-  L.push('| target | median | result |');
-  L.push('| --- | ---: | --- |');
-  L.push(`| Sluice / syslog-ng, RFC 5424 over TCP from loggen ≥ ${TARGET_RATIO} | ${f2(s.ratio)} | ${s.ratio >= TARGET_RATIO ? 'pass' : 'FAIL'} |`);
-  L.push(`| every message loggen sent is stored (Sluice: \`logs\` and the rollup; syslog-ng: file lines), every run | ${s.allStored ? 'yes' : 'no'} | ${s.allStored ? 'pass' : 'FAIL'} |`);
+  L.push(
+    ...table(['target', 'median', 'result'], 'lrl', [
+      [`Sluice / syslog-ng, RFC 5424 over TCP from loggen ≥ ${TARGET_RATIO}`, f2(s.ratio), s.ratio >= TARGET_RATIO ? 'pass' : 'FAIL'],
+      ['every message loggen sent is stored (Sluice: `logs` and the rollup; syslog-ng: file lines), every run', s.allStored ? 'yes' : 'no', s.allStored ? 'pass' : 'FAIL'],
+    ]),
+  );
   L.push('');
   L.push('### Medians');
   L.push('');
-  L.push('| what | msg/s (events/s) |');
-  L.push('| --- | ---: |');
-  L.push(`| syslog-ng: loggen → \`syslog()\` TCP source → file | ${k(s.ng)} |`);
-  L.push(`| Sluice \`serve\`: loggen → syslog TCP listener → embedded store | ${k(s.sluice)} |`);
-  L.push(`| raw insert of the same rows into the same table (no parsing, no server) | ${k(s.raw)} |`);
-  L.push(`| Sluice \`serve\`: OTLP protobuf, \`POST /v1/logs\`, ${O.httpBatch} records a request | ${k(s.otlp)} |`);
-  L.push(`| Sluice \`serve\`: Loki protobuf+snappy, \`POST /loki/api/v1/push\`, ${O.httpBatch} entries a request | ${k(s.loki)} |`);
+  L.push(
+    ...table(['what', 'msg/s (events/s)'], 'lr', [
+      ['syslog-ng: loggen → `syslog()` TCP source → file', k(s.ng)],
+      ['Sluice `serve`: loggen → syslog TCP listener → embedded store', k(s.sluice)],
+      ['raw insert of the same rows into the same table (no parsing, no server)', k(s.raw)],
+      [`Sluice \`serve\`: OTLP protobuf, \`POST /v1/logs\`, ${O.httpBatch} records a request`, k(s.otlp)],
+      [`Sluice \`serve\`: Loki protobuf+snappy, \`POST /loki/api/v1/push\`, ${O.httpBatch} entries a request`, k(s.loki)],
+    ]),
+  );
   L.push('');
   L.push(`Ratios (medians of the per-run ratios): Sluice / syslog-ng **${f2(s.ratio)}**, Sluice / raw insert ${f2(s.ratioRaw)}.`);
   L.push('');
   L.push('### Runs');
   L.push('');
-  L.push('| run | order | syslog-ng msg/s | Sluice msg/s | ratio | Sluice stored / sent | raw insert rows/s | OTLP events/s | Loki events/s |');
-  L.push('| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |');
-  runs.forEach((r, i) => {
-    L.push(`| ${i + 1} | ${r.order} | ${k(r.ng.eps)} | ${k(r.sluice.eps)} | ${f2(r.sluice.eps / r.ng.eps)} | ${int(r.sluice.stored)} / ${int(r.sluice.sent)} (rollup ${int(r.sluice.rollup)}) | ${k(r.raw.eps)} | ${k(r.otlp.eps)} | ${k(r.loki.eps)} |`);
-  });
+  L.push(
+    ...table(
+      ['run', 'order', 'syslog-ng msg/s', 'Sluice msg/s', 'ratio', 'Sluice stored / sent', 'raw insert rows/s', 'OTLP events/s', 'Loki events/s'],
+      'llrrrlrrr',
+      runs.map((r, i) => [i + 1, r.order, k(r.ng.eps), k(r.sluice.eps), f2(r.sluice.eps / r.ng.eps), `${int(r.sluice.stored)} / ${int(r.sluice.sent)} (rollup ${int(r.sluice.rollup)})`, k(r.raw.eps), k(r.otlp.eps), k(r.loki.eps)]),
+    ),
+  );
   L.push('');
   L.push('Where the time goes (per run: wall seconds; loggen\'s own seconds until it had written everything to the socket; CPU-µs per message of the receiving process; cores busy machine-wide, of 2):');
   L.push('');
-  L.push('| run | syslog-ng wall / loggen done | syslog-ng CPU-µs/msg | machine cores | Sluice wall / loggen done | `serve` CPU-µs/msg | `serve` main JS thread CPU-µs/msg | machine cores | raw CPU-µs/row | Sluice inserts: count, mean rows, ms each, slot busy | OTLP `serve` CPU-µs/event | Loki `serve` CPU-µs/event |');
-  L.push('| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |');
-  runs.forEach((r, i) => {
-    const mainUs = ((r.sluice.threads.find(([n]) => n === 'main JS thread')?.[1] ?? NaN) / r.sluice.sent) * 1e6;
-    L.push(
-      `| ${i + 1} | ${f2(r.ng.wall)} / ${f2(r.ng.sendSeconds)} | ${f1((r.ng.cpu / r.ng.sent) * 1e6)} | ${f2(r.ng.machineCores)} | ${f2(r.sluice.wall)} / ${f2(r.sluice.sendSeconds)} | ${f1((r.sluice.cpu / r.sluice.sent) * 1e6)} | ${f1(mainUs)} | ${f2(r.sluice.machineCores)} | ${f1((r.raw.cpu / r.raw.messages) * 1e6)} | ${int(r.sluice.insertCount)}, ${int(r.sluice.insertRows / r.sluice.insertCount)}, ${int((r.sluice.insertSeconds / r.sluice.insertCount) * 1000)}, ${Math.round((r.sluice.insertSeconds / r.sluice.wall) * 100)} % | ${f1((r.otlp.cpu / r.otlp.sent) * 1e6)} | ${f1((r.loki.cpu / r.loki.sent) * 1e6)} |`,
-    );
-  });
+  L.push(
+    ...table(
+      ['run', 'syslog-ng wall / loggen done', 'syslog-ng CPU-µs/msg', 'machine cores', 'Sluice wall / loggen done', '`serve` CPU-µs/msg', '`serve` main JS thread CPU-µs/msg', 'machine cores', 'raw CPU-µs/row', 'Sluice inserts: count, mean rows, ms each, slot busy', 'OTLP `serve` CPU-µs/event', 'Loki `serve` CPU-µs/event'],
+      'llrrlrrrrlrr',
+      runs.map((r, i) => {
+        const mainUs = ((r.sluice.threads.find(([n]) => n === MAIN_THREAD)?.[1] ?? NaN) / r.sluice.sent) * 1e6;
+        const ins = r.sluice;
+        return [
+          i + 1, `${f2(r.ng.wall)} / ${f2(r.ng.sendSeconds)}`, f1((r.ng.cpu / r.ng.sent) * 1e6), f2(r.ng.machineCores), `${f2(r.sluice.wall)} / ${f2(r.sluice.sendSeconds)}`, f1((r.sluice.cpu / r.sluice.sent) * 1e6), f1(mainUs),
+          f2(r.sluice.machineCores), f1((r.raw.cpu / r.raw.messages) * 1e6),
+          `${int(ins.insertCount)}, ${int(ins.insertRows / ins.insertCount)}, ${int((ins.insertSeconds / ins.insertCount) * 1000)}, ${Math.round((ins.insertSeconds / ins.wall) * 100)} %`,
+          f1((r.otlp.cpu / r.otlp.sent) * 1e6), f1((r.loki.cpu / r.loki.sent) * 1e6),
+        ];
+      }),
+    ),
+  );
   L.push('');
   const mr = s.medianRun;
   L.push(`\`serve\` CPU by thread in the syslog phase of run ${s.medianIndex + 1} (the median Sluice run), CPU-µs per message (thread names from /proc/<pid>/task/*/stat, one name summed):`);
   L.push('');
-  L.push('| thread | CPU-µs / msg |');
-  L.push('| --- | ---: |');
-  for (const [n, v] of mr.sluice.threads.slice(0, 8)) L.push(`| \`${n}\` | ${f2((v / mr.sluice.sent) * 1e6)} |`);
-  L.push(`| **all** | **${f2((mr.sluice.cpu / mr.sluice.sent) * 1e6)}** |`);
+  L.push(
+    ...table(['thread', 'CPU-µs / msg'], 'lr', [
+      ...mr.sluice.threads.slice(0, 8).map(([n, v]) => [`\`${n}\``, f2((v / mr.sluice.sent) * 1e6)]),
+      ['**all**', `**${f2((mr.sluice.cpu / mr.sluice.sent) * 1e6)}**`],
+    ]),
+  );
   L.push('');
   const rawMs = (O.rawBatch / s.raw) * 1000;
   L.push(
@@ -762,25 +628,4 @@ async function main() {
   if (!s.allStored) process.exitCode = 1;
 }
 
-const childArg = process.argv.find((a) => a.startsWith('--child='));
-if (childArg !== undefined) {
-  const mode = childArg.slice('--child='.length);
-  const params = JSON.parse(process.argv[process.argv.indexOf(childArg) + 1]);
-  const fn = mode === 'raw' ? rawChild : mode === 'count' ? countChild : undefined;
-  if (fn === undefined) throw new Error(`unknown child mode ${mode}`);
-  fn(params).then(
-    (r) => {
-      process.stdout.write(`${JSON.stringify(r)}\n`);
-      process.exit(0);
-    },
-    (e) => {
-      process.stderr.write(`${e?.stack ?? e}\n`);
-      process.exit(1);
-    },
-  );
-} else {
-  main().catch((e) => {
-    process.stderr.write(`[bench:syslog] failed: ${e?.stack ?? e}\n`);
-    process.exit(1);
-  });
-}
+runBenchmark('syslog', main, { raw: rawChild, count: countStored });
