@@ -16,18 +16,16 @@
 //   BENCH_WRITE    1 = regenerate the section in docs/BENCHMARKS.md         1
 //   BENCH_COMPARE  path of another build of level-guess.js to time as well
 //                  (e.g. an older commit's, compiled to a temp dir)         unset
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, machine, prng, writeSection } from './lib.mjs';
+import { LOGHUB, dist, flag, intro, loghubSystems, machine, median, option, prng, stamp, table, writeSection } from './lib.mjs';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 7);
-const MS = Number(process.env.BENCH_MS ?? 300);
-const WRITE = process.env.BENCH_WRITE !== '0';
+const RUNS = option('RUNS', 7);
+const MS = option('MS', 300);
+const WRITE = flag('WRITE', true);
 const COMPARE = process.env.BENCH_COMPARE;
-const LOGHUB = '/work/shared/datasets/loghub';
 
-const { guessLevel } = await import(pathToFileURL(join(ROOT, 'dist/model/level-guess.js')).href);
+const { guessLevel } = await import(dist('model/level-guess.js'));
 const compare = COMPARE ? (await import(pathToFileURL(resolve(COMPARE)).href)).guessLevel : undefined;
 
 const REGEX = /\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|FATAL|CRITICAL)\b/;
@@ -38,17 +36,9 @@ const impls = [
   ['split(/\\s+/, 9)', (line) => line.slice(0, 200).split(/\s+/, 9)],
 ];
 
-
 function inputs() {
-  const sets = [];
-  const all = [];
-  for (const dir of readdirSync(LOGHUB).sort()) {
-    const file = join(LOGHUB, dir, `${dir}_2k.log`);
-    if (!existsSync(file)) continue;
-    const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
-    sets.push([dir, lines]);
-    all.push(...lines);
-  }
+  const sets = loghubSystems();
+  const all = sets.flatMap(([, lines]) => lines);
   if (all.length === 0) throw new Error(`no *_2k.log lines under ${LOGHUB}`);
   // BGL/Thunderbird-shaped headers in front of the loghub lines' tails.
   const rnd = prng(16);
@@ -81,11 +71,6 @@ function time(fn, lines) {
   return Number(now - start) / (loops * lines.length);
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 function main() {
   const sets = inputs();
   const results = new Map(); // `${set}\0${impl}` -> ns per line, one a run
@@ -102,23 +87,19 @@ function main() {
     console.error(`[bench:level-guess] run ${run + 1}/${RUNS}`);
   }
   const ns = (set, name) => median(results.get(`${set}\0${name}`));
-  const L = [];
-  L.push('## Level guess: ns per plain-text line');
-  L.push('');
-  L.push(`Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: \`guessLevel\` on the raw lines of each loghub system (2,000 each) and on 4,000 synthetic lines with a BGL-style header of 9-13 tokens before the level, against a plain regex scan for an upper-case level word in the first 400 characters and against \`split(/\\s+/, 9)\` of the first 200 characters, in the same process; median of ${RUNS} runs of about ${MS} ms per cell. Reproduce with:`);
-  L.push('');
-  L.push('```sh');
-  L.push(`npm run build && BENCH_RUNS=${RUNS} BENCH_MS=${MS} node bench/level-guess.mjs`);
-  L.push('```');
-  L.push('');
-  L.push(`**Machine:** ${machine()}. Shared and noisy.`);
-  L.push('');
-  L.push(`| lines | ${impls.map(([name]) => name).join(' | ')} | guessLevel / regex |`);
-  L.push(`| --- | ${impls.map(() => '---:').join(' | ')} | ---: |`);
-  for (const [set] of sets) {
-    const cells = impls.map(([name]) => `${ns(set, name).toFixed(0)} ns`);
-    L.push(`| ${set} | ${cells.join(' | ')} | ${(ns(set, 'guessLevel') / ns(set, 'regex scan')).toFixed(2)} |`);
-  }
+  const L = intro(
+    '## Level guess: ns per plain-text line',
+    `Measured ${stamp()} UTC: \`guessLevel\` on the raw lines of each loghub system (2,000 each) and on 4,000 synthetic lines with a BGL-style header of 9-13 tokens before the level, against a plain regex scan for an upper-case level word in the first 400 characters and against \`split(/\\s+/, 9)\` of the first 200 characters, in the same process; median of ${RUNS} runs of about ${MS} ms per cell. Reproduce with:`,
+    [`npm run build && BENCH_RUNS=${RUNS} BENCH_MS=${MS} node bench/level-guess.mjs`],
+    `**Machine:** ${machine()}. Shared and noisy.`,
+  );
+  L.push(
+    ...table(
+      ['lines', ...impls.map(([name]) => name), 'guessLevel / regex'],
+      `l${'r'.repeat(impls.length)}r`,
+      sets.map(([set]) => [set, ...impls.map(([name]) => `${ns(set, name).toFixed(0)} ns`), (ns(set, 'guessLevel') / ns(set, 'regex scan')).toFixed(2)]),
+    ),
+  );
   const section = L.join('\n');
   console.log(section);
   if (WRITE) writeSection('level-guess', 'bench/level-guess.mjs', section);
