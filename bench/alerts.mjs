@@ -8,33 +8,28 @@
 //   npm run build && node bench/alerts.mjs
 //   BENCH_SECONDS=30 BENCH_WRITE=0 node bench/alerts.mjs
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, createServer, request } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { machine, startServe, writeSection } from './lib.mjs';
+import { flag, intro, machine, option, percentile, request, row, stamp, startServe, stopServe, table, writeSection } from './lib.mjs';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
-const RATE = Number(process.env.BENCH_RATE ?? 20_000);
+const SECONDS = option('SECONDS', 60);
+const RATE = option('RATE', 20_000);
 const RULES = 100;
-const WRITE = process.env.BENCH_WRITE !== '0';
+const WRITE = flag('WRITE', true);
 const TOKEN = 'bench-alerts-token-123';
 const PER_REQUEST = 500;
 const SERVE_ENV = { SLUICE_ADMIN_TOKEN: TOKEN, SLUICE_WEBHOOK_ALLOW: '127.0.0.1' };
 
-const pct = (xs, p) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]);
 const now = () => Date.now();
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-function call(url, method, path, body, type = 'application/json') {
-  return new Promise((resolve, reject) => {
-    const req = request(new URL(url + path), { method, agent, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': type } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => (res.statusCode < 300 ? resolve(text ? JSON.parse(text) : {}) : reject(new Error(`${path} ${res.statusCode} ${text}`))));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+/** A request with the bench token; resolves with the JSON answer, rejects unless 2xx. */
+async function call(url, method, path, body, type = 'application/json') {
+  const r = await request(agent, url, path, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': type }, body });
+  const text = r.body.toString('utf8');
+  if (r.status >= 300) throw new Error(`${path} ${r.status} ${text}`);
+  return text ? JSON.parse(text) : {};
 }
 
 /** Background traffic that never crosses a threshold, at RATE events/s; `trip` marks when a rule's trigger event went in. */
@@ -80,8 +75,7 @@ async function main() {
   let serve = await startServe(join(dir, 'a'), SERVE_ENV);
   const baseSent = await load(serve.url, SECONDS, []);
   const baseRate = baseSent / SECONDS;
-  serve.child.kill('SIGTERM');
-  await new Promise((r) => serve.child.on('close', r));
+  await stopServe(serve);
   console.error(`[bench:alerts] no rules: ${(baseRate / 1000).toFixed(1)}k ev/s`);
 
   // With 100 rules: a quarter each of service/level, word, regex, group_by.
@@ -120,34 +114,30 @@ async function main() {
   const sent = await load(serve.url, SECONDS, schedule);
   const rate = sent / SECONDS;
   await new Promise((r) => setTimeout(r, 12_000)); // the last trips' evaluation interval
-  serve.child.kill('SIGTERM');
-  await new Promise((r) => serve.child.on('close', r));
+  await stopServe(serve);
   hooks.close();
   agent.destroy();
   rmSync(dir, { recursive: true, force: true });
 
   const lat = trips.filter((t) => arrivals.has(t.name) && t.storedAt > 0).map((t) => ({ kind: t.kind, ms: arrivals.get(t.name) - t.storedAt }));
   const all = lat.map((l) => l.ms);
-  console.error(`[bench:alerts] with ${RULES} rules: ${(rate / 1000).toFixed(1)}k ev/s (${(rate / baseRate).toFixed(2)}); fired ${lat.length}/${RULES}; crossing → webhook p50 ${pct(all, 0.5)} ms, p99 ${pct(all, 0.99)} ms`);
+  console.error(`[bench:alerts] with ${RULES} rules: ${(rate / 1000).toFixed(1)}k ev/s (${(rate / baseRate).toFixed(2)}); fired ${lat.length}/${RULES}; crossing → webhook p50 ${percentile(all, 0.5)} ms, p99 ${percentile(all, 0.99)} ms`);
 
-  const L = [];
-  L.push('## Alerts: 100 rules under load');
-  L.push('');
-  L.push(`Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${SECONDS} s at a steady ${RATE.toLocaleString('en')} events/s (${PER_REQUEST}-event requests) into \`serve\` on the embedded store, first with no rules, then with ${RULES} rules evaluated every 5 s over a 1 m window (25 service/level rules, 25 word and 25 regex rules, 25 \`group_by\` rules; windows this short are counted together in one scan of raw events per tick, not from the rollup); each rule is tripped once by six matching events riding in one request, and timed from that request's acknowledgement to its firing webhook's arrival at a receiver on loopback. Reproduce with:`);
-  L.push('');
-  L.push('```sh');
-  L.push(`npm run build && BENCH_SECONDS=${SECONDS} BENCH_RATE=${RATE} node bench/alerts.mjs`);
-  L.push('```');
-  L.push('');
-  L.push(`**Machine:** ${machine()}. Shared and noisy.`);
-  L.push('');
-  L.push('| measure | value | target | |');
-  L.push('| --- | ---: | ---: | --- |');
-  L.push(`| ingest rate, no rules / ${RULES} rules | ${(baseRate / 1000).toFixed(1)}k / ${(rate / 1000).toFixed(1)}k events/s = ${(rate / baseRate).toFixed(2)} | ≥ 0.9 | ${rate / baseRate >= 0.9 ? 'pass' : '**FAIL**'} |`);
-  L.push(`| threshold crossed → webhook, p50 / p99 (all rules, ${lat.length} of ${RULES} fired) | ${pct(all, 0.5)} / ${pct(all, 0.99)} ms | p99 ≤ 6000 ms (interval + 1 s) | ${pct(all, 0.99) <= 6000 && lat.length === RULES ? 'pass' : '**FAIL**'} |`);
+  const L = intro(
+    '## Alerts: 100 rules under load',
+    `Measured ${stamp()} UTC: ${SECONDS} s at a steady ${RATE.toLocaleString('en')} events/s (${PER_REQUEST}-event requests) into \`serve\` on the embedded store, first with no rules, then with ${RULES} rules evaluated every 5 s over a 1 m window (25 service/level rules, 25 word and 25 regex rules, 25 \`group_by\` rules; windows this short are counted together in one scan of raw events per tick, not from the rollup); each rule is tripped once by six matching events riding in one request, and timed from that request's acknowledgement to its firing webhook's arrival at a receiver on loopback. Reproduce with:`,
+    [`npm run build && BENCH_SECONDS=${SECONDS} BENCH_RATE=${RATE} node bench/alerts.mjs`],
+    `**Machine:** ${machine()}. Shared and noisy.`,
+  );
+  L.push(
+    ...table(['measure', 'value', 'target', ''], 'lrrl', [
+      [`ingest rate, no rules / ${RULES} rules`, `${(baseRate / 1000).toFixed(1)}k / ${(rate / 1000).toFixed(1)}k events/s = ${(rate / baseRate).toFixed(2)}`, '≥ 0.9', rate / baseRate >= 0.9 ? 'pass' : '**FAIL**'],
+      [`threshold crossed → webhook, p50 / p99 (all rules, ${lat.length} of ${RULES} fired)`, `${percentile(all, 0.5)} / ${percentile(all, 0.99)} ms`, 'p99 ≤ 6000 ms (interval + 1 s)', percentile(all, 0.99) <= 6000 && lat.length === RULES ? 'pass' : '**FAIL**'],
+    ]),
+  );
   for (const kind of ['service/level', 'word', 'regex', 'group_by']) {
     const xs = lat.filter((l) => l.kind === kind).map((l) => l.ms);
-    L.push(`| … ${kind} rules (${xs.length}) p50 / p99 | ${pct(xs, 0.5)} / ${pct(xs, 0.99)} ms | | |`);
+    L.push(row(`… ${kind} rules (${xs.length}) p50 / p99`, `${percentile(xs, 0.5)} / ${percentile(xs, 0.99)} ms`, '', ''));
   }
   L.push('');
   L.push('Requested rate is what the load generator aims at; the measured rate is what was acknowledged over the run (it falls below the aim when the server cannot keep up).');
