@@ -7,38 +7,25 @@
 //   npm run build && node bench/tail.mjs
 //   BENCH_RUNS=1 BENCH_SECONDS=5 BENCH_WRITE=0 node bench/tail.mjs
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
-import { machine, startServe, writeSection } from './lib.mjs';
+import { flag, ingestNdjson, intro, machine, option, percentile, scrapeMetrics, stamp, startServe, statusBytes, stopServe, sumMetric, table, writeSection } from './lib.mjs';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const WRITE = process.env.BENCH_WRITE !== '0';
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SECONDS = option('SECONDS', 10);
+const WRITE = flag('WRITE', true);
+const RUNS = option('RUNS', 3);
 const TOKEN = 'bench-tail-token-12345';
 const RATE = 10_000; // events per second
 const PER_REQUEST = 100;
 
-const pct = (xs, p) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]);
 const now = () => Number(process.hrtime.bigint()) / 1e6;
-const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
-const { fetch } = globalThis;
+const rssMiB = (pid) => statusBytes(pid, 'VmRSS') / 2 ** 20;
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-function post(url, body) {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url + '/api/v1/ingest');
-    const req = request(u, { method: 'POST', agent, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-ndjson', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`ingest ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const post = (url, body) => ingestNdjson(agent, url, TOKEN, body);
 
 /**
  * The viewers beyond the first live in a separate process that only reads
@@ -120,14 +107,13 @@ async function steady(url, n) {
   await new Promise((r) => setTimeout(r, 500));
   for (const ws of list) ws.close();
   await others.close();
-  return { n, probes: k, got: fromStart.length, startP50: pct(fromStart, 0.5), startP99: pct(fromStart, 0.99), ackP50: pct(fromAck, 0.5), ackP99: pct(fromAck, 0.99) };
+  return { n, probes: k, got: fromStart.length, startP50: percentile(fromStart, 0.5), startP99: percentile(fromStart, 0.99), ackP50: percentile(fromAck, 0.5), ackP99: percentile(fromAck, 0.99) };
 }
 
 /** The server's insert duration histogram: total seconds and count. */
 async function insertStats(url) {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const read = (name) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
-  return { sum: read('sluice_insert_duration_seconds_sum'), count: read('sluice_insert_duration_seconds_count') };
+  const m = await scrapeMetrics(url);
+  return { sum: sumMetric(m, 'sluice_insert_duration_seconds_sum'), count: sumMetric(m, 'sluice_insert_duration_seconds_count') };
 }
 
 /** Ingest as fast as 32 clients can, 500-event requests, for SECONDS. */
@@ -150,7 +136,8 @@ async function maxRate(url) {
 /** One full measurement on a fresh `serve` and data directory. */
 async function measure(run) {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-tail-'));
-  const { child, url } = await startServe(join(dir, 'data'), { SLUICE_ADMIN_TOKEN: TOKEN, SLUICE_TAIL_MAX_PER_TOKEN: '5000' });
+  const serve = await startServe(join(dir, 'data'), { SLUICE_ADMIN_TOKEN: TOKEN, SLUICE_TAIL_MAX_PER_TOKEN: '5000' });
+  const { pid, url } = serve;
   const log = (text) => console.error(`[bench:tail] run ${run}/${RUNS}: ${text}`);
   try {
     const phases = [];
@@ -169,7 +156,7 @@ async function measure(run) {
     await hundred.close();
     log(`max ingest: ${(rate0 / 1000).toFixed(0)}k ev/s with no viewer, ${(rate100 / 1000).toFixed(0)}k with 100 (${(rate100 / rate0).toFixed(2)})`);
     await new Promise((r) => setTimeout(r, 1000));
-    const rssBefore = rssMiB(child.pid);
+    const rssBefore = rssMiB(pid);
     const idle = [];
     for (let i = 0; i < 1000; i++) {
       const ws = new WebSocket(url.replace('http', 'ws') + '/api/v1/tail', { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -181,18 +168,18 @@ async function measure(run) {
       idle.push(ws);
     }
     await new Promise((r) => setTimeout(r, 1000));
-    const rssAfter = rssMiB(child.pid);
+    const rssAfter = rssMiB(pid);
     for (const ws of idle) ws.close();
     log(`RSS ${rssBefore.toFixed(0)} MiB -> ${rssAfter.toFixed(0)} MiB with 1000 idle viewers`);
     return { phases, rate0, rate100, rssBefore, rssAfter };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.on('close', r));
+    await stopServe(serve);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const median = (xs) => pct(xs, 0.5);
+// The upper middle of an even count, as this benchmark has always quoted.
+const median = (xs) => percentile(xs, 0.5);
 
 async function main() {
   const results = [];
@@ -209,28 +196,29 @@ async function main() {
   const rate100 = median(results.map((r) => r.rate100));
   const ratio = median(results.map((r) => r.rate100 / r.rate0));
   const growth = median(results.map((r) => r.rssAfter - r.rssBefore));
-  const L = [];
-  L.push('## Live tail: latency to a WebSocket viewer, ingest cost of viewers, memory');
+  const L = intro(
+    '## Live tail: latency to a WebSocket viewer, ingest cost of viewers, memory',
+    `Measured ${stamp()} UTC: ${RUNS} runs, each on a fresh \`serve\` (embedded store, data directory under \`${tmpdir()}\`): ${SECONDS} s of a steady ${RATE.toLocaleString('en')} events/s (${PER_REQUEST}-event requests) per viewer count, every viewer subscribed to all of it; one probe event per request, timed at the first viewer (which parses; the others only read their sockets). Figures are medians over the runs. Reproduce with:`,
+    [`npm run build && BENCH_RUNS=${RUNS} BENCH_SECONDS=${SECONDS} node bench/tail.mjs`],
+    `**Machine:** ${machine()}; load generator and viewers on the same 2 cores as the server. Shared and noisy.`,
+  );
+  L.push(
+    ...table(
+      ['viewers', 'from request start p50 / p99 ms', 'from acknowledgement p50 / p99 ms', 'mean insert ms', 'probes seen (fewest in a run)'],
+      'rrrrr',
+      med.map((r) => [r.n, `${f1(r.startP50)} / ${f1(r.startP99)}`, `${f1(r.ackP50)} / ${f1(r.ackP99)}`, f1(r.insertMs), `${r.got} / ${r.probes}`]),
+    ),
+  );
   L.push('');
-  L.push(`Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${RUNS} runs, each on a fresh \`serve\` (embedded store, data directory under \`${tmpdir()}\`): ${SECONDS} s of a steady ${RATE.toLocaleString('en')} events/s (${PER_REQUEST}-event requests) per viewer count, every viewer subscribed to all of it; one probe event per request, timed at the first viewer (which parses; the others only read their sockets). Figures are medians over the runs. Reproduce with:`);
-  L.push('');
-  L.push('```sh');
-  L.push(`npm run build && BENCH_RUNS=${RUNS} BENCH_SECONDS=${SECONDS} node bench/tail.mjs`);
-  L.push('```');
-  L.push('');
-  L.push(`**Machine:** ${machine()}; load generator and viewers on the same 2 cores as the server. Shared and noisy.`);
-  L.push('');
-  L.push('| viewers | from request start p50 / p99 ms | from acknowledgement p50 / p99 ms | mean insert ms | probes seen (fewest in a run) |');
-  L.push('| ---: | ---: | ---: | ---: | ---: |');
-  for (const r of med) L.push(`| ${r.n} | ${f1(r.startP50)} / ${f1(r.startP99)} | ${f1(r.ackP50)} / ${f1(r.ackP99)} | ${f1(r.insertMs)} | ${r.got} / ${r.probes} |`);
-  L.push('');
-  L.push('| target | median | each run | |');
-  L.push('| --- | ---: | ---: | --- |');
   const each = (f) => results.map(f).join(', ');
-  L.push(`| p99 < 50 ms with 100 viewers, from request start | ${f1(r100.startP99)} ms | ${each((r) => f1(r.phases[1].startP99))} | ${r100.startP99 < 50 ? 'pass' : '**FAIL**'} |`);
-  L.push(`| p99 < 50 ms with 100 viewers, from acknowledgement | ${f1(r100.ackP99)} ms | ${each((r) => f1(r.phases[1].ackP99))} | ${r100.ackP99 < 50 ? 'pass' : '**FAIL**'} |`);
-  L.push(`| ingest rate with 100 viewers ≥ 0.8 of the rate with none | ${(rate100 / 1000).toFixed(0)}k / ${(rate0 / 1000).toFixed(0)}k, ratio ${ratio.toFixed(2)} | ${each((r) => (r.rate100 / r.rate0).toFixed(2))} | ${ratio >= 0.8 ? 'pass' : '**FAIL**'} |`);
-  L.push(`| RSS growth < 100 MB for 1000 idle viewers | ${growth.toFixed(0)} MiB | ${each((r) => (r.rssAfter - r.rssBefore).toFixed(0))} | ${growth < 100 ? 'pass' : '**FAIL**'} |`);
+  L.push(
+    ...table(['target', 'median', 'each run', ''], 'lrrl', [
+      ['p99 < 50 ms with 100 viewers, from request start', `${f1(r100.startP99)} ms`, each((r) => f1(r.phases[1].startP99)), r100.startP99 < 50 ? 'pass' : '**FAIL**'],
+      ['p99 < 50 ms with 100 viewers, from acknowledgement', `${f1(r100.ackP99)} ms`, each((r) => f1(r.phases[1].ackP99)), r100.ackP99 < 50 ? 'pass' : '**FAIL**'],
+      ['ingest rate with 100 viewers ≥ 0.8 of the rate with none', `${(rate100 / 1000).toFixed(0)}k / ${(rate0 / 1000).toFixed(0)}k, ratio ${ratio.toFixed(2)}`, each((r) => (r.rate100 / r.rate0).toFixed(2)), ratio >= 0.8 ? 'pass' : '**FAIL**'],
+      ['RSS growth < 100 MB for 1000 idle viewers', `${growth.toFixed(0)} MiB`, each((r) => (r.rssAfter - r.rssBefore).toFixed(0)), growth < 100 ? 'pass' : '**FAIL**'],
+    ]),
+  );
   L.push('');
   L.push('"From request start" includes the batcher\'s wait and the insert: a viewer sees an event only after it is stored, and with one insert at a time a request waits for the insert in flight and then its own ("mean insert ms", from the server\'s `sluice_insert_duration_seconds`). "From acknowledgement" is how much later than the ingest client the viewer learns of it (0 when the viewer had it first).');
   L.push('');
