@@ -11,18 +11,17 @@
 //   npm run build && node bench/web.mjs
 //   BENCH_SECONDS=10 BENCH_WRITE=0 node bench/web.mjs
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
-import { machine, ROOT, startServe, writeSection } from './lib.mjs';
-import { machineBusy, parseStat } from './lib.mjs';
+import { ROOT, flag, ingestNdjson, intro, machine, machineBusy, option, parseStat, percentile, stamp, startServe, stopServe, table, writeSection } from './lib.mjs';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
-const BASELINE_SECONDS = Number(process.env.BENCH_BASELINE_SECONDS ?? 10);
-const WRITE = process.env.BENCH_WRITE !== '0';
+const SECONDS = option('SECONDS', 30);
+const BASELINE_SECONDS = option('BASELINE_SECONDS', 10);
+const WRITE = flag('WRITE', true);
 const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
 const TOKEN = 'bench-web-token-1234567';
 const RATE = 2000;
@@ -34,7 +33,6 @@ const HEAP_AT_S = 10;
 
 const epoch = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs, p) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]);
 const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '–');
 const mib = (b) => (b / 2 ** 20).toFixed(1);
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
@@ -111,16 +109,7 @@ const BASELINE_CLIENT = `new Promise((resolve) => {
   };
 })`;
 
-function post(url, body) {
-  return new Promise((resolve, reject) => {
-    const req = request(new URL('/api/v1/ingest', url), { method: 'POST', agent, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-ndjson', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`ingest ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const post = (url, body) => ingestNdjson(agent, url, TOKEN, body);
 
 const LEVELS = ['info', 'info', 'info', 'debug', 'warn', 'info', 'error', 'info'];
 const PATHS = ['/api/orders', '/api/users/me', '/healthz', '/api/search?q=shoes', '/api/cart'];
@@ -269,9 +258,10 @@ function initialLoad() {
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-web-'));
-  const { child, url } = await startServe(join(dir, 'data'), { SLUICE_ADMIN_TOKEN: TOKEN });
+  const serve = await startServe(join(dir, 'data'), { SLUICE_ADMIN_TOKEN: TOKEN });
+  const { url } = serve;
   // Stopped early (Ctrl-C, a timeout): take `serve` down too (Playwright closes its browser).
-  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => (child.kill('SIGKILL'), process.exit(130)));
+  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => (serve.child.kill('SIGKILL'), process.exit(130)));
   const load0 = loadavg()[0];
   // `serve` and Chromium are children of this process.
   const roots = [process.pid];
@@ -286,7 +276,7 @@ async function main() {
     await bpage.evaluate(BASELINE_CLIENT);
     const base = await measure(bpage, await bctx.newCDPSession(bpage), url, BASELINE_SECONDS, roots);
     await bctx.close();
-    console.error(`[bench:web] baseline: ${base.events} events, socket→handler p99 ${f1(pct(base.toSeen, 0.99))} ms, ${base.longSteady.length} long tasks`);
+    console.error(`[bench:web] baseline: ${base.events} events, socket→handler p99 ${f1(percentile(base.toSeen, 0.99))} ms, ${base.longSteady.length} long tasks`);
 
     // The app: signed in as a person does, the live tail with no filter.
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -307,41 +297,37 @@ async function main() {
     const growth = heapEnd - heap10;
     const perS = (xs, s) => (xs.length / s).toFixed(2);
     const longest = (xs) => (xs.length ? Math.max(...xs.map(([, d]) => d)) : 0);
-    const appP99 = pct(app.toSeen, 0.99);
+    const appP99 = percentile(app.toSeen, 0.99);
     const sentApprox = SECONDS * RATE;
 
-    const L = [];
-    L.push('## Web app: the live tail page at 2,000 events/s');
-    L.push('');
-    L.push(`Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC in headless Chromium (${(await browser.version())}) at 1280×800: ${SECONDS} s of a steady ${RATE.toLocaleString('en')} events/s (${PER_REQUEST}-event requests every ${EVERY_MS} ms) into \`serve\` on the embedded store, the live tail open with no filter; before it, ${BASELINE_SECONDS} s of the same load with the baseline page. Reproduce with:`);
-    L.push('');
-    L.push('```sh');
-    L.push(`npm run build && BENCH_SECONDS=${SECONDS} node bench/web.mjs`);
-    L.push('```');
-    L.push('');
-    L.push(`**Machine:** ${machine()}; \`serve\`, Chromium and the load generator share the 2 cores, and other work ran on the machine at the same time: ${app.others.toFixed(2)} cores busy with it on average during the live tail run, ${base.others.toFixed(2)} during the baseline (machine-wide busy time in /proc/stat less this benchmark's processes; 1-minute load average ${load0.toFixed(2)} at the start, ${load1.toFixed(2)} at the end). Shared and noisy: a long task is wall time, and a renderer that waits for a core makes one.`);
-    L.push('');
-    L.push('**Baseline:** a page of the same origin that opens the same socket (auth, subscribe with no filter) and only parses each message: the cost of receiving the stream at all. Both pages carry the same instrumentation (a second `JSON.parse` of every message, a MutationObserver, a frame loop).');
-    L.push('');
-    L.push('| measure | live tail | baseline | target | |');
-    L.push('| --- | ---: | ---: | ---: | --- |');
+    const L = intro(
+      '## Web app: the live tail page at 2,000 events/s',
+      `Measured ${stamp()} UTC in headless Chromium (${(await browser.version())}) at 1280×800: ${SECONDS} s of a steady ${RATE.toLocaleString('en')} events/s (${PER_REQUEST}-event requests every ${EVERY_MS} ms) into \`serve\` on the embedded store, the live tail open with no filter; before it, ${BASELINE_SECONDS} s of the same load with the baseline page. Reproduce with:`,
+      [`npm run build && BENCH_SECONDS=${SECONDS} node bench/web.mjs`],
+      `**Machine:** ${machine()}; \`serve\`, Chromium and the load generator share the 2 cores, and other work ran on the machine at the same time: ${app.others.toFixed(2)} cores busy with it on average during the live tail run, ${base.others.toFixed(2)} during the baseline (machine-wide busy time in /proc/stat less this benchmark's processes; 1-minute load average ${load0.toFixed(2)} at the start, ${load1.toFixed(2)} at the end). Shared and noisy: a long task is wall time, and a renderer that waits for a core makes one.`,
+      '**Baseline:** a page of the same origin that opens the same socket (auth, subscribe with no filter) and only parses each message: the cost of receiving the stream at all. Both pages carry the same instrumentation (a second `JSON.parse` of every message, a MutationObserver, a frame loop).',
+    );
     const at = (xs) => (xs.length ? `: ${xs.map(([t, d]) => `${d.toFixed(0)} ms at ${t.toFixed(1)} s`).join(', ')}` : '');
-    L.push(`| long tasks (> 50 ms) per second, steady state (after ${WARMUP_S} s; the forced GCs excluded) | ${perS(app.longSteady, app.steadySeconds)}${at(app.longSteady)} | ${perS(base.longSteady, base.steadySeconds)} | 0 | ${app.longSteady.length === 0 ? 'pass' : '**FAIL**'} |`);
-    L.push(`| frames over 50 ms per second, steady state (gaps between animation frames) | ${perS(app.gapsSteady, app.steadySeconds)} | ${perS(base.gapsSteady, base.steadySeconds)} | | |`);
-    L.push(`| long tasks in the whole run (warm-up and forced GCs included) | ${app.longAll.length} (longest ${longest(app.longAll).toFixed(0)} ms) | ${base.longAll.length} | | |`);
-    L.push(`| socket message → row in the DOM, p50 / p99 ms (baseline: → its handler) | ${f1(pct(app.toSeen, 0.5))} / ${f1(appP99)} | ${f1(pct(base.toSeen, 0.5))} / ${f1(pct(base.toSeen, 0.99))} | p99 < 100 ms | ${appP99 < 100 ? 'pass' : '**FAIL**'} |`);
-    L.push(`| events that never got a row (newer ones pushed them out of view within one frame) | ${app.noRow.toLocaleString('en')} of ${app.events.toLocaleString('en')} (${((100 * app.noRow) / Math.max(1, app.events)).toFixed(0)}%) | | | |`);
-    L.push(`| ingest request start → socket message, p50 / p99 ms (batcher, insert, send) | ${f1(pct(app.toSocket, 0.5))} / ${f1(pct(app.toSocket, 0.99))} | ${f1(pct(base.toSocket, 0.5))} / ${f1(pct(base.toSocket, 0.99))} | | |`);
-    const e2e = (p) => `${f1(pct(app.endToEnd, p))} ms vs ${f1(pct(base.endToEnd, p))} ms = ${(pct(app.endToEnd, p) / pct(base.endToEnd, p)).toFixed(2)}×`;
-    L.push(`| ingest request start → row in the DOM (the events that got one; baseline: → handler), p50 / p99 ms | ${f1(pct(app.endToEnd, 0.5))} / ${f1(pct(app.endToEnd, 0.99))} | ${f1(pct(base.endToEnd, 0.5))} / ${f1(pct(base.endToEnd, 0.99))} | | |`);
-    L.push(`| ratio live tail / baseline, ingest → shown | p50 ${e2e(0.5)}; p99 ${e2e(0.99)} | | | |`);
-    L.push(`| animation frames per second | ${app.fps.toFixed(0)} | ${base.fps.toFixed(0)} | | |`);
-    L.push(`| events received by the page | ${app.events.toLocaleString('en')} (~${sentApprox.toLocaleString('en')} sent; ${app.failed} requests failed) | ${base.events.toLocaleString('en')} | | |`);
-    L.push(`| JS heap after a forced GC at ${HEAP_AT_S} s → at ${SECONDS} s | ${mib(heap10)} → ${mib(heapEnd)} MiB (${growth >= 0 ? '+' : ''}${mib(growth)}) | ${base.heaps.map(([, h]) => mib(h)).join(' → ')} MiB | stable (< 10% growth) | ${growth < heap10 * 0.1 ? 'pass' : '**FAIL**'} |`);
-    L.push(`| most rows with \`data-id\` in the DOM / most elements in the page | ${app.rows} / ${app.elements} | – / ${base.elements} | bounded | |`);
+    const e2e = (p) => `${f1(percentile(app.endToEnd, p))} ms vs ${f1(percentile(base.endToEnd, p))} ms = ${(percentile(app.endToEnd, p) / percentile(base.endToEnd, p)).toFixed(2)}×`;
     const busy = (r) => `${(100 * r.busy).toFixed(0)}% (script ${(100 * r.script).toFixed(0)}%, style + layout ${(100 * r.layout).toFixed(0)}%, other ${(100 * r.other).toFixed(0)}%; CPU ${(100 * r.cpu).toFixed(0)}%)`;
-    L.push(`| main thread: task time per second of wall time (other = paint, compositing, GC; CPU = thread time, less than task time when the thread waited for a core) | ${busy(app)} | ${busy(base)} | | |`);
-    L.push(`| initial load, gzip (${assets.map((a) => `${a.file.replace(/^assets\//, '')} ${(a.gz / 1024).toFixed(1)}`).join(' + ')} kB) | ${(gzTotal / 1024).toFixed(1)} kB | | ≤ 150 kB | ${gzTotal <= 150 * 1024 ? 'pass' : '**FAIL**'} |`);
+    L.push(
+      ...table(['measure', 'live tail', 'baseline', 'target', ''], 'lrrrl', [
+        [`long tasks (> 50 ms) per second, steady state (after ${WARMUP_S} s; the forced GCs excluded)`, `${perS(app.longSteady, app.steadySeconds)}${at(app.longSteady)}`, perS(base.longSteady, base.steadySeconds), '0', app.longSteady.length === 0 ? 'pass' : '**FAIL**'],
+        ['frames over 50 ms per second, steady state (gaps between animation frames)', perS(app.gapsSteady, app.steadySeconds), perS(base.gapsSteady, base.steadySeconds), '', ''],
+        ['long tasks in the whole run (warm-up and forced GCs included)', `${app.longAll.length} (longest ${longest(app.longAll).toFixed(0)} ms)`, base.longAll.length, '', ''],
+        ['socket message → row in the DOM, p50 / p99 ms (baseline: → its handler)', `${f1(percentile(app.toSeen, 0.5))} / ${f1(appP99)}`, `${f1(percentile(base.toSeen, 0.5))} / ${f1(percentile(base.toSeen, 0.99))}`, 'p99 < 100 ms', appP99 < 100 ? 'pass' : '**FAIL**'],
+        ['events that never got a row (newer ones pushed them out of view within one frame)', `${app.noRow.toLocaleString('en')} of ${app.events.toLocaleString('en')} (${((100 * app.noRow) / Math.max(1, app.events)).toFixed(0)}%)`, '', '', ''],
+        ['ingest request start → socket message, p50 / p99 ms (batcher, insert, send)', `${f1(percentile(app.toSocket, 0.5))} / ${f1(percentile(app.toSocket, 0.99))}`, `${f1(percentile(base.toSocket, 0.5))} / ${f1(percentile(base.toSocket, 0.99))}`, '', ''],
+        ['ingest request start → row in the DOM (the events that got one; baseline: → handler), p50 / p99 ms', `${f1(percentile(app.endToEnd, 0.5))} / ${f1(percentile(app.endToEnd, 0.99))}`, `${f1(percentile(base.endToEnd, 0.5))} / ${f1(percentile(base.endToEnd, 0.99))}`, '', ''],
+        ['ratio live tail / baseline, ingest → shown', `p50 ${e2e(0.5)}; p99 ${e2e(0.99)}`, '', '', ''],
+        ['animation frames per second', app.fps.toFixed(0), base.fps.toFixed(0), '', ''],
+        ['events received by the page', `${app.events.toLocaleString('en')} (~${sentApprox.toLocaleString('en')} sent; ${app.failed} requests failed)`, base.events.toLocaleString('en'), '', ''],
+        [`JS heap after a forced GC at ${HEAP_AT_S} s → at ${SECONDS} s`, `${mib(heap10)} → ${mib(heapEnd)} MiB (${growth >= 0 ? '+' : ''}${mib(growth)})`, `${base.heaps.map(([, h]) => mib(h)).join(' → ')} MiB`, 'stable (< 10% growth)', growth < heap10 * 0.1 ? 'pass' : '**FAIL**'],
+        ['most rows with `data-id` in the DOM / most elements in the page', `${app.rows} / ${app.elements}`, `– / ${base.elements}`, 'bounded', ''],
+        ['main thread: task time per second of wall time (other = paint, compositing, GC; CPU = thread time, less than task time when the thread waited for a core)', busy(app), busy(base), '', ''],
+        [`initial load, gzip (${assets.map((a) => `${a.file.replace(/^assets\//, '')} ${(a.gz / 1024).toFixed(1)}`).join(' + ')} kB)`, `${(gzTotal / 1024).toFixed(1)} kB`, '', '≤ 150 kB', gzTotal <= 150 * 1024 ? 'pass' : '**FAIL**'],
+      ]),
+    );
     L.push('');
     L.push(`Events reach the page in bursts, one socket message per insert, and the page applies whatever arrived once per animation frame; only the rows in view (plus a few either side) exist in the DOM, so in a burst larger than the screen the older events scroll past before any frame shows them: they are in memory (the newest 20,000 are kept), and scrolling up or pausing shows them. "Socket message → row" is timed for the events that got a row, from the moment the message's first listener ran to the MutationObserver callback after the render that added the row (the paint follows in the same frame). The baseline and the live tail run one after the other, so the server's part (ingest → socket) differs between them with the machine's noise; socket → row is the page's own part.`);
     const section = L.join('\n');
@@ -349,8 +335,7 @@ async function main() {
     if (WRITE) writeSection('web', 'bench/web.mjs', section);
   } finally {
     await browser?.close();
-    child.kill('SIGTERM');
-    await new Promise((r) => child.on('close', r));
+    await stopServe(serve);
     agent.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
