@@ -7,7 +7,7 @@ import type { AppContext } from '../context.js';
 import { SluiceError } from '../errors.js';
 import { compileQuery } from '../query/language/compile.js';
 import { AlertEngine } from './engine.js';
-import { labelsOf } from './evaluate.js';
+import { type GroupState, labelsOf } from './evaluate.js';
 import { loadRules, loadStates, readHistory, ruleCreatedAt, saveRule } from './records.js';
 import { type RuleBody, ruleBodySchema, ruleProblem, type RuleSpec } from './rule.js';
 
@@ -70,27 +70,38 @@ export async function alertRoutes(app: FastifyInstance, opts: { ctx: AppContext 
     return { createdAt: (await ruleCreatedAt(ctx.store, id)) ?? now, updatedAt: now };
   };
 
+  /** What the engine knows of a rule: null where this process runs no engine (SLUICE_ROLES without alerts). */
+  const evaluation = (id: string) => {
+    const st = ctx.alerts?.status(id);
+    return { last_evaluated_at: st ? new Date(st.lastEvaluatedAt).toISOString() : null, last_error: st ? st.lastError || null : null };
+  };
+  const groupsOf = (states: ReadonlyMap<string, GroupState> | undefined) =>
+    [...(states ?? new Map<string, GroupState>())].map(([key, s]) => ({
+      group: labelsOf(key), state: s.state, since: new Date(s.since).toISOString(), value: s.value,
+      last_notified: s.lastNotified ? new Date(s.lastNotified).toISOString() : null,
+    }));
+
   app.get('/api/v1/alerts/rules', { onRequest: read }, async (req) => {
     const states = await loadStates(ctx.store);
     return {
       rules: (await loadRules(ctx.store)).map((r) => {
-        const groups = [...(states.get(r.id) ?? new Map()).values()];
+        const groups = [...(states.get(r.id) ?? new Map<string, GroupState>()).values()];
         const firing = groups.filter((g) => g.state === 'firing').length;
-        return { ...publicRule(r, isAdmin(req)), state: firing > 0 ? 'firing' : groups.some((g) => g.state === 'pending') ? 'pending' : 'ok', firing_groups: firing };
+        return {
+          ...publicRule(r, isAdmin(req)),
+          state: firing > 0 ? 'firing' : groups.some((g) => g.state === 'pending') ? 'pending' : 'ok',
+          firing_groups: firing,
+          ...evaluation(r.id),
+          groups: groupsOf(states.get(r.id)),
+        };
       }),
     };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/alerts/rules/:id', { onRequest: read }, async (req) => {
     const rule = await find(req.params.id);
-    const states = (await loadStates(ctx.store)).get(rule.id) ?? new Map();
-    return {
-      ...publicRule(rule, isAdmin(req)),
-      groups: [...states].map(([key, s]) => ({
-        group: labelsOf(key), state: s.state, since: new Date(s.since).toISOString(), value: s.value,
-        last_notified: s.lastNotified ? new Date(s.lastNotified).toISOString() : null,
-      })),
-    };
+    const states = (await loadStates(ctx.store)).get(rule.id);
+    return { ...publicRule(rule, isAdmin(req)), ...evaluation(rule.id), groups: groupsOf(states) };
   });
 
   app.post<{ Body: RuleBody }>('/api/v1/alerts/rules', { onRequest: admin, schema: { body: ruleBodySchema } }, async (req, reply) => {

@@ -125,6 +125,12 @@ describe('a threshold rule', () => {
 
     const state = await api('GET', `/api/v1/alerts/rules/${id}`);
     expect(state.body.groups).toMatchObject([{ group: { service: 'alert-a' }, state: 'firing', value: 3, since: new Date(firedAt).toISOString() }]);
+    // The list says when the engine last ran the rule, how it went, and each group's state.
+    const listed = ((await api('GET', '/api/v1/alerts/rules')).body.rules as Array<Record<string, unknown>>).find((r) => r.id === id)!;
+    expect(listed).toMatchObject({
+      state: 'firing', firing_groups: 1, last_evaluated_at: new Date(firedAt).toISOString(), last_error: null,
+      groups: [{ group: { service: 'alert-a' }, state: 'firing', value: 3, since: new Date(firedAt).toISOString(), last_notified: new Date(firedAt).toISOString() }],
+    });
     const history = (await api('GET', `/api/v1/alerts/history?rule=${id}`)).body.history as Array<{ kind: string; delivered: number; at: string }>;
     expect(history.map((h) => [h.kind, h.delivered, Date.parse(h.at)])).toEqual([['firing', 1, firedAt]]);
 
@@ -141,6 +147,29 @@ describe('a threshold rule', () => {
     expect(resolved).toHaveLength(1);
     expect(resolved[0]!.json).toMatchObject({ episode: firing.json.episode, count: 1 });
     expect(receiver.received.filter(isRule('firing'))).toHaveLength(1);
+  });
+});
+
+describe('rule status', () => {
+  it('shows the last evaluation error until the rule is fixed', async () => {
+    // A regex RE2 refuses: it parses, so the rule is saved, but the store
+    // refuses to run it at every evaluation.
+    const body = { name: 'bad regex', query: 'service:alert-status /(?<=a)b/', window: '1m', condition: { op: '>', threshold: 1e9 }, interval: '5s', targets: [{ url: receiver.url }] };
+    const made = await api('POST', '/api/v1/alerts/rules', body);
+    expect(made.status).toBe(201);
+    // An event for the query to read (with none, the engine skips the regex).
+    await receive([{ msg: 'ab', service: 'alert-status' }]);
+    const id = String(made.body.id);
+    await advance(5000);
+    const failed = ((await api('GET', '/api/v1/alerts/rules')).body.rules as Array<Record<string, unknown>>).find((r) => r.id === id)!;
+    expect(failed).toMatchObject({ last_evaluated_at: new Date(clock.nowMs()).toISOString(), state: 'ok', groups: [] });
+    expect(String(failed.last_error)).toMatch(/regular expression is not valid RE2/);
+
+    expect((await api('PUT', `/api/v1/alerts/rules/${id}`, { ...body, query: 'service:alert-status /a+b/' })).status).toBe(200);
+    await advance(5000);
+    const fine = await api('GET', `/api/v1/alerts/rules/${id}`);
+    expect(fine.body).toMatchObject({ last_evaluated_at: new Date(clock.nowMs()).toISOString(), last_error: null });
+    expect((await api('DELETE', `/api/v1/alerts/rules/${id}`)).status).toBe(204);
   });
 });
 

@@ -4,7 +4,7 @@
 // each must give back the groups the events hold. (Alerts grouped by
 // trace_id used to read attributes['trace_id'], always empty: issue 16.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlertEngine } from '../../src/alerts/engine.js';
+import type { RuleCounter } from '../../src/alerts/counting.js';
 import type { RuleSpec } from '../../src/alerts/rule.js';
 import { type LogEvent, logEventToJson } from '../../src/model/event.js';
 import { uuidv7 } from '../../src/model/id.js';
@@ -17,7 +17,7 @@ import { eventRows } from '../../src/store/rows.js';
 import { auth, makeToken, startServer, type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
-let engine: AlertEngine;
+let engine: RuleCounter;
 let readToken: string;
 
 const LEVELS: readonly Level[] = ['info', 'warn', 'error', 'info'];
@@ -71,7 +71,7 @@ const NAMES = [...GROUP_FIELDS.map((f) => f.name), 'region'];
 
 beforeAll(async () => {
   s = await startServer();
-  engine = s.ctx.alerts!;
+  engine = s.ctx.alerts!.counter;
   readToken = await makeToken(s, 'read');
   now = s.ctx.clock.nowMs();
   events = Array.from({ length: 24 }, (_, i): Stored => {

@@ -1,5 +1,6 @@
-// All alert rules with their state, per group for grouped rules, and a
-// warning when a rule's last notice did not reach its webhook; admins get
+// All alert rules with their state, per group for grouped rules, when each
+// was last evaluated, the evaluation's error if it failed, and a warning
+// when a rule's last notice did not reach its webhook; admins get
 // Edit and Delete on each row.
 import { api } from '../api';
 import { ConfirmButton } from '../components/confirm-button';
@@ -10,6 +11,9 @@ import { when } from '../format';
 interface Listed extends Rule {
   state: State;
   firing_groups: number;
+  /** When the engine last ran the rule, and its error then; null where the server runs no engine. */
+  last_evaluated_at: string | null;
+  last_error: string | null;
   groups: Group[];
   last: Outcome | null;
 }
@@ -19,20 +23,17 @@ const HISTORY = 20;
 
 export function RuleList(props: { admin: boolean }) {
   const { data, error, reload } = usePolled(async (signal) => {
-    const { rules } = await api<{ rules: Array<Omit<Listed, 'groups' | 'last'>> }>('/api/v1/alerts/rules', { signal });
-    // States per group come only with each rule's own answer; deliveries only from the history.
-    const [groups, lasts] = await Promise.all([
-      Promise.all(rules.map((r) => api<{ groups: Group[] }>(rulePath(r.id), { signal }).then((d) => d.groups, () => []))),
-      Promise.all(
-        rules.map((r) =>
-          api<{ history: Delivery[] }>('/api/v1/alerts/history', { query: { rule: r.id, limit: HISTORY }, signal }).then(
-            (d) => lastOutcome(d.history),
-            () => null,
-          ),
+    const { rules } = await api<{ rules: Array<Omit<Listed, 'last'>> }>('/api/v1/alerts/rules', { signal });
+    // Deliveries come only from the history.
+    const lasts = await Promise.all(
+      rules.map((r) =>
+        api<{ history: Delivery[] }>('/api/v1/alerts/history', { query: { rule: r.id, limit: HISTORY }, signal }).then(
+          (d) => lastOutcome(d.history),
+          () => null,
         ),
       ),
-    ]);
-    return rules.map((r, i): Listed => ({ ...r, groups: groups[i]!, last: lasts[i]! }));
+    );
+    return rules.map((r, i): Listed => ({ ...r, last: lasts[i]! }));
   }, 'list');
   return (
     <>
@@ -94,6 +95,11 @@ export function RuleList(props: { admin: boolean }) {
                         {r.groups.length > 5 && <li class="muted">and {r.groups.length - 5} more</li>}
                       </ul>
                     )}
+                    {r.last_error && (
+                      <div class="error eval-error" title={r.last_evaluated_at ? `at ${when(r.last_evaluated_at)}` : undefined}>
+                        evaluation failed: {r.last_error}
+                      </div>
+                    )}
                     {r.last && r.last.failed.length > 0 && (
                       <div class="error not-delivered" title={`sent ${when(r.last.at)}`}>
                         last {r.last.kind} notice not delivered: {failureText(r.last.failed[0]!)}
@@ -106,6 +112,7 @@ export function RuleList(props: { admin: boolean }) {
                   </td>
                   <td class="adm-hide-narrow">
                     every {r.interval}
+                    {r.last_evaluated_at && <div class="hint last-evaluated">last {when(r.last_evaluated_at)}</div>}
                     {r.groups.length > 0 && <div class="hint">changed {when(r.groups.map((g) => g.since).sort().at(-1)!)}</div>}
                   </td>
                   {props.admin && (

@@ -1,0 +1,89 @@
+// The scheduler on its own: due times over a clock the test moves, and
+// ticks that never overlap.
+import { describe, expect, it } from 'vitest';
+import type { RuleSpec } from '../../src/alerts/rule.js';
+import { DueTimes, phaseOf, Ticker } from '../../src/alerts/scheduler.js';
+import { ManualClock } from '../../src/model/clock.js';
+
+const rule = (id: string, interval: string): RuleSpec => ({
+  id, name: id, query: '', window: '1m', condition: { op: '>', threshold: 0 }, group_by: [], interval, for: '0s', repeat: '1h', targets: [],
+});
+
+describe('DueTimes', () => {
+  it('runs a new rule within its first interval, at its own phase, then once per interval', () => {
+    const clock = new ManualClock(1_000_000_000_000);
+    const due = new DueTimes();
+    const r = rule('rule-a', '10s');
+    const phase = phaseOf('rule-a') % 10_000;
+    const runs: number[] = [];
+    const start = clock.nowMs();
+    for (let t = 0; t <= 40_000; t += 500) {
+      clock.set(start + t);
+      if (due.take([r], clock.nowMs()).length > 0) runs.push(t);
+    }
+    // Due first at start + phase - interval (≤ start): the first tick runs it.
+    expect(runs[0]).toBe(0);
+    // Then on its phase every 10 s, give or take the 500 ms tick.
+    const later = runs.slice(1);
+    expect(later.length).toBe(4);
+    for (let i = 1; i < later.length; i++) expect(later[i]! - later[i - 1]!).toBe(10_000);
+    expect(Math.abs((later[0]! % 10_000) - (phase % 10_000))).toBeLessThanOrEqual(500);
+  });
+
+  it('spreads rules made together over the interval, and forgets deleted ones', () => {
+    const due = new DueTimes();
+    const rules = Array.from({ length: 40 }, (_, i) => rule(`r-${i}`, '10s'));
+    const now = 2_000_000_000_000;
+    due.take(rules, now);
+    // Over the next interval each rule comes due once, not all in one tick.
+    const perTick: number[] = [];
+    for (let t = 500; t <= 10_000; t += 500) perTick.push(due.take(rules, now + t).length);
+    expect(perTick.reduce((a, b) => a + b, 0)).toBe(40);
+    expect(Math.max(...perTick)).toBeLessThan(40);
+    due.keep(new Set(['r-1']));
+    // A forgotten rule that comes back is new again: due at once.
+    expect(due.take([rules[0]!], now + 10_100).map((r) => r.id)).toEqual(['r-0']);
+  });
+
+  it('a late tick runs a rule once, not once per missed interval', () => {
+    const due = new DueTimes();
+    const r = rule('late', '5s');
+    due.take([r], 0);
+    expect(due.take([r], 60_000)).toHaveLength(1);
+    expect(due.take([r], 60_001)).toHaveLength(0);
+  });
+});
+
+describe('Ticker', () => {
+  it('runs ticks one at a time, in the order asked', async () => {
+    const log: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const ticker = new Ticker(
+      async (now) => {
+        log.push(`start ${now}`);
+        if (now === 1) await gate;
+        log.push(`end ${now}`);
+      },
+      1000,
+      () => undefined,
+    );
+    const a = ticker.tick(1);
+    const b = ticker.tick(2);
+    await Promise.resolve();
+    expect(log).toEqual(['start 1']);
+    release();
+    await Promise.all([a, b]);
+    expect(log).toEqual(['start 1', 'end 1', 'start 2', 'end 2']);
+  });
+
+  it('a failed tick does not stop the next', async () => {
+    let n = 0;
+    const ticker = new Ticker(async () => {
+      if (++n === 1) throw new Error('boom');
+    }, 1000, () => undefined);
+    await expect(ticker.tick()).rejects.toThrow('boom');
+    await expect(ticker.tick()).resolves.toBeUndefined();
+    expect(n).toBe(2);
+  });
+});
