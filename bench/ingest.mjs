@@ -36,9 +36,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  CLI, LOGHUB, MAIN_THREAD, ROLLUP_COUNT, SERVER_INSERT_SETTINGS, countStored, dist, flag, gitRev, intro, loghubLines, machineBusy, machineDetail, median, migrate,
-  openChdb, option, percentile, prng, processCpu, queryOne, requestContext, row, runBenchmark, runChild, scrapeMetrics, sendAll, serveEnv, stamp, startServe,
-  statusBytes, stopServe, table, threadCpu, threadDelta, writeSection,
+  CLI, LOGHUB, MAIN_THREAD, ROLLUP_COUNT, SERVER_INSERT_SETTINGS, countStored, cpuMeter, dist, flag, gitRev, intro, loghubLines, machineDetail, median, migrate,
+  openChdb, option, percentile, prng, queryOne, requestContext, row, runBenchmark, runChild, scrapeMetrics, sendAll, serveEnv, stamp, startServe,
+  statusBytes, stopServe, table, writeSection,
 } from './lib.mjs';
 
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
@@ -134,18 +134,6 @@ function eventSets(o, baseMs) {
   return { lines: lines.length, main, keyed };
 }
 
-// ---------------------------------------------------------------- /proc
-
-/** Machine-wide CPU seconds busy (user, nice, system, irq, softirq, steal) and elapsed, from /proc/stat. */
-function machineCpu() {
-  return { busy: machineBusy(), at: performance.now() / 1000 };
-}
-
-/** Cores the whole machine kept busy between two machineCpu() readings. */
-function machineCores(a, b) {
-  return (b.busy - a.busy) / (b.at - a.at);
-}
-
 // ---------------------------------------------------------------- HTTP load
 
 /**
@@ -220,18 +208,12 @@ async function httpRun(o, sets, tag) {
     const m0 = await scrapeMetrics(server.url);
     const phase = async (bodies, perRequest, clients, keyPrefix) => {
       const before = await scrapeMetrics(server.url);
-      const cpu0 = processCpu(pid);
-      const th0 = threadCpu(pid);
-      const self0 = process.cpuUsage();
-      const mc0 = machineCpu();
+      const used = cpuMeter(pid);
       const r = await sendBodies(server.url, bodies, perRequest, clients, keyPrefix);
-      const self = process.cpuUsage(self0);
-      const mc1 = machineCpu();
-      const threads = threadDelta(th0, threadCpu(pid));
-      const serverCpu = processCpu(pid) - cpu0;
+      const { cpu: serverCpu, threads, selfCpu, machineCpu, seconds } = used();
       const after = await scrapeMetrics(server.url);
       const serverCores = serverCpu / r.wall;
-      const loadgenCores = (self.user + self.system) / 1e6 / r.wall;
+      const loadgenCores = selfCpu / r.wall;
       return {
         ...r,
         eps: r.accepted / r.wall,
@@ -240,7 +222,7 @@ async function httpRun(o, sets, tag) {
         loadgenCores,
         // Busy CPU no process of this benchmark used: other tenants of the
         // machine (their processes are not visible here, /proc/stat is).
-        otherCores: Math.max(0, machineCores(mc0, mc1) - serverCores - loadgenCores),
+        otherCores: Math.max(0, machineCpu / seconds - serverCores - loadgenCores),
         threads,
         inserts: insertStats(before, after),
         loop: loopStats(before, after),
@@ -343,9 +325,7 @@ async function rawChild({ dir, o, baseMs }) {
   const version = (await queryOne(client, 'SELECT version() AS v')).v;
   const settings = SERVER_INSERT_SETTINGS;
   const phase = async (inserts, tokenOf, table = 'logs') => {
-    const th0 = threadCpu(process.pid);
-    const mc0 = machineCpu();
-    const cpu0 = process.cpuUsage();
+    const used = cpuMeter(process.pid);
     const t0 = performance.now();
     let rows = 0;
     let elapsed = 0;
@@ -356,14 +336,11 @@ async function rawChild({ dir, o, baseMs }) {
       elapsed += r.elapsed ?? NaN;
     }
     const wall = (performance.now() - t0) / 1000;
-    const c = process.cpuUsage(cpu0);
-    const mc1 = machineCpu();
-    const threads = threadDelta(th0, threadCpu(process.pid));
-    const cpu = (c.user + c.system) / 1e6;
+    const { selfCpu: cpu, threads, machineCpu, seconds } = used();
     const n = inserts.reduce((a, b) => a + countLines(b), 0);
     return {
       wall, rows: n, rowsWritten: rows, eps: n / wall, cores: cpu / wall, usPerRow: (cpu / n) * 1e6, inserts: inserts.length,
-      otherCores: Math.max(0, machineCores(mc0, mc1) - cpu / wall), threads,
+      otherCores: Math.max(0, machineCpu / seconds - cpu / wall), threads,
       // chDB's own time for the inserts, against the wall time JS saw.
       engineShare: elapsed / wall,
     };

@@ -32,9 +32,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  CLI, MAIN_THREAD, ROLLUP_COUNT, SERVER_INSERT_SETTINGS, countStored, dist, flag, freePort, loghubLines, machine, machineBusy, median, migrate, openChdb, option,
-  processCpu, queryOne, requestContext, runBenchmark, runChild, scrapeMetrics, sendAll, startServe, statusBytes, stopServe, sumMetric, table, threadCpu,
-  threadDelta, writeSection,
+  CLI, MAIN_THREAD, ROLLUP_COUNT, SERVER_INSERT_SETTINGS, countStored, cpuMeter, dist, flag, freePort, loghubLines, machine, median, migrate, openChdb, option,
+  queryOne, requestContext, runBenchmark, runChild, scrapeMetrics, sendAll, startServe, statusBytes, stopServe, sumMetric, table, writeSection,
 } from './lib.mjs';
 
 const O = {
@@ -162,9 +161,7 @@ function countFileLines(file) {
  * time runs from loggen's start to the poll that saw the target.
  */
 async function measure({ pid, port, progress, target }) {
-  const th0 = threadCpu(pid);
-  const cpu0 = processCpu(pid);
-  const busy0 = machineBusy();
+  const used = cpuMeter(pid);
   const t0 = performance.now();
   const lg = loggen(port);
   let lgDone;
@@ -188,9 +185,7 @@ async function measure({ pid, port, progress, target }) {
     } else if (lgDone && now - lastMoved > 10_000) break;
   }
   const t1 = performance.now();
-  const cpu = processCpu(pid) - cpu0;
-  const threads = threadDelta(th0, threadCpu(pid));
-  const busy = machineBusy() - busy0;
+  const { cpu, threads, machineCpu } = used();
   const done = await lg.done;
   const wall = (t1 - t0) / 1000;
   const m = /average rate = ([\d.]+) msg\/sec, count=(\d+)/.exec(done.out);
@@ -202,7 +197,7 @@ async function measure({ pid, port, progress, target }) {
     sent: m ? Number(m[2]) : NaN,
     cpu,
     threads,
-    machineCores: busy / wall,
+    machineCores: machineCpu / wall,
   };
 }
 
@@ -325,12 +320,9 @@ function httpRun(kind, bodies) {
   const path = kind === 'otlp' ? '/v1/logs' : '/loki/api/v1/push';
   const headers = { 'Content-Type': 'application/x-protobuf', Authorization: `Bearer ${ADMIN_TOKEN}` };
   return withServe(async ({ pid, url }) => {
-    const cpu0 = processCpu(pid);
-    const th0 = threadCpu(pid);
-    const busy0 = machineBusy();
-    const self0 = process.cpuUsage();
+    const used = cpuMeter(pid);
     const { wall, retries } = await sendAll({ url, path, bodies, clients: O.clients, headers: () => headers, ok: kind === 'otlp' ? 200 : 204 });
-    const self = process.cpuUsage(self0);
+    const { cpu, threads, selfCpu, machineCpu } = used();
     const sent = bodies.length * O.httpBatch;
     const m = await scrapeMetrics(url);
     return {
@@ -339,10 +331,10 @@ function httpRun(kind, bodies) {
       accepted: accepted(m, HTTP_SOURCE),
       eps: sent / wall,
       retries,
-      cpu: processCpu(pid) - cpu0,
-      threads: threadDelta(th0, threadCpu(pid)),
-      machineCores: (machineBusy() - busy0) / wall,
-      loadgenCores: (self.user + self.system) / 1e6 / wall,
+      cpu,
+      threads,
+      machineCores: machineCpu / wall,
+      loadgenCores: selfCpu / wall,
     };
   });
 }
@@ -421,20 +413,17 @@ async function rawChild({ dir, captured, rawBatch }) {
 
   const { conn, client } = await openChdb(dir);
   const settings = SERVER_INSERT_SETTINGS;
-  const th0 = threadCpu(process.pid);
-  const cpu0 = process.cpuUsage();
-  const busy0 = machineBusy();
+  const used = cpuMeter(process.pid);
   const t1 = performance.now();
   for (const values of inserts) await conn.chdb.rawInsert({ table: 'logs', values, format: 'JSONEachRow', settings });
   const wall = (performance.now() - t1) / 1000;
-  const c = process.cpuUsage(cpu0);
-  const threads = threadDelta(th0, threadCpu(process.pid));
-  const machineCores = (machineBusy() - busy0) / wall;
+  const { selfCpu: cpu, threads, machineCpu } = used();
+  const machineCores = machineCpu / wall;
   const stored = await queryN(client, 'SELECT count() AS n FROM logs');
   const rollup = await queryN(client, ROLLUP_COUNT);
   await client.close();
   return {
-    wall, messages, eps: messages / wall, cpu: (c.user + c.system) / 1e6, threads, machineCores, stored, rollup,
+    wall, messages, eps: messages / wall, cpu, threads, machineCores, stored, rollup,
     inserts: inserts.length, rowBytesPerEvent: rowBytes / messages, jsUsPerEvent: (jsSeconds / messages) * 1e6, settings,
   };
 }

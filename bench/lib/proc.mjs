@@ -2,6 +2,7 @@
 // process's time goes (per process, per thread, and machine-wide).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 
 export const CLK_TCK = (() => {
   try {
@@ -76,4 +77,25 @@ export function threadDelta(before, after) {
 export function machineBusy() {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / CLK_TCK;
+}
+
+/**
+ * Starts counting the CPU time of process `pid` (in all, and by thread
+ * name), of this process, and of the whole machine. The function it returns
+ * reads what each used since, in CPU seconds, and the wall seconds between:
+ * { seconds, cpu, threads, selfCpu, machineCpu }.
+ */
+export function cpuMeter(pid) {
+  const threads0 = threadCpu(pid);
+  const cpu0 = processCpu(pid);
+  const self0 = process.cpuUsage();
+  const busy0 = machineBusy();
+  const t0 = performance.now();
+  return () => {
+    const seconds = (performance.now() - t0) / 1000;
+    const busy = machineBusy();
+    const self = process.cpuUsage(self0);
+    const cpu = processCpu(pid) - cpu0;
+    return { seconds, cpu, threads: threadDelta(threads0, threadCpu(pid)), selfCpu: (self.user + self.system) / 1e6, machineCpu: busy - busy0 };
+  };
 }
