@@ -44,15 +44,21 @@ async function farm(url, n) {
   };
 }
 
+/** A live-tail socket, subscribed to `q`. */
+async function subscribe(url, q) {
+  const ws = new WebSocket(url.replace('http', 'ws') + '/api/v1/tail', { headers: { authorization: `Bearer ${TOKEN}` } });
+  await new Promise((r, j) => {
+    ws.once('open', r);
+    ws.once('error', j);
+  });
+  ws.send(JSON.stringify({ type: 'subscribe', q }));
+  return ws;
+}
+
 async function viewers(url, n, onEvents) {
   const list = [];
   for (let i = 0; i < n; i++) {
-    const ws = new WebSocket(url.replace('http', 'ws') + '/api/v1/tail', { headers: { authorization: `Bearer ${TOKEN}` } });
-    await new Promise((r, j) => {
-      ws.once('open', r);
-      ws.once('error', j);
-    });
-    ws.send(JSON.stringify({ type: 'subscribe', q: 'service:bench-tail' }));
+    const ws = await subscribe(url, 'service:bench-tail');
     // Only the first viewer parses what it gets; the others only take it off the wire.
     ws.on('message', i === 0 ? (d) => onEvents(JSON.parse(d.toString())) : () => {});
     list.push(ws);
@@ -158,15 +164,7 @@ async function measure(run) {
     await new Promise((r) => setTimeout(r, 1000));
     const rssBefore = rssMiB(pid);
     const idle = [];
-    for (let i = 0; i < 1000; i++) {
-      const ws = new WebSocket(url.replace('http', 'ws') + '/api/v1/tail', { headers: { authorization: `Bearer ${TOKEN}` } });
-      await new Promise((r, j) => {
-        ws.once('open', r);
-        ws.once('error', j);
-      });
-      ws.send(JSON.stringify({ type: 'subscribe', q: 'level:>=error' }));
-      idle.push(ws);
-    }
+    for (let i = 0; i < 1000; i++) idle.push(await subscribe(url, 'level:>=error'));
     await new Promise((r) => setTimeout(r, 1000));
     const rssAfter = rssMiB(pid);
     for (const ws of idle) ws.close();
