@@ -8,25 +8,24 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { machine, writeSection } from './lib.mjs';
+import { ROOT, dist, flag, intro, machine, option, percentile, stamp, table, writeSection } from './lib.mjs';
 
-const ROOT = new URL('../', import.meta.url).pathname;
-const { buildApp } = await import(join(ROOT, 'dist/app.js'));
-const { loadConfig } = await import(join(ROOT, 'dist/config.js'));
-const { migrate } = await import(join(ROOT, 'dist/store/migrate.js'));
-const { openStore } = await import(join(ROOT, 'dist/store/store.js'));
-const { eventRows } = await import(join(ROOT, 'dist/store/rows.js'));
-const { Rollup, WATERMARK_KEY } = await import(join(ROOT, 'dist/store/rollup.js'));
-const { writeMeta } = await import(join(ROOT, 'dist/store/meta.js'));
-const { uuidv7 } = await import(join(ROOT, 'dist/model/id.js'));
+const { buildApp } = await import(dist('app.js'));
+const { loadConfig } = await import(dist('config.js'));
+const { migrate } = await import(dist('store/migrate.js'));
+const { openStore } = await import(dist('store/store.js'));
+const { eventRows } = await import(dist('store/rows.js'));
+const { Rollup, WATERMARK_KEY } = await import(dist('store/rollup.js'));
+const { writeMeta } = await import(dist('store/meta.js'));
+const { uuidv7 } = await import(dist('model/id.js'));
 const { fetch } = globalThis;
 
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
-const REPS = Number(process.env.BENCH_REPS ?? 30);
-const WRITE = process.env.BENCH_WRITE !== '0';
-const EXPORT = Number(process.env.BENCH_EXPORT ?? 1_000_000);
+const EVENTS = option('EVENTS', 10_000_000);
+const REPS = option('REPS', 30);
+const WRITE = flag('WRITE', true);
+const EXPORT = option('EXPORT', 1_000_000);
 
-let seed = Number(process.env.BENCH_SEED ?? Date.now() % 100000);
+let seed = option('SEED', Date.now() % 100000);
 const rand = (n) => {
   seed = (seed * 48271) % 2147483647;
   return seed % n;
@@ -56,7 +55,6 @@ const baseline = Object.fromEntries(
 );
 
 const ms = (t) => Number(t) / 1e6;
-const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 const chTime = (msEpoch) => new Date(msEpoch).toISOString().replace('T', ' ').replace('Z', '');
 
 async function generate(store, now) {
@@ -183,7 +181,7 @@ async function main() {
         apiMs.push(await api(path));
       }
     }
-    const r = { name, apiP50: pct(apiMs, 0.5), apiP99: pct(apiMs, 0.99), sqlP50: pct(sqlMs, 0.5), sqlP99: pct(sqlMs, 0.99) };
+    const r = { name, apiP50: percentile(apiMs, 0.5), apiP99: percentile(apiMs, 0.99), sqlP50: percentile(sqlMs, 0.5), sqlP99: percentile(sqlMs, 0.99) };
     results.push(r);
     console.error(`[bench:query] ${name}: API p50 ${r.apiP50.toFixed(1)} ms p99 ${r.apiP99.toFixed(1)}; SQL p50 ${r.sqlP50.toFixed(1)} p99 ${r.sqlP99.toFixed(1)}; ratio ${(r.apiP50 / r.sqlP50).toFixed(2)}`);
   }
@@ -206,30 +204,32 @@ async function main() {
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 
-  const row = (r) => `| ${r.name} | ${r.apiP50.toFixed(1)} / ${r.apiP99.toFixed(1)} | ${r.sqlP50.toFixed(1)} / ${r.sqlP99.toFixed(1)} | ${(r.apiP50 / r.sqlP50).toFixed(2)} |`;
   const get = (n) => results.find((r) => r.name === n);
   const worst = Math.max(...results.map((r) => r.apiP50 / r.sqlP50));
-  const L = [];
-  L.push('## Query: the API against hand-written SQL on the engine');
+  const L = intro(
+    '## Query: the API against hand-written SQL on the engine',
+    `Measured ${stamp()} UTC on ${EVENTS.toLocaleString('en')} generated events spread evenly over the last 24 h (8 services, 20 hosts, 6 message shapes, 3 attributes), embedded store, ${REPS} repetitions per question with terms and ranges drawn at random (seeded), API and SQL alternating; query cache off. Reproduce with:`,
+    [`npm run build && BENCH_EVENTS=${EVENTS} BENCH_REPS=${REPS} node bench/query.mjs`],
+    `**Machine:** ${machine()}. Shared and noisy.`,
+  );
+  L.push(
+    ...table(
+      ['question', 'API p50 / p99 ms', 'SQL p50 / p99 ms', 'API/SQL (p50)'],
+      'lrrr',
+      results.map((r) => [r.name, `${r.apiP50.toFixed(1)} / ${r.apiP99.toFixed(1)}`, `${r.sqlP50.toFixed(1)} / ${r.sqlP99.toFixed(1)}`, (r.apiP50 / r.sqlP50).toFixed(2)]),
+    ),
+  );
   L.push('');
-  L.push(`Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${EVENTS.toLocaleString('en')} generated events spread evenly over the last 24 h (8 services, 20 hosts, 6 message shapes, 3 attributes), embedded store, ${REPS} repetitions per question with terms and ranges drawn at random (seeded), API and SQL alternating; query cache off. Reproduce with:`);
-  L.push('');
-  L.push('```sh');
-  L.push(`npm run build && BENCH_EVENTS=${EVENTS} BENCH_REPS=${REPS} node bench/query.mjs`);
-  L.push('```');
-  L.push('');
-  L.push(`**Machine:** ${machine()}. Shared and noisy.`);
-  L.push('');
-  L.push('| question | API p50 / p99 ms | SQL p50 / p99 ms | API/SQL (p50) |');
-  L.push('| --- | ---: | ---: | ---: |');
-  for (const r of results) L.push(row(r));
-  L.push('');
-  L.push('| target | measured | |');
-  L.push('| --- | ---: | --- |');
-  L.push(`| API overhead ≤ 1.3× the bare SQL (worst question, p50) | ${worst.toFixed(2)}× | ${worst <= 1.3 ? 'pass' : '**FAIL**'} |`);
-  L.push(`| trends over 24 h of ${EVENTS.toLocaleString('en')} events, p50 < 100 ms | ${get('trends over 24 h by level (5m steps)').apiP50.toFixed(1)} ms | ${get('trends over 24 h by level (5m steps)').apiP50 < 100 ? 'pass' : '**FAIL**'} |`);
-  L.push(`| word search over the last hour, p50 < 100 ms | ${get('word search, last hour').apiP50.toFixed(1)} ms | ${get('word search, last hour').apiP50 < 100 ? 'pass' : '**FAIL**'} |`);
-  L.push(`| export of ${lines.toLocaleString('en')} events: time, and RSS growth of the serving process | ${exportS.toFixed(1)} s, +${((peak - rss0) / 2 ** 20).toFixed(0)} MiB | |`);
+  const trends = get('trends over 24 h by level (5m steps)').apiP50;
+  const word = get('word search, last hour').apiP50;
+  L.push(
+    ...table(['target', 'measured', ''], 'lrl', [
+      ['API overhead ≤ 1.3× the bare SQL (worst question, p50)', `${worst.toFixed(2)}×`, worst <= 1.3 ? 'pass' : '**FAIL**'],
+      [`trends over 24 h of ${EVENTS.toLocaleString('en')} events, p50 < 100 ms`, `${trends.toFixed(1)} ms`, trends < 100 ? 'pass' : '**FAIL**'],
+      ['word search over the last hour, p50 < 100 ms', `${word.toFixed(1)} ms`, word < 100 ? 'pass' : '**FAIL**'],
+      [`export of ${lines.toLocaleString('en')} events: time, and RSS growth of the serving process`, `${exportS.toFixed(1)} s, +${((peak - rss0) / 2 ** 20).toFixed(0)} MiB`, ''],
+    ]),
+  );
   L.push('');
   L.push('The baseline SQL is `bench/query-baseline.sql`: what the API runs, minus parsing, parameter building, HTTP and JSON shaping. Generating and inserting the events took ' + genSeconds.toFixed(0) + ' s; the rollup job then counted them in ' + rollupSeconds.toFixed(0) + ' s (their received times are backdated over the day, so it caught up on 24 h of 2 s chunks, each a pair of small inserts; live, it counts one chunk every 2 s). Neither is measured against anything.');
   const section = L.join('\n');
