@@ -44,6 +44,16 @@ export interface Config {
   readonly queryTimeoutSeconds: number;
   readonly queryMaxRows: number;
   readonly webhooks: { readonly allow: readonly string[]; readonly timeoutMs: number };
+  /** Where rules push alerts (src/alerts/alertmanager.ts): the bearer token and basic auth go only to `url`'s origin; the TLS files serve every https Alertmanager. */
+  readonly alertmanager: {
+    readonly url: string | undefined;
+    readonly bearerToken: string | undefined;
+    readonly basicAuth: string | undefined;
+    readonly caFile: string | undefined;
+    readonly certFile: string | undefined;
+    readonly keyFile: string | undefined;
+    readonly resendMs: number;
+  };
   readonly publicUrl: string;
   /** Client commands (token, ship, tail) reach a server through these. */
   readonly client: { readonly url: string | undefined; readonly token: string | undefined };
@@ -100,6 +110,13 @@ export const ENV_VARS = {
   SLUICE_TAIL_BUFFER_EVENTS: { schema: { type: 'integer', minimum: 10, maximum: 1_000_000, default: 10_000 }, expects: 'events 10-1000000', doc: 'Events held per viewer while paused or catching up; past it they are dropped and counted' },
   SLUICE_WEBHOOK_ALLOW: { schema: { type: 'string', pattern: '^[A-Za-z0-9.:/_-]*(,[A-Za-z0-9.:/_-]+)*$', default: '' }, expects: 'a comma list of host names, IPs or CIDRs', doc: 'Webhook targets allowed although they resolve to loopback, link-local or private addresses' },
   SLUICE_WEBHOOK_TIMEOUT_MS: { schema: { type: 'integer', minimum: 100, maximum: 60_000, default: 5000 }, expects: 'milliseconds 100-60000', doc: 'Time limit of one webhook attempt' },
+  SLUICE_ALERTMANAGER_URL: { schema: { type: 'string', pattern: '^https?://' }, expects: 'an http(s):// URL', doc: 'Alertmanager that rules with `"alertmanager": {}` push to (its base URL; Sluice POSTs to /api/v2/alerts)' },
+  SLUICE_ALERTMANAGER_BEARER_TOKEN: { schema: { type: 'string', minLength: 1 }, expects: 'a token', doc: 'Sent as Authorization: Bearer to SLUICE_ALERTMANAGER_URL (not to URLs rules name)' },
+  SLUICE_ALERTMANAGER_BASIC_AUTH: { schema: { type: 'string', pattern: '^[^:]+:.+$' }, expects: 'user:password', doc: 'Basic auth for SLUICE_ALERTMANAGER_URL (not for URLs rules name; those may carry user:password@)' },
+  SLUICE_ALERTMANAGER_CA_FILE: { schema: { type: 'string', minLength: 1 }, expects: 'a PEM file path', doc: 'CA certificates to trust for https Alertmanagers, besides the system ones' },
+  SLUICE_ALERTMANAGER_CERT_FILE: { schema: { type: 'string', minLength: 1 }, expects: 'a PEM file path', doc: 'Client certificate for https Alertmanagers that ask for one (with SLUICE_ALERTMANAGER_KEY_FILE)' },
+  SLUICE_ALERTMANAGER_KEY_FILE: { schema: { type: 'string', minLength: 1 }, expects: 'a PEM file path', doc: 'Private key of SLUICE_ALERTMANAGER_CERT_FILE' },
+  SLUICE_ALERTMANAGER_RESEND_MS: { schema: { type: 'integer', minimum: 1000, maximum: 600_000, default: 60_000 }, expects: 'milliseconds 1000-600000', doc: 'How often a firing alert is sent to Alertmanager again; each send sets endsAt four of these ahead' },
   SLUICE_PUBLIC_URL: { schema: { type: 'string', pattern: '^https?://' }, expects: 'an http(s):// URL', doc: 'Base URL people reach Sluice at, for links in notifications (default http://localhost:$PORT)' },
   SLUICE_URL: { schema: { type: 'string', pattern: '^https?://' }, expects: 'an http(s):// URL', doc: 'Server URL for client commands (token, ship, tail)' },
   SLUICE_TOKEN: { schema: { type: 'string', minLength: 1 }, expects: 'a token', doc: 'Token for client commands' },
@@ -198,6 +215,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     queryTimeoutSeconds: v.SLUICE_QUERY_TIMEOUT,
     queryMaxRows: v.SLUICE_QUERY_MAX_ROWS,
     webhooks: { allow: String(v.SLUICE_WEBHOOK_ALLOW).split(',').filter((x) => x !== ''), timeoutMs: v.SLUICE_WEBHOOK_TIMEOUT_MS },
+    alertmanager: {
+      url: v.SLUICE_ALERTMANAGER_URL === undefined ? undefined : String(v.SLUICE_ALERTMANAGER_URL).replace(/\/+$/, ''),
+      bearerToken: v.SLUICE_ALERTMANAGER_BEARER_TOKEN,
+      basicAuth: v.SLUICE_ALERTMANAGER_BASIC_AUTH,
+      caFile: v.SLUICE_ALERTMANAGER_CA_FILE,
+      certFile: v.SLUICE_ALERTMANAGER_CERT_FILE,
+      keyFile: v.SLUICE_ALERTMANAGER_KEY_FILE,
+      resendMs: v.SLUICE_ALERTMANAGER_RESEND_MS,
+    },
     publicUrl: String(v.SLUICE_PUBLIC_URL ?? `http://localhost:${v.PORT}`).replace(/\/+$/, ''),
     client: { url: v.SLUICE_URL, token: v.SLUICE_TOKEN },
     syslog: {

@@ -8,7 +8,7 @@ import type { Clock } from '../model/clock.js';
 import type { Store } from '../store/store.js';
 import { recordAttempt } from './records.js';
 import type { Target } from './rule.js';
-import { type Allow, postWebhook, WebhookAddressError } from './notify/safe-http.js';
+import { type Allow, postWebhook, type TlsFiles, WebhookAddressError } from './notify/safe-http.js';
 import { sign } from './notify/sign.js';
 
 export interface DeliveryOptions {
@@ -28,8 +28,12 @@ export interface Delivery {
   readonly groupKey: string;
   readonly kind: string;
   readonly notificationId: string;
+  /** An empty secret sends no signature (Alertmanager). */
   readonly target: Target;
   readonly payload: unknown;
+  /** More headers (Alertmanager's auth). */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly tls?: TlsFiles;
 }
 
 // A wait that ends early when the process stops. The timers/promises form
@@ -51,12 +55,12 @@ export async function deliver(store: Store, log: FastifyBaseLogger, d: Delivery,
         d.target.url,
         body,
         {
-          'x-sluice-timestamp': String(ts),
-          'x-sluice-signature': sign(d.target.secret, ts, body),
+          ...(d.target.secret ? { 'x-sluice-timestamp': String(ts), 'x-sluice-signature': sign(d.target.secret, ts, body) } : {}),
           'x-sluice-notification-id': d.notificationId,
           'idempotency-key': d.notificationId,
+          ...d.headers,
         },
-        { allow: opts.allow, timeoutMs: opts.timeoutMs },
+        { allow: opts.allow, timeoutMs: opts.timeoutMs, ...(d.tls ? { tls: d.tls } : {}) },
       );
       status = res.status;
       response = res.body;

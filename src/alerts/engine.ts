@@ -1,12 +1,14 @@
 // Runs the rules (only in a process with the `alerts` role; a deployment
 // runs one) by wiring four parts: the scheduler (which rules are due at the
 // app's clock), the counting (a rule → counts per group), the state machine
-// (evaluate.ts, pure) and the fan-out (notices to targets, not awaited).
+// (evaluate.ts, pure) and the fan-out (notices to targets and pushes to
+// Alertmanager, not awaited).
 // Each changed state is stored before its notice goes out, so a restart
 // neither fires again nor misses a resolve.
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.js';
+import { AlertmanagerPush } from './alertmanager.js';
 import { RuleCounter } from './counting.js';
 import type { DeliveryOptions } from './deliver.js';
 import { evaluate, type GroupCount, groupKey, type GroupState, type Notification } from './evaluate.js';
@@ -40,6 +42,7 @@ export class AlertEngine {
   #loadedAt = 0;
   readonly counter: RuleCounter;
   readonly fanout: Fanout;
+  readonly alertmanager: AlertmanagerPush;
 
   constructor(
     private readonly ctx: AppContext,
@@ -48,6 +51,7 @@ export class AlertEngine {
   ) {
     this.counter = new RuleCounter(ctx);
     this.fanout = new Fanout(ctx, log, this.counter, delivery);
+    this.alertmanager = new AlertmanagerPush(ctx, log, this.counter, this.fanout);
     this.#ticker = new Ticker((now) => this.#tick(now ?? this.ctx.clock.nowMs()), TICK_MS, (err) => this.log.error({ err }, 'alerts: evaluation failed'));
   }
 
@@ -78,6 +82,7 @@ export class AlertEngine {
     const ids = new Set(this.#rules.map((r) => r.id));
     this.#due.keep(ids);
     this.counter.keep(ids);
+    this.alertmanager.keep(ids);
     for (const id of this.#status.keys()) if (!ids.has(id)) this.#status.delete(id);
   }
 
@@ -125,6 +130,7 @@ export class AlertEngine {
     this.#status.set(rule.id, { lastEvaluatedAt: now, lastError: '' });
     this.ctx.metrics.alertEvaluations.inc();
     for (const n of ev.notifications) this.fanout.send(rule, n, now);
+    this.alertmanager.afterEvaluation(rule, ev.states, ev.notifications, now);
     return ev.notifications;
   }
 

@@ -17,7 +17,11 @@ import { type RuleBody, ruleBodySchema, ruleProblem, type RuleSpec } from './rul
  * to its origin for anyone but an admin.
  */
 function publicRule(r: RuleSpec, admin: boolean) {
-  return { ...r, targets: r.targets.map(({ url, format }) => ({ url: admin ? url : redact(url), format })) };
+  return {
+    ...r,
+    targets: r.targets.map(({ url, format }) => ({ url: admin ? url : redact(url), format })),
+    alertmanager: r.alertmanager ? { url: admin || !r.alertmanager.url ? r.alertmanager.url : redact(r.alertmanager.url) } : null,
+  };
 }
 
 export function redact(url: string): string {
@@ -31,9 +35,12 @@ export function redact(url: string): string {
 
 const isAdmin = (req: { principal: { scope: string } | null }) => req.principal?.scope === 'admin';
 
-function toSpec(id: string, body: RuleBody, old: RuleSpec | undefined): RuleSpec {
+function toSpec(ctx: AppContext, id: string, body: RuleBody, old: RuleSpec | undefined): RuleSpec {
   const problem = ruleProblem(body);
   if (problem) throw new SluiceError('SLUICE_ERR_VALIDATION', problem);
+  if (body.alertmanager && !body.alertmanager.url && !ctx.config.alertmanager.url) {
+    throw new SluiceError('SLUICE_ERR_VALIDATION', 'alertmanager names no url and SLUICE_ALERTMANAGER_URL is not set');
+  }
   compileQuery(body.query); // a query that does not compile is a 400 with its position
   return {
     id,
@@ -45,12 +52,15 @@ function toSpec(id: string, body: RuleBody, old: RuleSpec | undefined): RuleSpec
     interval: body.interval ?? '15s',
     for: body.for ?? '0s',
     repeat: body.repeat ?? '1h',
-    targets: body.targets.map((t) => ({
+    targets: (body.targets ?? []).map((t) => ({
       url: t.url,
       format: t.format ?? 'sluice',
       // Keep a target's secret across edits unless a new one is given.
       secret: t.secret ?? old?.targets.find((o) => o.url === t.url)?.secret ?? randomBytes(24).toString('base64url'),
     })),
+    labels: body.labels ?? {},
+    severity: body.severity ?? 'warning',
+    alertmanager: body.alertmanager ? { url: body.alertmanager.url ?? '' } : null,
   };
 }
 
@@ -105,7 +115,7 @@ export async function alertRoutes(app: FastifyInstance, opts: { ctx: AppContext 
   });
 
   app.post<{ Body: RuleBody }>('/api/v1/alerts/rules', { onRequest: admin, schema: { body: ruleBodySchema } }, async (req, reply) => {
-    const rule = toSpec(randomUUID(), req.body, undefined);
+    const rule = toSpec(ctx, randomUUID(), req.body, undefined);
     const now = ctx.clock.nowMs();
     await saveRule(ctx.store, rule, { createdAt: now, updatedAt: now });
     await changed();
@@ -115,7 +125,7 @@ export async function alertRoutes(app: FastifyInstance, opts: { ctx: AppContext 
 
   app.put<{ Params: { id: string }; Body: RuleBody }>('/api/v1/alerts/rules/:id', { onRequest: admin, schema: { body: ruleBodySchema } }, async (req) => {
     const old = await find(req.params.id);
-    const rule = toSpec(old.id, req.body, old);
+    const rule = toSpec(ctx, old.id, req.body, old);
     await saveRule(ctx.store, rule, await savedTimes(old.id));
     await changed();
     const fresh = rule.targets.filter((t) => !old.targets.some((o) => o.url === t.url && o.secret === t.secret));

@@ -6,6 +6,9 @@ import { groupProblem } from '../query/columns.js';
 export const FORMATS = ['sluice', 'slack', 'alertmanager'] as const;
 export type Format = (typeof FORMATS)[number];
 export type Op = '>' | '>=' | '<' | '<=';
+/** PagerDuty's severities; also the `severity` label an Alertmanager alert carries. */
+export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
 
 export interface Target {
   url: string;
@@ -25,14 +28,21 @@ export interface RuleSpec {
   for: string;
   repeat: string;
   targets: Target[];
+  /** Labels every alert of the rule carries (Alertmanager, PagerDuty custom details). */
+  labels?: Record<string, string>;
+  severity?: Severity;
+  /** Push to an Alertmanager: its base URL, '' for SLUICE_ALERTMANAGER_URL; absent or null: no push. */
+  alertmanager?: { url: string } | null;
 }
 
 const DURATION = '^[0-9]{1,6}(s|m|h|d)$';
 const FIELD = '^[A-Za-z_@][A-Za-z0-9_.@-]{0,127}$';
+// Prometheus label names: Alertmanager refuses others.
+const LABEL = '^[A-Za-z_][A-Za-z0-9_]{0,127}$';
 
 export const ruleBodySchema = {
   type: 'object',
-  required: ['name', 'query', 'window', 'condition', 'targets'],
+  required: ['name', 'query', 'window', 'condition'],
   additionalProperties: false,
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 200 },
@@ -48,9 +58,26 @@ export const ruleBodySchema = {
     interval: { type: 'string', pattern: DURATION },
     for: { type: 'string', pattern: DURATION },
     repeat: { type: 'string', pattern: DURATION },
+    labels: {
+      type: 'object',
+      maxProperties: 20,
+      propertyNames: { pattern: LABEL },
+      additionalProperties: { type: 'string', maxLength: 1024 },
+    },
+    severity: { type: 'string', enum: SEVERITIES },
+    alertmanager: {
+      anyOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: { url: { type: 'string', pattern: '^https?://', maxLength: 2048 } },
+        },
+      ],
+    },
     targets: {
       type: 'array',
-      minItems: 1,
+      minItems: 0,
       maxItems: 10,
       items: {
         type: 'object',
@@ -66,12 +93,13 @@ export const ruleBodySchema = {
   },
 } as const;
 
-export type RuleBody = Omit<RuleSpec, 'id' | 'group_by' | 'interval' | 'for' | 'repeat' | 'targets'> & {
+export type RuleBody = Omit<RuleSpec, 'id' | 'group_by' | 'interval' | 'for' | 'repeat' | 'targets' | 'alertmanager'> & {
   group_by?: string[];
   interval?: string;
   for?: string;
   repeat?: string;
-  targets: Array<{ url: string; format?: Format; secret?: string }>;
+  targets?: Array<{ url: string; format?: Format; secret?: string }>;
+  alertmanager?: { url?: string } | null;
 };
 
 export const ms = (d: string): number => Number(parseDurationNs(d)! / 1_000_000n);
@@ -82,6 +110,7 @@ export function ruleProblem(r: RuleBody): string | undefined {
   if (w < 60_000 || w > 86_400_000) return 'window must be from 1m to 24h';
   if (r.interval !== undefined && ms(r.interval) < 5000) return 'interval must be at least 5s';
   if (r.repeat !== undefined && ms(r.repeat) < 60_000) return 'repeat must be at least 1m';
+  if ((r.targets ?? []).length === 0 && !r.alertmanager) return 'a rule needs targets, an alertmanager, or both';
   for (const f of r.group_by ?? []) {
     const problem = groupProblem(f);
     if (problem) return `group_by: ${problem}`;

@@ -8,6 +8,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { BlockList, isIP } from 'node:net';
 
 const BLOCKED = new BlockList();
@@ -54,6 +55,13 @@ export function addressAllowed(address: string, hostname: string, allow: Allow):
   return !BLOCKED.check(a.address, a.family);
 }
 
+/** TLS for https targets: extra CAs to trust, a client certificate. */
+export interface TlsFiles {
+  readonly ca?: string | Buffer;
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
+}
+
 export interface PostResult {
   status: number;
   body: string;
@@ -65,7 +73,7 @@ export function postWebhook(
   url: string,
   body: string,
   headers: Record<string, string>,
-  opts: { allow: Allow; timeoutMs: number },
+  opts: { allow: Allow; timeoutMs: number; tls?: TlsFiles },
 ): Promise<PostResult> {
   const u = new URL(url);
   const hostname = u.hostname.replace(/^\[|\]$/g, '');
@@ -94,6 +102,9 @@ export function postWebhook(
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'Sluice-Webhook/1', ...headers },
         lookup: lookup as never,
         timeout: opts.timeoutMs,
+        // With a CA given, the system's roots are still trusted: the CA is added to them.
+        ...(opts.tls?.ca ? { ca: [...rootCertificates, String(opts.tls.ca)] } : {}),
+        ...(opts.tls?.cert ? { cert: opts.tls.cert, key: opts.tls.key } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];

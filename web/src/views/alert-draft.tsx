@@ -19,9 +19,11 @@ export interface Draft {
   for: string;
   repeat: string;
   targets: Array<{ url: string; format: Format; secret: string }>;
+  /** What the form does not edit, sent back as it came, so saving keeps it. */
+  kept: Pick<Rule, 'labels' | 'severity' | 'alertmanager'>;
 }
 
-export const EMPTY: Draft = { name: '', query: '', window: '5m', op: '>', threshold: '0', group_by: '', interval: '15s', for: '0s', repeat: '1h', targets: [{ url: '', format: 'sluice', secret: '' }] };
+export const EMPTY: Draft = { name: '', query: '', window: '5m', op: '>', threshold: '0', group_by: '', interval: '15s', for: '0s', repeat: '1h', targets: [{ url: '', format: 'sluice', secret: '' }], kept: {} };
 
 export function draftOf(r: Rule): Draft {
   return {
@@ -30,6 +32,11 @@ export function draftOf(r: Rule): Draft {
     threshold: String(r.condition.threshold),
     group_by: r.group_by.join(', '),
     targets: r.targets.map((t) => ({ url: t.url, format: t.format, secret: '' })),
+    kept: {
+      ...(r.labels ? { labels: r.labels } : {}),
+      ...(r.severity ? { severity: r.severity } : {}),
+      ...(r.alertmanager ? { alertmanager: r.alertmanager } : {}),
+    },
   };
 }
 
@@ -46,6 +53,7 @@ export function bodyOf(d: Draft) {
     for: d.for.trim(),
     repeat: d.repeat.trim(),
     targets: d.targets.map((t) => ({ url: t.url.trim(), format: t.format, ...(t.secret ? { secret: t.secret } : {}) })),
+    ...d.kept,
   };
 }
 

@@ -23,6 +23,10 @@ export interface Rule {
   for: string;
   repeat: string;
   targets: Target[];
+  labels?: Record<string, string>;
+  severity?: 'critical' | 'error' | 'warning' | 'info';
+  /** Pushes to an Alertmanager ('' = the server's SLUICE_ALERTMANAGER_URL). */
+  alertmanager?: { url: string } | null;
 }
 export interface Group {
   group: Record<string, string>;
