@@ -76,7 +76,7 @@ export class Fanout {
 
   #deliverTo(rule: RuleSpec, n: Notice, target: Target, samples: EventJson[], now: number): Promise<boolean> {
     const payload = FORMATTERS[target.format]({
-      rule, notification: n, samples, searchUrl: searchUrl(this.ctx.config.publicUrl, rule, n.labels, now), publicUrl: this.ctx.config.publicUrl,
+      rule, notification: n, samples, searchUrl: searchUrl(this.ctx.config.publicUrl, rule, n.labels, now), publicUrl: this.ctx.config.publicUrl, target,
     });
     return deliver(
       this.ctx.store,

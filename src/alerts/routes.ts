@@ -35,6 +35,14 @@ export function redact(url: string): string {
 
 const isAdmin = (req: { principal: { scope: string } | null }) => req.principal?.scope === 'admin';
 
+/** A PagerDuty target's routing key: the one given, or the one it had (a credential: never shown again). */
+function routingKey(t: NonNullable<RuleBody['targets']>[number], old: RuleSpec | undefined): { routing_key?: string } {
+  if ((t.format ?? 'sluice') !== 'pagerduty') return {};
+  const key = t.routing_key ?? old?.targets.find((o) => o.url === t.url && o.format === 'pagerduty')?.routing_key;
+  if (!key) throw new SluiceError('SLUICE_ERR_VALIDATION', `targets: ${t.url} is a pagerduty target and needs its routing_key (the integration key)`);
+  return { routing_key: key };
+}
+
 function toSpec(ctx: AppContext, id: string, body: RuleBody, old: RuleSpec | undefined): RuleSpec {
   const problem = ruleProblem(body);
   if (problem) throw new SluiceError('SLUICE_ERR_VALIDATION', problem);
@@ -57,6 +65,7 @@ function toSpec(ctx: AppContext, id: string, body: RuleBody, old: RuleSpec | und
       format: t.format ?? 'sluice',
       // Keep a target's secret across edits unless a new one is given.
       secret: t.secret ?? old?.targets.find((o) => o.url === t.url)?.secret ?? randomBytes(24).toString('base64url'),
+      ...routingKey(t, old),
     })),
     labels: body.labels ?? {},
     severity: body.severity ?? 'warning',

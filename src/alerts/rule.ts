@@ -3,7 +3,7 @@
 import { parseDurationNs } from '../model/time.js';
 import { groupProblem } from '../query/columns.js';
 
-export const FORMATS = ['sluice', 'slack', 'alertmanager'] as const;
+export const FORMATS = ['sluice', 'slack', 'alertmanager', 'pagerduty'] as const;
 export type Format = (typeof FORMATS)[number];
 export type Op = '>' | '>=' | '<' | '<=';
 /** PagerDuty's severities; also the `severity` label an Alertmanager alert carries. */
@@ -14,6 +14,8 @@ export interface Target {
   url: string;
   format: Format;
   secret: string;
+  /** PagerDuty's integration key (format pagerduty). */
+  routing_key?: string;
 }
 
 /** A rule as stored and as the API shows it (secrets hidden there). */
@@ -87,6 +89,7 @@ export const ruleBodySchema = {
           url: { type: 'string', pattern: '^https?://', maxLength: 2048 },
           format: { type: 'string', enum: FORMATS },
           secret: { type: 'string', minLength: 16, maxLength: 256 },
+          routing_key: { type: 'string', pattern: '^[A-Za-z0-9]{20,64}$' },
         },
       },
     },
@@ -98,7 +101,7 @@ export type RuleBody = Omit<RuleSpec, 'id' | 'group_by' | 'interval' | 'for' | '
   interval?: string;
   for?: string;
   repeat?: string;
-  targets?: Array<{ url: string; format?: Format; secret?: string }>;
+  targets?: Array<{ url: string; format?: Format; secret?: string; routing_key?: string }>;
   alertmanager?: { url?: string } | null;
 };
 

@@ -173,6 +173,32 @@ describe('rule status', () => {
   });
 });
 
+describe('PagerDuty', () => {
+  it('triggers and resolves one incident: the same dedup_key, the routing key kept across edits and never shown again', async () => {
+    const KEY = 'R0UTINGKEY0123456789abcdefABCDEF';
+    const body = { name: 'pd heartbeat', query: 'service:alert-pd', window: '1m', condition: { op: '<', threshold: 1 }, interval: '5s', severity: 'error' };
+    expect((await api('POST', '/api/v1/alerts/rules', { ...body, targets: [{ url: receiver.url, format: 'pagerduty' }] })).body).toMatchObject({ code: 'SLUICE_ERR_VALIDATION', message: expect.stringMatching(/routing_key/) });
+    const made = await api('POST', '/api/v1/alerts/rules', { ...body, targets: [{ url: receiver.url, format: 'pagerduty', routing_key: KEY }] });
+    const id = String(made.body.id);
+    // Edited without the key: it keeps the one it had.
+    const edited = await api('PUT', `/api/v1/alerts/rules/${id}`, { ...body, name: 'pd heartbeat!', targets: [{ url: receiver.url, format: 'pagerduty' }] });
+    expect(edited.status).toBe(200);
+    expect(JSON.stringify(edited.body)).not.toContain(KEY);
+    expect(JSON.stringify((await api('GET', '/api/v1/alerts/rules')).body)).not.toContain(KEY);
+    const mine = () => receiver.received.filter((r) => r.json.routing_key === KEY);
+
+    await advance(5000);
+    expect(mine().map((r) => r.json.event_action)).toEqual(['trigger']);
+    const trigger = mine()[0]!.json as { dedup_key: string; payload: Record<string, unknown> };
+    expect(trigger.payload).toMatchObject({ severity: 'error', summary: 'pd heartbeat!: 0 events in 1m (< 1)', timestamp: new Date(clock.nowMs()).toISOString() });
+
+    await receive([{ msg: 'alive', service: 'alert-pd' }]);
+    await advance(5000);
+    expect(mine().map((r) => r.json)).toEqual([trigger, { routing_key: KEY, event_action: 'resolve', dedup_key: trigger.dedup_key }]);
+    await api('DELETE', `/api/v1/alerts/rules/${id}`);
+  });
+});
+
 describe('delivery', () => {
   it('retries a failing receiver and delivers once, with one notification id; every attempt is in the history', async () => {
     receiver.failures = [500, 503];

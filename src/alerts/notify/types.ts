@@ -1,7 +1,7 @@
 // What a notification format gets, and what it must give back.
 import type { EventJson } from '../../model/event.js';
 import type { Notification } from '../evaluate.js';
-import type { RuleSpec } from '../rule.js';
+import type { RuleSpec, Target } from '../rule.js';
 
 export interface NoticeInput {
   readonly rule: RuleSpec;
@@ -10,6 +10,8 @@ export interface NoticeInput {
   /** A link to the matching events in the search API. */
   readonly searchUrl: string;
   readonly publicUrl: string;
+  /** The target it goes to (PagerDuty's routing key is there). */
+  readonly target: Target;
 }
 
 export interface TestNotification extends Omit<Notification, 'kind'> {

@@ -6,7 +6,7 @@ import { queryError } from '../components/query-box';
 import type { Format, Op, Rule } from './alert-model';
 
 export const OPS: readonly Op[] = ['>', '>=', '<', '<='];
-export const FORMATS: readonly Format[] = ['sluice', 'slack', 'alertmanager'];
+export const FORMATS: readonly Format[] = ['sluice', 'slack', 'alertmanager', 'pagerduty'];
 
 export interface Draft {
   name: string;
@@ -18,7 +18,7 @@ export interface Draft {
   interval: string;
   for: string;
   repeat: string;
-  targets: Array<{ url: string; format: Format; secret: string }>;
+  targets: Array<{ url: string; format: Format; secret: string; routing_key?: string }>;
   /** What the form does not edit, sent back as it came, so saving keeps it. */
   kept: Pick<Rule, 'labels' | 'severity' | 'alertmanager'>;
 }
@@ -52,7 +52,12 @@ export function bodyOf(d: Draft) {
     interval: d.interval.trim(),
     for: d.for.trim(),
     repeat: d.repeat.trim(),
-    targets: d.targets.map((t) => ({ url: t.url.trim(), format: t.format, ...(t.secret ? { secret: t.secret } : {}) })),
+    targets: d.targets.map((t) => ({
+      url: t.url.trim(),
+      format: t.format,
+      ...(t.secret ? { secret: t.secret } : {}),
+      ...(t.format === 'pagerduty' && t.routing_key?.trim() ? { routing_key: t.routing_key.trim() } : {}),
+    })),
     ...d.kept,
   };
 }
@@ -110,7 +115,7 @@ export function draftProblems(d: Draft): FormError[] {
 
 const LABELS: Record<string, string> = {
   name: 'Name', query: 'Query', window: 'Window', op: 'Comparison', threshold: 'Threshold', group_by: 'Group by',
-  interval: 'Check every', for: 'For', repeat: 'Repeat', targets: 'Targets', url: 'URL', format: 'Format', secret: 'Secret',
+  interval: 'Check every', for: 'For', repeat: 'Repeat', targets: 'Targets', url: 'URL', format: 'Format', secret: 'Secret', routing_key: 'Routing key',
 };
 
 /** An ajv complaint ("must NOT have fewer than 1 characters") in plain words; the original when it is not one of these. */

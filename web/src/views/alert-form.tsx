@@ -36,7 +36,7 @@ export function RuleForm(props: { id?: string; onSaved: (id: string, secrets: Se
   const setTarget = (i: number, patch: Partial<Draft['targets'][number]>) => set({ targets: draft.targets.map((t, j) => (j === i ? { ...t, ...patch } : t)) });
   // A message about a field this form does not show goes under the buttons instead.
   const fields = new Set(['name', 'query', 'window', 'group_by', 'interval', 'for', 'repeat', 'op', 'threshold']);
-  draft.targets.forEach((_, i) => ['url', 'format', 'secret'].forEach((k) => fields.add(`t${i}-${k}`)));
+  draft.targets.forEach((_, i) => ['url', 'format', 'secret', 'routing_key'].forEach((k) => fields.add(`t${i}-${k}`)));
   const fieldOf = (e: FormError) => (e.field && fields.has(e.field) ? e.field : null);
   const bad = (f: string) => errs.some((e) => fieldOf(e) === f);
   const attrs = (f: string, hint?: boolean) => ({
@@ -169,6 +169,19 @@ export function RuleForm(props: { id?: string; onSaved: (id: string, secrets: Se
                 />
                 {message(`t${i}-secret`)}
               </div>
+              {t.format === 'pagerduty' && (
+                <div class="adm-field">
+                  <label for={`rule-t${i}-routing_key`}>Routing key</label>
+                  <input
+                    {...attrs(`t${i}-routing_key`)}
+                    autocomplete="off"
+                    placeholder={kept.has(t.url.trim()) ? 'unchanged' : 'the integration key'}
+                    value={t.routing_key ?? ''}
+                    onInput={(e) => setTarget(i, { routing_key: (e.target as HTMLInputElement).value })}
+                  />
+                  {message(`t${i}-routing_key`)}
+                </div>
+              )}
               <button type="button" class="secondary" aria-label={`Remove target ${i + 1}`} disabled={draft.targets.length === 1} onClick={() => set({ targets: draft.targets.filter((_, j) => j !== i) })}>
                 Remove
               </button>

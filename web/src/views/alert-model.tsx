@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { ApiError } from '../api';
 
 export type Op = '>' | '>=' | '<' | '<=';
-export type Format = 'sluice' | 'slack' | 'alertmanager';
+export type Format = 'sluice' | 'slack' | 'alertmanager' | 'pagerduty';
 export type State = 'ok' | 'pending' | 'firing' | 'resolved';
 
 export interface Target {
