@@ -15,7 +15,7 @@ import { evaluate, type GroupCount, groupKey, type GroupState, type Notification
 import { Fanout } from './fanout.js';
 import type { TestNotification } from './notify/types.js';
 import { loadRules, loadStates, saveStates } from './records.js';
-import { ms, type RuleSpec } from './rule.js';
+import { ms, type RuleSpec, snoozed } from './rule.js';
 import { DueTimes, Ticker } from './scheduler.js';
 
 // Half a second: a rule runs at most this late after it is due; each tick
@@ -119,6 +119,16 @@ export class AlertEngine {
     const counts = counted ?? (await this.counter.counts(rule, now));
     const prev = this.#states.get(rule.id) ?? new Map<string, GroupState>();
     const ev = evaluate(rule, counts, prev, now, randomUUID);
+    const quiet = snoozed(rule, now);
+    if (quiet) {
+      // A group that fires during a snooze is stored as never notified, so
+      // the first evaluation after the snooze sends its firing notice (as a
+      // repeat of the episode); a resolve is stored and not sent.
+      for (const n of ev.notifications) {
+        const s = ev.states.get(n.groupKey);
+        if (n.kind === 'firing' && s) ev.states.set(n.groupKey, { ...s, lastNotified: 0 });
+      }
+    }
     const changed = new Map([...ev.states].filter(([k, s]) => {
       const p = prev.get(k);
       return !p || p.state !== s.state || p.lastNotified !== s.lastNotified;
@@ -129,6 +139,7 @@ export class AlertEngine {
     this.#states.set(rule.id, ev.states);
     this.#status.set(rule.id, { lastEvaluatedAt: now, lastError: '' });
     this.ctx.metrics.alertEvaluations.inc();
+    if (quiet) return [];
     for (const n of ev.notifications) this.fanout.send(rule, n, now);
     this.alertmanager.afterEvaluation(rule, ev.states, ev.notifications, now);
     return ev.notifications;

@@ -9,7 +9,8 @@ import { compileQuery } from '../query/language/compile.js';
 import { AlertEngine } from './engine.js';
 import { type GroupState, labelsOf } from './evaluate.js';
 import { loadRules, loadStates, readHistory, ruleCreatedAt, saveRule } from './records.js';
-import { type RuleBody, ruleBodySchema, ruleProblem, type RuleSpec } from './rule.js';
+import { MAX_SNOOZE_MS, ms, type RuleBody, ruleBodySchema, ruleProblem, type RuleSpec, snoozeBodySchema, snoozed } from './rule.js';
+import { parseIsoNs } from '../model/time.js';
 
 /**
  * A rule as the API shows it: target secrets are never shown again, and a
@@ -43,6 +44,21 @@ function routingKey(t: NonNullable<RuleBody['targets']>[number], old: RuleSpec |
   return { routing_key: key };
 }
 
+/** When a snooze asked for at `now` ends (ms): `for` a duration or `until` a time, in the future, at most MAX_SNOOZE_MS ahead. */
+function snoozeUntil(body: { for?: string; until?: string }, now: number): number {
+  if ((body.for === undefined) === (body.until === undefined)) throw new SluiceError('SLUICE_ERR_VALIDATION', 'snooze takes one of for (a duration like 2h) or until (an RFC 3339 time)');
+  let until: number;
+  if (body.for !== undefined) until = now + ms(body.for);
+  else {
+    const ns = parseIsoNs(body.until!);
+    if (ns === undefined) throw new SluiceError('SLUICE_ERR_VALIDATION', `until: ${JSON.stringify(body.until)} is not an RFC 3339 time`);
+    until = Number(ns / 1_000_000n);
+  }
+  if (until <= now) throw new SluiceError('SLUICE_ERR_VALIDATION', 'snooze must end in the future');
+  if (until - now > MAX_SNOOZE_MS) throw new SluiceError('SLUICE_ERR_VALIDATION', 'snooze can last at most 30d');
+  return until;
+}
+
 function toSpec(ctx: AppContext, id: string, body: RuleBody, old: RuleSpec | undefined): RuleSpec {
   const problem = ruleProblem(body);
   if (problem) throw new SluiceError('SLUICE_ERR_VALIDATION', problem);
@@ -70,6 +86,8 @@ function toSpec(ctx: AppContext, id: string, body: RuleBody, old: RuleSpec | und
     labels: body.labels ?? {},
     severity: body.severity ?? 'warning',
     alertmanager: body.alertmanager ? { url: body.alertmanager.url ?? '' } : null,
+    // A snooze is not part of the rule's definition: an edit keeps it.
+    snoozed_until: old?.snoozed_until ?? null,
   };
 }
 
@@ -110,6 +128,7 @@ export async function alertRoutes(app: FastifyInstance, opts: { ctx: AppContext 
           ...publicRule(r, isAdmin(req)),
           state: firing > 0 ? 'firing' : groups.some((g) => g.state === 'pending') ? 'pending' : 'ok',
           firing_groups: firing,
+          snoozed: snoozed(r, ctx.clock.nowMs()),
           ...evaluation(r.id),
           groups: groupsOf(states.get(r.id)),
         };
@@ -120,7 +139,7 @@ export async function alertRoutes(app: FastifyInstance, opts: { ctx: AppContext 
   app.get<{ Params: { id: string } }>('/api/v1/alerts/rules/:id', { onRequest: read }, async (req) => {
     const rule = await find(req.params.id);
     const states = (await loadStates(ctx.store)).get(rule.id);
-    return { ...publicRule(rule, isAdmin(req)), ...evaluation(rule.id), groups: groupsOf(states) };
+    return { ...publicRule(rule, isAdmin(req)), snoozed: snoozed(rule, ctx.clock.nowMs()), ...evaluation(rule.id), groups: groupsOf(states) };
   });
 
   app.post<{ Body: RuleBody }>('/api/v1/alerts/rules', { onRequest: admin, schema: { body: ruleBodySchema } }, async (req, reply) => {
@@ -146,6 +165,29 @@ export async function alertRoutes(app: FastifyInstance, opts: { ctx: AppContext 
     await saveRule(ctx.store, old, await savedTimes(old.id), true);
     await changed();
     return reply.code(204).send();
+  });
+
+  // Snooze: no notices until a time (`until`, RFC 3339) or for a while (`for`, a duration).
+  app.post<{ Params: { id: string }; Body: { for?: string; until?: string } }>(
+    '/api/v1/alerts/rules/:id/snooze',
+    { onRequest: admin, schema: { body: snoozeBodySchema } },
+    async (req) => {
+      const rule = await find(req.params.id);
+      const now = ctx.clock.nowMs();
+      const until = snoozeUntil(req.body, now);
+      const next = { ...rule, snoozed_until: new Date(until).toISOString() };
+      await saveRule(ctx.store, next, await savedTimes(rule.id));
+      await changed();
+      return { ...publicRule(next, true), snoozed: true };
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>('/api/v1/alerts/rules/:id/snooze', { onRequest: admin }, async (req) => {
+    const rule = await find(req.params.id);
+    const next = { ...rule, snoozed_until: null };
+    await saveRule(ctx.store, next, await savedTimes(rule.id));
+    await changed();
+    return { ...publicRule(next, true), snoozed: false };
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/alerts/rules/:id/test', { onRequest: admin }, async (req) => {

@@ -35,6 +35,8 @@ export interface RuleSpec {
   severity?: Severity;
   /** Push to an Alertmanager: its base URL, '' for SLUICE_ALERTMANAGER_URL; absent or null: no push. */
   alertmanager?: { url: string } | null;
+  /** No notices until this time (RFC 3339); states are still evaluated and stored. */
+  snoozed_until?: string | null;
 }
 
 const DURATION = '^[0-9]{1,6}(s|m|h|d)$';
@@ -96,7 +98,7 @@ export const ruleBodySchema = {
   },
 } as const;
 
-export type RuleBody = Omit<RuleSpec, 'id' | 'group_by' | 'interval' | 'for' | 'repeat' | 'targets' | 'alertmanager'> & {
+export type RuleBody = Omit<RuleSpec, 'id' | 'group_by' | 'interval' | 'for' | 'repeat' | 'targets' | 'alertmanager' | 'snoozed_until'> & {
   group_by?: string[];
   interval?: string;
   for?: string;
@@ -120,3 +122,20 @@ export function ruleProblem(r: RuleBody): string | undefined {
   }
   return undefined;
 }
+
+/** Whether a rule's notices are held back at `now` (ms). */
+export function snoozed(rule: Pick<RuleSpec, 'snoozed_until'>, now: number): boolean {
+  return rule.snoozed_until ? Date.parse(rule.snoozed_until) > now : false;
+}
+
+/** The longest snooze: a rule snoozed and forgotten should wake up. */
+export const MAX_SNOOZE_MS = 30 * 86_400_000;
+
+export const snoozeBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    for: { type: 'string', pattern: DURATION },
+    until: { type: 'string', maxLength: 64 },
+  },
+} as const;

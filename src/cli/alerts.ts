@@ -1,4 +1,4 @@
-// `sluice alerts list|create|delete` for scripting, through the API.
+// `sluice alerts list|create|delete|snooze|unsnooze` for scripting, through the API.
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.js';
 import { callApi, serverTarget } from './client.js';
@@ -8,6 +8,8 @@ const USAGE = `usage:
   sluice alerts create --name NAME --query Q --window 1m --op '>' --threshold 20 --target URL
                        [--format sluice|slack|alertmanager] [--group-by service] [--interval 15s] [--for 0s] [--repeat 1h]
   sluice alerts delete ID
+  sluice alerts snooze ID (--for 2h | --until 2026-12-24T08:00:00Z)
+  sluice alerts unsnooze ID
 options: --url URL (or SLUICE_URL), --token ADMIN_TOKEN (or SLUICE_TOKEN)`;
 
 interface RuleOut {
@@ -17,6 +19,8 @@ interface RuleOut {
   window: string;
   condition: { op: string; threshold: number };
   state?: string;
+  snoozed?: boolean;
+  snoozed_until?: string | null;
   targets: Array<{ url: string; secret?: string }>;
 }
 
@@ -35,6 +39,7 @@ export async function alertsCommand(config: Config, argv: string[]): Promise<num
       'group-by': { type: 'string', multiple: true },
       interval: { type: 'string' },
       for: { type: 'string' },
+      until: { type: 'string' },
       repeat: { type: 'string' },
       json: { type: 'boolean', default: false },
       url: { type: 'string' },
@@ -47,7 +52,12 @@ export async function alertsCommand(config: Config, argv: string[]): Promise<num
     case 'list': {
       const { rules } = await callApi<{ rules: RuleOut[] }>(target, 'GET', '/api/v1/alerts/rules');
       if (values.json) process.stdout.write(`${JSON.stringify(rules)}\n`);
-      else for (const r of rules) process.stdout.write(`${r.id}\t${r.state ?? ''}\t${r.name}\t${r.query} ${r.condition.op} ${r.condition.threshold} in ${r.window}\n`);
+      else {
+        for (const r of rules) {
+          const state = `${r.state ?? ''}${r.snoozed ? ` (snoozed until ${r.snoozed_until})` : ''}`;
+          process.stdout.write(`${r.id}\t${state}\t${r.name}\t${r.query} ${r.condition.op} ${r.condition.threshold} in ${r.window}\n`);
+        }
+      }
       return 0;
     }
     case 'create': {
@@ -78,6 +88,26 @@ export async function alertsCommand(config: Config, argv: string[]): Promise<num
       }
       await callApi(target, 'DELETE', `/api/v1/alerts/rules/${encodeURIComponent(arg)}`);
       process.stderr.write(`deleted alert rule ${arg}\n`);
+      return 0;
+    }
+    case 'snooze': {
+      // --for is also create's `for` (how long a condition must hold): here it is the snooze's length.
+      if (!arg || (values.for === undefined) === (values.until === undefined)) {
+        process.stderr.write(`${USAGE}\n`);
+        return 2;
+      }
+      const body = values.until !== undefined ? { until: values.until } : { for: values.for };
+      const rule = await callApi<RuleOut>(target, 'POST', `/api/v1/alerts/rules/${encodeURIComponent(arg)}/snooze`, body);
+      process.stderr.write(`snoozed alert rule ${arg} until ${rule.snoozed_until}: no notices until then\n`);
+      return 0;
+    }
+    case 'unsnooze': {
+      if (!arg) {
+        process.stderr.write(`${USAGE}\n`);
+        return 2;
+      }
+      await callApi(target, 'DELETE', `/api/v1/alerts/rules/${encodeURIComponent(arg)}/snooze`);
+      process.stderr.write(`alert rule ${arg} is no longer snoozed\n`);
       return 0;
     }
     default:

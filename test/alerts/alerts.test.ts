@@ -199,6 +199,54 @@ describe('PagerDuty', () => {
   });
 });
 
+describe('snooze', () => {
+  it('holds every notice back until it ends, still storing states; the firing notice comes when it ends', async () => {
+    const body = { name: 'snoozed heartbeat', query: 'service:alert-snooze', window: '1m', condition: { op: '<', threshold: 1 }, interval: '5s', targets: [{ url: receiver.url }] };
+    const made = await api('POST', '/api/v1/alerts/rules', body);
+    const id = String(made.body.id);
+    const snooze = (b: unknown) => api('POST', `/api/v1/alerts/rules/${id}/snooze`, b);
+    for (const bad of [{}, { for: '1h', until: new Date(clock.nowMs() + 60_000).toISOString() }, { until: new Date(clock.nowMs() - 1000).toISOString() }, { for: '31d' }, { until: 'tomorrow' }]) {
+      expect((await snooze(bad)).body.code, JSON.stringify(bad)).toBe('SLUICE_ERR_VALIDATION');
+    }
+    const readOnly = await makeToken(s, 'read');
+    expect((await api('POST', `/api/v1/alerts/rules/${id}/snooze`, { for: '1h' }, readOnly)).status).toBe(403);
+    const snoozedAt = clock.nowMs();
+    const until = snoozedAt + 10 * 60_000;
+    expect((await snooze({ for: '10m' })).body).toMatchObject({ snoozed: true, snoozed_until: new Date(until).toISOString() });
+    // An edit keeps the snooze.
+    expect((await api('PUT', `/api/v1/alerts/rules/${id}`, { ...body, name: 'snoozed heartbeat 2' })).body).toMatchObject({ snoozed_until: new Date(until).toISOString() });
+    const mine = () => receiver.received.filter((r) => (r.json.rule as { id?: string } | undefined)?.id === id);
+    const rule = async () => ((await api('GET', '/api/v1/alerts/rules', undefined, readOnly)).body.rules as Array<Record<string, unknown>>).find((r) => r.id === id)!;
+
+    // Fires while snoozed: stored, not sent.
+    await advance(5000);
+    expect(await rule()).toMatchObject({ state: 'firing', snoozed: true, snoozed_until: new Date(until).toISOString(), groups: [{ state: 'firing', last_notified: null }] });
+    // Resolves while snoozed: stored, not sent.
+    await receive([{ msg: 'alive', service: 'alert-snooze' }]);
+    await advance(5000);
+    expect(await rule()).toMatchObject({ state: 'ok', groups: [{ state: 'resolved' }] });
+    // Fires again once the event leaves the window, still snoozed.
+    await advance(60_000);
+    expect(await rule()).toMatchObject({ state: 'firing', snoozed: true });
+    expect(mine()).toEqual([]);
+    expect((await api('GET', `/api/v1/alerts/history?rule=${id}`)).body.history).toEqual([]);
+
+    // The snooze ends: the episode's firing notice goes out at the next evaluation.
+    await advance(until - clock.nowMs() + 1);
+    expect(mine().map((r) => r.json.status)).toEqual(['firing']);
+    expect(await rule()).toMatchObject({ state: 'firing', snoozed: false });
+
+    // A snooze can be lifted early.
+    await snooze({ for: '1h' });
+    const lifted = await api('DELETE', `/api/v1/alerts/rules/${id}/snooze`);
+    expect(lifted.body).toMatchObject({ snoozed: false, snoozed_until: null });
+    await receive([{ msg: 'alive again', service: 'alert-snooze' }]);
+    await advance(5000);
+    expect(mine().map((r) => r.json.status)).toEqual(['firing', 'resolved']);
+    await api('DELETE', `/api/v1/alerts/rules/${id}`);
+  });
+});
+
 describe('delivery', () => {
   it('retries a failing receiver and delivers once, with one notification id; every attempt is in the history', async () => {
     receiver.failures = [500, 503];

@@ -67,6 +67,13 @@ describe('sluice alerts', () => {
       expect(rule.group_by).toEqual(['service']);
       const list = await runCli(['alerts', 'list'], cenv);
       expect(list.stdout).toContain(`${rule.id}\tok\tapi errors\tservice:api level:>=error > 20 in 1m`);
+      const snoozed = await runCli(['alerts', 'snooze', rule.id, '--for', '2h'], cenv);
+      expect(snoozed.code, snoozed.stderr).toBe(0);
+      expect(snoozed.stderr).toMatch(/^snoozed alert rule .* until \d{4}-\d\d-\d\dT/);
+      expect((await runCli(['alerts', 'list'], cenv)).stdout).toMatch(new RegExp(`${rule.id}\tok \\(snoozed until [^)]+\\)\tapi errors\t`));
+      expect((await runCli(['alerts', 'snooze', rule.id], cenv)).code).toBe(2);
+      expect((await runCli(['alerts', 'unsnooze', rule.id], cenv)).code).toBe(0);
+      expect((await runCli(['alerts', 'list'], cenv)).stdout).toContain(`${rule.id}\tok\tapi errors\t`);
       expect((await runCli(['alerts', 'delete', rule.id], cenv)).code).toBe(0);
       expect((await runCli(['alerts', 'list'], cenv)).stdout).not.toContain(rule.id);
       const bad = await runCli(['alerts', 'create', '--name', 'x', '--window', '5s', '--threshold', '1', '--target', receiver.url], cenv);

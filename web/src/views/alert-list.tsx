@@ -13,6 +13,8 @@ interface Listed extends Rule {
   firing_groups: number;
   /** When the engine last ran the rule, and its error then; null where the server runs no engine. */
   last_evaluated_at: string | null;
+  /** Notices are held back until snoozed_until. */
+  snoozed: boolean;
   last_error: string | null;
   groups: Group[];
   last: Outcome | null;
@@ -85,6 +87,12 @@ export function RuleList(props: { admin: boolean }) {
                   </th>
                   <td class="rule-state">
                     <StateBadge state={r.state} />
+                    {r.snoozed && r.snoozed_until && (
+                      <span class="muted snoozed" title={r.snoozed_until}>
+                        {' '}
+                        snoozed until {when(r.snoozed_until)}
+                      </span>
+                    )}
                     {r.group_by.length > 0 && r.groups.length > 0 && (
                       <ul class="adm-groups" aria-label="groups">
                         {r.groups.slice(0, 5).map((g) => (
@@ -118,6 +126,18 @@ export function RuleList(props: { admin: boolean }) {
                   {props.admin && (
                     <td>
                       <div class="adm-actions">
+                        <button
+                          type="button"
+                          class="secondary"
+                          aria-label={r.snoozed ? `Unsnooze ${r.name}` : `Snooze ${r.name} for an hour`}
+                          onClick={async () => {
+                            const path = `${rulePath(r.id)}/snooze`;
+                            await (r.snoozed ? api(path, { method: 'DELETE' }) : api(path, { method: 'POST', body: { for: '1h' } })).catch(() => undefined);
+                            reload();
+                          }}
+                        >
+                          {r.snoozed ? 'Unsnooze' : 'Snooze 1h'}
+                        </button>
                         <button type="button" class="secondary" aria-label={`Edit ${r.name}`} onClick={() => navigate(`/alerts/${r.id}/edit`)}>
                           Edit
                         </button>

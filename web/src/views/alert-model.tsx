@@ -27,6 +27,8 @@ export interface Rule {
   severity?: 'critical' | 'error' | 'warning' | 'info';
   /** Pushes to an Alertmanager ('' = the server's SLUICE_ALERTMANAGER_URL). */
   alertmanager?: { url: string } | null;
+  /** No notices until then (RFC 3339), or null. */
+  snoozed_until?: string | null;
 }
 export interface Group {
   group: Record<string, string>;
