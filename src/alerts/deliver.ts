@@ -20,6 +20,8 @@ export interface DeliveryOptions {
   readonly signal?: AbortSignal;
   /** Stamps the signature's timestamp and the history (the app's clock). */
   readonly clock: Clock;
+  /** Told once per delivery how it ended (a metric). */
+  readonly onOutcome?: (delivered: boolean) => void;
 }
 
 export interface Delivery {
@@ -42,6 +44,12 @@ export interface Delivery {
 const sleep = (ms: number, signal?: AbortSignal) => wait(ms, undefined, { signal }).catch(() => undefined);
 
 export async function deliver(store: Store, log: FastifyBaseLogger, d: Delivery, opts: DeliveryOptions): Promise<boolean> {
+  const ok = await attempts(store, log, d, opts);
+  opts.onOutcome?.(ok);
+  return ok;
+}
+
+async function attempts(store: Store, log: FastifyBaseLogger, d: Delivery, opts: DeliveryOptions): Promise<boolean> {
   const body = JSON.stringify(d.payload);
   for (let attempt = 1; attempt <= opts.attempts; attempt++) {
     const sentAt = opts.clock.nowMs();

@@ -110,6 +110,7 @@ export class AlertEngine {
         await this.evaluateRule(rule, now, counted.get(rule.id));
       } catch (err) {
         this.#status.set(rule.id, { lastEvaluatedAt: now, lastError: (err as Error).message ?? String(err) });
+        this.ctx.metrics.alertEvaluationFailures.inc();
         this.log.warn({ err, rule: rule.name }, 'alerts: rule evaluation failed');
       }
     }

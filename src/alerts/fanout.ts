@@ -37,7 +37,7 @@ export class Fanout {
   ) {
     this.delivery = {
       allow: parseAllow(ctx.config.webhooks.allow), timeoutMs: ctx.config.webhooks.timeoutMs, attempts: 5, baseDelayMs: 1000,
-      signal: this.#abort.signal, clock: ctx.clock, ...delivery,
+      signal: this.#abort.signal, clock: ctx.clock, onOutcome: (ok) => ctx.metrics.alertDeliveries.inc({ result: ok ? 'delivered' : 'failed' }), ...delivery,
     };
   }
 

@@ -13,7 +13,17 @@ export interface Metrics {
   readonly requests503: Counter<'code'>;
   readonly tailPolls: Counter;
   readonly alertEvaluations: Counter;
+  readonly alertEvaluationFailures: Counter;
+  readonly alertDeliveries: Counter<'result'>;
+  readonly diskFreeBytes: Gauge;
+  readonly diskMinFreeBytes: Gauge;
   readonly tailViewers: Gauge;
+}
+
+/** Starts each label value at 0, so a first failure is an increase Prometheus sees. */
+function zeroed<L extends string>(c: Counter<L>, label: L, values: readonly string[]): Counter<L> {
+  for (const v of values) c.inc({ [label]: v } as Partial<Record<L, string>>, 0);
+  return c;
 }
 
 export function createMetrics(withDefaults = true): Metrics {
@@ -43,6 +53,14 @@ export function createMetrics(withDefaults = true): Metrics {
       registers: [registry],
     }),
     alertEvaluations: new Counter({ name: 'sluice_alert_evaluations_total', help: 'Alert rule evaluations run', registers: [registry] }),
+    alertEvaluationFailures: new Counter({ name: 'sluice_alert_evaluation_failures_total', help: 'Alert rule evaluations that failed (the rules API shows each rule\'s last error)', registers: [registry] }),
+    alertDeliveries: zeroed(
+      new Counter({ name: 'sluice_alert_deliveries_total', help: 'Notices (webhooks, Alertmanager pushes) delivered or given up after their retries', labelNames: ['result'], registers: [registry] }),
+      'result',
+      ['delivered', 'failed'],
+    ),
+    diskFreeBytes: new Gauge({ name: 'sluice_disk_free_bytes', help: 'Free bytes in the data directory (+Inf with a ClickHouse server, which guards its own disk)', registers: [registry] }),
+    diskMinFreeBytes: new Gauge({ name: 'sluice_disk_min_free_bytes', help: 'SLUICE_MIN_FREE_DISK: below it ingest answers 503', registers: [registry] }),
     tailPolls: new Counter({ name: 'sluice_tail_polls_total', help: 'Reads the live-tail store poller made', registers: [registry] }),
     tailViewers: new Gauge({ name: 'sluice_tail_viewers', help: 'Live tail viewers connected to this process', registers: [registry] }),
     requests503: new Counter({ name: 'sluice_unavailable_total', help: 'Requests answered 503 (retry later), by code', labelNames: ['code'], registers: [registry] }),

@@ -21,6 +21,8 @@ export async function opsRoutes(app: FastifyInstance, opts: { ctx: AppContext })
   app.get('/metrics', async (_req, reply) => {
     ctx.metrics.batcherBytes.set(ctx.batcher.bytes);
     ctx.metrics.tailViewers.set(ctx.hub.size);
+    ctx.metrics.diskFreeBytes.set(ctx.disk.freeBytes);
+    ctx.metrics.diskMinFreeBytes.set(ctx.config.minFreeDiskBytes);
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
 }
