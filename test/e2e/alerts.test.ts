@@ -222,6 +222,34 @@ describe('alerts', () => {
     }
   }, 150_000);
 
+  it('shows when each rule last ran and why it failed, and snoozes and unsnoozes a rule', async () => {
+    // A regex RE2 refuses: saved, but every evaluation fails once there is an event to read.
+    await call('POST', '/api/v1/alerts/rules', {
+      name: 'bad pattern', query: 'service:e2e-bad /(?<=a)b/', window: '1m', condition: { op: '>', threshold: 1e9 }, interval: '5s', targets: [{ url: receiver.url }],
+    });
+    await ingest(server.url, await makeToken(server, 'ingest'), ndjson([{ service: 'e2e-bad', msg: 'ab' }]));
+    const made = await call('POST', '/api/v1/alerts/rules', {
+      name: 'snooze me', query: 'service:e2e-snooze', window: '1m', condition: { op: '>', threshold: 1e9 }, interval: '5s', targets: [{ url: receiver.url }],
+    });
+    const snoozed = async () => (await rules()).find((r) => r.id === made.body.id)!.snoozed;
+
+    const { page, context, problems } = await openPage(browser, `${server.url}/#/alerts`);
+    await signIn(page, server.adminToken);
+    const bad = page.locator('tr[data-rule="bad pattern"]');
+    await expect.poll(() => bad.locator('td.rule-state').textContent(), POLL).toMatch(/evaluation failed: the regular expression is not valid RE2/);
+    const row = page.locator('tr[data-rule="snooze me"]');
+    await expect.poll(() => row.locator('.last-evaluated').textContent(), POLL).toMatch(/^last /);
+
+    await page.getByRole('button', { name: 'Snooze snooze me for an hour' }).click();
+    await expect.poll(() => row.locator('td.rule-state').textContent(), POLL).toMatch(/snoozed until/);
+    expect(await snoozed()).toBe(true);
+    await page.getByRole('button', { name: 'Unsnooze snooze me' }).click();
+    await expect.poll(() => row.locator('td.rule-state').textContent(), POLL).not.toMatch(/snoozed/);
+    expect(await snoozed()).toBe(false);
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 150_000);
+
   it('shows a read token the rules but no way to change them', async () => {
     const made = await call('POST', '/api/v1/alerts/rules', {
       name: 'read me', query: '', window: '1m', condition: { op: '>', threshold: 1e9 }, targets: [{ url: `${receiver.url}?key=s3cret` }],
