@@ -250,6 +250,42 @@ describe('alerts', () => {
     await context.close();
   }, 150_000);
 
+  it('makes a rule that pushes to Alertmanager with labels and severity, names a bad label beside its field, and keeps them through an edit', async () => {
+    const { page, context, problems } = await openPage(browser, `${server.url}/#/alerts/new`);
+    await signIn(page, server.adminToken);
+    await page.getByLabel('Name', { exact: true }).fill('to alertmanager');
+    await page.getByLabel('Query', { exact: true }).fill('service:e2e-am');
+    await page.getByLabel('threshold').fill('5');
+    await page.getByLabel('Window', { exact: true }).fill('1m');
+    await page.getByLabel('Push to Alertmanager').check();
+    await page.getByRole('button', { name: 'Remove target 1' }).click();
+    await page.getByLabel('Alertmanager URL', { exact: true }).fill('http://am.example:9093');
+    await page.getByLabel('Severity', { exact: true }).selectOption('critical');
+    await page.getByLabel('Labels', { exact: true }).fill('team=payments, bad-name=x');
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await expect.poll(() => page.locator('#rule-labels-error').textContent(), POLL).toMatch(/"bad-name=x" is not name=value/);
+    expect(await page.locator('#rule-labels').getAttribute('aria-invalid')).toBe('true');
+
+    await page.getByLabel('Labels', { exact: true }).fill('team=payments, tier=1');
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    const want = { alertmanager: { url: 'http://am.example:9093' }, severity: 'critical', labels: { team: 'payments', tier: '1' }, targets: [] };
+    await expect.poll(async () => (await rules()).find((r) => r.name === 'to alertmanager'), POLL).toMatchObject(want);
+    const made = (await rules()).find((r) => r.name === 'to alertmanager')!;
+
+    await page.goto(`${server.url}/#/alerts/${made.id}/edit`);
+    await expect.poll(() => page.getByLabel('Labels', { exact: true }).inputValue(), POLL).toBe('team=payments, tier=1');
+    expect(await page.getByLabel('Push to Alertmanager').isChecked()).toBe(true);
+    await page.getByLabel('Name', { exact: true }).fill('to alertmanager, edited');
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    await expect.poll(async () => (await rules()).find((r) => r.id === made.id)?.name, POLL).toBe('to alertmanager, edited');
+    expect((await rules()).find((r) => r.id === made.id)).toMatchObject(want);
+    // The rule's page says where it goes and with which labels.
+    await page.goto(`${server.url}/#/alerts/${made.id}`);
+    await expect.poll(() => page.locator('dl').textContent(), POLL).toMatch(/Alertmanager http:\/\/am\.example:9093.*severitycritical · team=payments, tier=1/);
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 150_000);
+
   it('shows a read token the rules but no way to change them', async () => {
     const made = await call('POST', '/api/v1/alerts/rules', {
       name: 'read me', query: '', window: '1m', condition: { op: '>', threshold: 1e9 }, targets: [{ url: `${receiver.url}?key=s3cret` }],

@@ -3,10 +3,11 @@
 // before sending, and which field a refusal from the server is about.
 import type { ApiError } from '../api';
 import { queryError } from '../components/query-box';
-import type { Format, Op, Rule } from './alert-model';
+import type { Format, Op, Rule, Severity } from './alert-model';
 
 export const OPS: readonly Op[] = ['>', '>=', '<', '<='];
 export const FORMATS: readonly Format[] = ['sluice', 'slack', 'alertmanager', 'pagerduty'];
+export const SEVERITIES: readonly Severity[] = ['critical', 'error', 'warning', 'info'];
 
 export interface Draft {
   name: string;
@@ -19,11 +20,15 @@ export interface Draft {
   for: string;
   repeat: string;
   targets: Array<{ url: string; format: Format; secret: string; routing_key?: string }>;
-  /** What the form does not edit, sent back as it came, so saving keeps it. */
-  kept: Pick<Rule, 'labels' | 'severity' | 'alertmanager'>;
+  /** Push to an Alertmanager; an empty URL means the server's SLUICE_ALERTMANAGER_URL. */
+  alertmanager: boolean;
+  alertmanager_url: string;
+  severity: Severity;
+  /** `name=value` pairs, comma-separated. */
+  labels: string;
 }
 
-export const EMPTY: Draft = { name: '', query: '', window: '5m', op: '>', threshold: '0', group_by: '', interval: '15s', for: '0s', repeat: '1h', targets: [{ url: '', format: 'sluice', secret: '' }], kept: {} };
+export const EMPTY: Draft = { name: '', query: '', window: '5m', op: '>', threshold: '0', group_by: '', interval: '15s', for: '0s', repeat: '1h', targets: [{ url: '', format: 'sluice', secret: '' }], alertmanager: false, alertmanager_url: '', severity: 'warning', labels: '' };
 
 export function draftOf(r: Rule): Draft {
   return {
@@ -32,11 +37,10 @@ export function draftOf(r: Rule): Draft {
     threshold: String(r.condition.threshold),
     group_by: r.group_by.join(', '),
     targets: r.targets.map((t) => ({ url: t.url, format: t.format, secret: '' })),
-    kept: {
-      ...(r.labels ? { labels: r.labels } : {}),
-      ...(r.severity ? { severity: r.severity } : {}),
-      ...(r.alertmanager ? { alertmanager: r.alertmanager } : {}),
-    },
+    alertmanager: !!r.alertmanager,
+    alertmanager_url: r.alertmanager?.url ?? '',
+    severity: r.severity ?? 'warning',
+    labels: Object.entries(r.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', '),
   };
 }
 
@@ -58,8 +62,22 @@ export function bodyOf(d: Draft) {
       ...(t.secret ? { secret: t.secret } : {}),
       ...(t.format === 'pagerduty' && t.routing_key?.trim() ? { routing_key: t.routing_key.trim() } : {}),
     })),
-    ...d.kept,
+    alertmanager: d.alertmanager ? (d.alertmanager_url.trim() ? { url: d.alertmanager_url.trim() } : {}) : null,
+    severity: d.severity,
+    labels: Object.fromEntries(labelPairs(d.labels)),
   };
+}
+
+/** `team=payments, tier=1` as pairs; a piece without `=` is a name with an empty value (draftProblems says so). */
+export function labelPairs(text: string): Array<[string, string]> {
+  return text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => {
+      const i = p.indexOf('=');
+      return i < 0 ? [p, ''] : [p.slice(0, i).trim(), p.slice(i + 1).trim()];
+    });
 }
 
 export interface FormError {
@@ -70,6 +88,7 @@ export interface FormError {
 
 const DURATION = /^[0-9]{1,6}(s|m|h|d)$/;
 const FIELD = /^[A-Za-z_@][A-Za-z0-9_.@-]{0,127}$/;
+const LABEL = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 const seconds = (d: string) => Number(d.slice(0, -1)) * UNIT_SECONDS[d.slice(-1)]!;
 const A_DURATION = 'a duration such as 30s, 5m, 1h or 1d';
@@ -110,12 +129,19 @@ export function draftProblems(d: Draft): FormError[] {
     else if (url.length > 2048) add(`t${i}-url`, `URL ${i + 1} must be at most 2048 characters.`);
     if (t.secret && (t.secret.length < 16 || t.secret.length > 256)) add(`t${i}-secret`, 'Secret must be 16 to 256 characters (or empty: the server makes one).');
   });
+  if (d.targets.length === 0 && !d.alertmanager) add('alertmanager', 'Add a webhook target or push to Alertmanager.');
+  const am = d.alertmanager_url.trim();
+  if (d.alertmanager && am !== '' && !/^https?:\/\//.test(am)) add('alertmanager_url', 'Alertmanager URL must start with http:// or https:// (or be empty for the server’s own).');
+  const pairs = labelPairs(d.labels);
+  const badLabel = pairs.find(([k, v]) => !LABEL.test(k) || v === '');
+  if (badLabel) add('labels', `Labels: ${JSON.stringify(badLabel.join('='))} is not name=value (names: letters, digits and _).`);
+  else if (pairs.length > 20) add('labels', 'Labels takes at most 20 pairs.');
   return out;
 }
 
 const LABELS: Record<string, string> = {
   name: 'Name', query: 'Query', window: 'Window', op: 'Comparison', threshold: 'Threshold', group_by: 'Group by',
-  interval: 'Check every', for: 'For', repeat: 'Repeat', targets: 'Targets', url: 'URL', format: 'Format', secret: 'Secret', routing_key: 'Routing key',
+  interval: 'Check every', for: 'For', repeat: 'Repeat', targets: 'Targets', url: 'URL', format: 'Format', secret: 'Secret', routing_key: 'Routing key', alertmanager: 'Alertmanager', severity: 'Severity', labels: 'Labels',
 };
 
 /** An ajv complaint ("must NOT have fewer than 1 characters") in plain words; the original when it is not one of these. */

@@ -5,8 +5,8 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, type ApiError } from '../api';
 import { navigate } from '../router';
-import { bodyOf, draftOf, draftProblems, EMPTY, formError, FORMATS, OPS, type Draft, type FormError } from './alert-draft';
-import { rulePath, type Format, type Op, type Rule, type Secret } from './alert-model';
+import { bodyOf, draftOf, draftProblems, EMPTY, formError, FORMATS, OPS, SEVERITIES, type Draft, type FormError } from './alert-draft';
+import { rulePath, type Format, type Op, type Rule, type Secret, type Severity } from './alert-model';
 
 export function RuleForm(props: { id?: string; onSaved: (id: string, secrets: Secret[]) => void }) {
   const [draft, setDraft] = useState<Draft | null>(props.id ? null : EMPTY);
@@ -35,7 +35,7 @@ export function RuleForm(props: { id?: string; onSaved: (id: string, secrets: Se
   const set = (patch: Partial<Draft>) => setDraft({ ...draft, ...patch });
   const setTarget = (i: number, patch: Partial<Draft['targets'][number]>) => set({ targets: draft.targets.map((t, j) => (j === i ? { ...t, ...patch } : t)) });
   // A message about a field this form does not show goes under the buttons instead.
-  const fields = new Set(['name', 'query', 'window', 'group_by', 'interval', 'for', 'repeat', 'op', 'threshold']);
+  const fields = new Set(['name', 'query', 'window', 'group_by', 'interval', 'for', 'repeat', 'op', 'threshold', 'alertmanager', 'alertmanager_url', 'severity', 'labels']);
   draft.targets.forEach((_, i) => ['url', 'format', 'secret', 'routing_key'].forEach((k) => fields.add(`t${i}-${k}`)));
   const fieldOf = (e: FormError) => (e.field && fields.has(e.field) ? e.field : null);
   const bad = (f: string) => errs.some((e) => fieldOf(e) === f);
@@ -65,7 +65,7 @@ export function RuleForm(props: { id?: string; onSaved: (id: string, secrets: Se
       </div>
     );
   };
-  const text = (f: 'name' | 'query' | 'window' | 'group_by' | 'interval' | 'for' | 'repeat', label: string, hint?: string, wide = false) => (
+  const text = (f: 'name' | 'query' | 'window' | 'group_by' | 'interval' | 'for' | 'repeat' | 'labels' | 'alertmanager_url', label: string, hint?: string, wide = false) => (
     <div class={`adm-field${wide ? ' wide' : ''}`}>
       <label for={`rule-${f}`}>{label}</label>
       <input {...attrs(f, !!hint)} value={draft[f]} spellcheck={false} onInput={(e) => set({ [f]: (e.target as HTMLInputElement).value })} />
@@ -182,7 +182,7 @@ export function RuleForm(props: { id?: string; onSaved: (id: string, secrets: Se
                   {message(`t${i}-routing_key`)}
                 </div>
               )}
-              <button type="button" class="secondary" aria-label={`Remove target ${i + 1}`} disabled={draft.targets.length === 1} onClick={() => set({ targets: draft.targets.filter((_, j) => j !== i) })}>
+              <button type="button" class="secondary" aria-label={`Remove target ${i + 1}`} disabled={draft.targets.length === 1 && !draft.alertmanager} onClick={() => set({ targets: draft.targets.filter((_, j) => j !== i) })}>
                 Remove
               </button>
             </div>
@@ -190,6 +190,28 @@ export function RuleForm(props: { id?: string; onSaved: (id: string, secrets: Se
           <button type="button" class="secondary" disabled={draft.targets.length >= 10} onClick={() => set({ targets: [...draft.targets, { url: '', format: 'sluice', secret: '' }] })}>
             Add target
           </button>
+        </fieldset>
+        <fieldset class="wide">
+          <legend>Alertmanager and labels</legend>
+          <div class="adm-field">
+            <label>
+              <input {...attrs('alertmanager')} type="checkbox" checked={draft.alertmanager} onChange={(e) => set({ alertmanager: (e.target as HTMLInputElement).checked })} /> Push to Alertmanager
+            </label>
+            {message('alertmanager')}
+          </div>
+          {draft.alertmanager && text('alertmanager_url', 'Alertmanager URL', 'empty = the server’s SLUICE_ALERTMANAGER_URL')}
+          <div class="adm-field">
+            <label for="rule-severity">Severity</label>
+            <select {...attrs('severity')} value={draft.severity} onChange={(e) => set({ severity: (e.target as HTMLSelectElement).value as Severity })}>
+              {SEVERITIES.map((v) => (
+                <option key={v} value={v}>
+                  {v}
+                </option>
+              ))}
+            </select>
+            {message('severity')}
+          </div>
+          {text('labels', 'Labels', 'name=value, comma-separated: on every alert (Alertmanager, PagerDuty)', true)}
         </fieldset>
         <div class="wide adm-actions">
           <button type="submit" disabled={busy}>

@@ -6,6 +6,7 @@ import type { ApiError } from '../api';
 export type Op = '>' | '>=' | '<' | '<=';
 export type Format = 'sluice' | 'slack' | 'alertmanager' | 'pagerduty';
 export type State = 'ok' | 'pending' | 'firing' | 'resolved';
+export type Severity = 'critical' | 'error' | 'warning' | 'info';
 
 export interface Target {
   url: string;
@@ -24,7 +25,7 @@ export interface Rule {
   repeat: string;
   targets: Target[];
   labels?: Record<string, string>;
-  severity?: 'critical' | 'error' | 'warning' | 'info';
+  severity?: Severity;
   /** Pushes to an Alertmanager ('' = the server's SLUICE_ALERTMANAGER_URL). */
   alertmanager?: { url: string } | null;
   /** No notices until then (RFC 3339), or null. */

@@ -27,7 +27,7 @@ import { plural, when } from '../format';
 export function RuleDetail(props: { id: string; admin: boolean; secrets: Secret[] | null; onSecretsSeen: () => void }) {
   const { data, error, reload } = usePolled(async (signal) => {
     const [rule, h] = await Promise.all([
-      api<Rule & { groups: Group[] }>(rulePath(props.id), { signal }),
+      api<Rule & { groups: Group[]; snoozed: boolean; last_evaluated_at: string | null; last_error: string | null }>(rulePath(props.id), { signal }),
       api<{ history: Delivery[] }>('/api/v1/alerts/history', { query: { rule: props.id, limit: 100 }, signal }),
     ]);
     return { rule, history: h.history };
@@ -109,7 +109,15 @@ export function RuleDetail(props: { id: string; admin: boolean; secrets: Secret[
         <dt>checked</dt>
         <dd>
           every {rule.interval}; repeats every {rule.repeat} while firing
+          {rule.last_evaluated_at && <span class="last-evaluated">; last {when(rule.last_evaluated_at)}</span>}
+          {rule.last_error && <div class="error eval-error">evaluation failed: {rule.last_error}</div>}
         </dd>
+        {rule.snoozed && rule.snoozed_until && (
+          <>
+            <dt>snoozed</dt>
+            <dd class="snoozed">no notices until {when(rule.snoozed_until)}</dd>
+          </>
+        )}
         <dt>targets</dt>
         <dd>
           {rule.targets.map((t) => (
@@ -117,6 +125,16 @@ export function RuleDetail(props: { id: string; admin: boolean; secrets: Secret[
               <code>{t.url}</code> ({t.format})
             </div>
           ))}
+          {rule.alertmanager && (
+            <div>
+              Alertmanager {rule.alertmanager.url ? <code>{rule.alertmanager.url}</code> : '(the server’s SLUICE_ALERTMANAGER_URL)'}
+            </div>
+          )}
+        </dd>
+        <dt>severity</dt>
+        <dd>
+          {rule.severity ?? 'warning'}
+          {Object.keys(rule.labels ?? {}).length > 0 && ` · ${Object.entries(rule.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')}`}
         </dd>
       </dl>
       <h3>Groups</h3>
