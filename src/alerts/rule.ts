@@ -113,7 +113,8 @@ export const ms = (d: string): number => Number(parseDurationNs(d)! / 1_000_000n
 export function ruleProblem(r: RuleBody): string | undefined {
   const w = ms(r.window);
   if (w < 60_000 || w > 86_400_000) return 'window must be from 1m to 24h';
-  if (r.interval !== undefined && ms(r.interval) < 5000) return 'interval must be at least 5s';
+  // 1 s: the engine looks for due rules every half second; shorter would be promised, not kept.
+  if (r.interval !== undefined && ms(r.interval) < 1000) return 'interval must be at least 1s';
   if (r.repeat !== undefined && ms(r.repeat) < 60_000) return 'repeat must be at least 1m';
   if ((r.targets ?? []).length === 0 && !r.alertmanager) return 'a rule needs targets, an alertmanager, or both';
   for (const f of r.group_by ?? []) {

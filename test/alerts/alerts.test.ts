@@ -70,6 +70,8 @@ describe('rules API', () => {
     const bad = await api('POST', '/api/v1/alerts/rules', { name: 'x', query: 'level:>=error', window: '10s', condition: { op: '>', threshold: 1 }, targets: [{ url: receiver.url }] });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/window must be from 1m to 24h/);
+    const tooOften = await api('POST', '/api/v1/alerts/rules', { name: 'x', query: '', window: '1m', interval: '0s', condition: { op: '>', threshold: 1 }, targets: [{ url: receiver.url }] });
+    expect(tooOften.body.message).toMatch(/interval must be at least 1s/);
     const badQuery = await api('POST', '/api/v1/alerts/rules', { name: 'x', query: 'level:>=loud', window: '1m', condition: { op: '>', threshold: 1 }, targets: [{ url: receiver.url }] });
     expect(badQuery.body).toMatchObject({ code: 'SLUICE_ERR_QUERY_SYNTAX', position: 0 });
     const badOp = await api('POST', '/api/v1/alerts/rules', { name: 'x', query: '', window: '1m', condition: { op: '!=', threshold: 1 }, targets: [{ url: receiver.url }] });

@@ -45,6 +45,15 @@ describe('DueTimes', () => {
     expect(due.take([rules[0]!], now + 10_100).map((r) => r.id)).toEqual(['r-0']);
   });
 
+  it('runs a 1 s rule every second on the half-second ticks', () => {
+    const due = new DueTimes();
+    const r = rule('fast', '1s');
+    const runs: number[] = [];
+    for (let t = 0; t <= 10_000; t += 500) if (due.take([r], 3_000_000_000_000 + t).length > 0) runs.push(t);
+    expect(runs.length).toBe(11);
+    for (let i = 2; i < runs.length; i++) expect(runs[i]! - runs[i - 1]!).toBe(1000);
+  });
+
   it('a late tick runs a rule once, not once per missed interval', () => {
     const due = new DueTimes();
     const r = rule('late', '5s');

@@ -119,7 +119,7 @@ export function draftProblems(d: Draft): FormError[] {
   if (bad !== undefined) add('group_by', `Group by: ${JSON.stringify(bad)} is not a field name (letters, digits, . _ @ -).`);
   else if (group.length > 5) add('group_by', 'Group by takes at most 5 fields.');
   else if (new Set(group).size < group.length) add('group_by', 'Group by names a field twice.');
-  duration('interval', 'Check every', d.interval, 5, '5s');
+  duration('interval', 'Check every', d.interval, 1, '1s');
   duration('for', 'For', d.for, 0, '0s');
   duration('repeat', 'Repeat', d.repeat, 60, '1m');
   d.targets.forEach((t, i) => {

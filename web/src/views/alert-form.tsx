@@ -135,7 +135,7 @@ export function RuleForm(props: { id?: string; onSaved: (id: string, secrets: Se
         </div>
         {text('window', 'Window', '1m to 24h, counted by received time')}
         {text('group_by', 'Group by', 'optional: service, host, level, source or attributes, comma-separated')}
-        {text('interval', 'Check every', 'at least 5s')}
+        {text('interval', 'Check every', 'at least 1s')}
         {text('for', 'For', 'how long it must hold before firing')}
         {text('repeat', 'Repeat', 'resend while firing, at least 1m')}
         <fieldset class="wide">
