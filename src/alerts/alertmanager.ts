@@ -1,11 +1,12 @@
 // Alertmanager as a destination, as Prometheus and the Loki ruler use it:
 // POST /api/v2/alerts with the firing groups of a rule, again every
 // SLUICE_ALERTMANAGER_RESEND_MS while they fire (each send sets endsAt four
-// resends ahead, so an Alertmanager that stops hearing from Sluice resolves
-// the alert itself), and once more with endsAt at the resolve. Alertmanager
-// then does the grouping, silences, inhibition and routing. Deliveries go
-// through deliver(): the same SSRF rules, retries and history as webhooks;
-// a push that fails for good is made again at the next resend.
+// resends, or four evaluation intervals if longer, ahead, so an
+// Alertmanager that stops hearing from Sluice resolves the alert itself),
+// and once more with endsAt at the resolve. Alertmanager then does the
+// grouping, silences, inhibition and routing. Deliveries go through
+// deliver(): the same SSRF rules, retries and history as webhooks; a push
+// that fails for good is made again at the next resend.
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
@@ -15,7 +16,7 @@ import { type GroupState, labelsOf, type Notification } from './evaluate.js';
 import { type Fanout, searchUrl } from './fanout.js';
 import type { RuleCounter } from './counting.js';
 import type { TlsFiles } from './notify/safe-http.js';
-import type { RuleSpec } from './rule.js';
+import { ms, type RuleSpec } from './rule.js';
 import type { EventJson } from '../model/event.js';
 
 /** One alert as POST /api/v2/alerts takes it (postableAlert). */
@@ -111,7 +112,8 @@ export class AlertmanagerPush {
     const base = this.baseUrl(rule);
     if (!base) return;
     const resendMs = this.ctx.config.alertmanager.resendMs;
-    const endsAt = now + 4 * resendMs;
+    // As Prometheus does: four sends ahead, and a rule evaluated less often than it resends is sent only when evaluated.
+    const endsAt = now + 4 * Math.max(resendMs, ms(rule.interval));
     const firing: Array<{ key: string; s: GroupState; n?: Notification }> = [];
     const resends: typeof firing = [];
     for (const [key, s] of states) {
