@@ -13,6 +13,8 @@ import { TokenRegistry } from './auth/tokens.js';
 import { SluiceError, errorBody } from './errors.js';
 import { prepareError } from './http-errors.js';
 import { Batcher } from './ingest/batcher.js';
+import type { DrainDeps } from './ingest/drain.js';
+import { IngestPipeline } from './ingest/pipeline.js';
 import { RateLimiter } from './ingest/rate-limit.js';
 import { ingestRoutes } from './ingest/routes.js';
 import { elasticsearchRoutes } from './ingest/elasticsearch/routes.js';
@@ -30,7 +32,7 @@ import { fieldsRoutes } from './query/fields.js';
 import { savedSearchRoutes } from './query/saved.js';
 import { searchRoutes } from './query/search.js';
 import { trendsRoutes } from './query/trends.js';
-import { Hub } from './tail/hub.js';
+import { Hub, localBatch } from './tail/hub.js';
 import { StorePoller } from './tail/poller.js';
 import { Rollup } from './store/rollup.js';
 import { tailRoutes } from './tail/route.js';
@@ -91,18 +93,31 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
   const disk = new DiskMonitor(isEmbedded(config) ? config.dataDir : undefined, config.minFreeDiskBytes);
   await disk.start();
 
+  const rateLimiter = new RateLimiter(config.tokenRateLimit);
+  const rollup = new Rollup(store, app.log, undefined, clock);
+  const writerId = opts.writerId ?? randomUUID();
+  const pipeline = new IngestPipeline({ config, clock, batcher, rateLimiter, disk, watermark: rollup, writerId });
+  const hub = new Hub();
+  // What was stored is announced; the pipeline knows none of its listeners.
+  pipeline.onStored(({ events, source }) => {
+    metrics.accepted.inc({ source }, events.length);
+    if (hub.size > 0) hub.publish(localBatch(events, source));
+  });
+  pipeline.onRejected((code, n) => metrics.rejected.inc({ code }, n));
+
   const ctx: AppContext = {
     config,
     clock,
     store,
     tokens: new TokenRegistry(store, config.adminToken, undefined, clock),
     batcher,
+    pipeline,
     metrics,
-    rateLimiter: new RateLimiter(config.tokenRateLimit),
+    rateLimiter,
     disk,
-    rollup: new Rollup(store, app.log, undefined, clock),
-    hub: new Hub(),
-    writerId: opts.writerId ?? randomUUID(),
+    rollup,
+    hub,
+    writerId,
     alerts: undefined,
     closing: false,
     schemaProblem: () => problem,
@@ -128,15 +143,15 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
   });
 
   await app.register(opsRoutes, { ctx });
-  if (hasRole(config, 'ingest')) await app.register(ingestRoutes, { ctx });
   // The web app's page shares `/` with the Elasticsearch probe: browsers
   // (Accept: text/html) get the page, shippers the cluster info.
   const page = hasRole(config, 'api') ? loadWebPage() : undefined;
   if (hasRole(config, 'ingest')) {
-    for (const routes of [otlpRoutes, lokiPushRoutes]) await app.register(routes, { ctx });
-    await app.register(elasticsearchRoutes, { ctx, page });
+    const deps: DrainDeps = { pipeline, tokens: ctx.tokens, prepareError: (error, req, reply) => prepareError(ctx, error, req, reply) };
+    for (const routes of [ingestRoutes, otlpRoutes, lokiPushRoutes]) await app.register(routes, { deps });
+    await app.register(elasticsearchRoutes, { ctx, deps, page });
+    await app.register(logplexRoutes, { deps, registry: metrics.registry });
   }
-  if (hasRole(config, 'ingest')) await app.register(logplexRoutes, { ctx });
   const syslog = hasRole(config, 'ingest') ? new SyslogListeners(ctx, app.log) : undefined;
   if (hasRole(config, 'api')) {
     await app.register(websocket, { options: { maxPayload: 64 * 1024 } });

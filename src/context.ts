@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { Clock } from './model/clock.js';
 import type { TokenRegistry } from './auth/tokens.js';
 import type { Batcher } from './ingest/batcher.js';
+import type { IngestPipeline } from './ingest/pipeline.js';
 import type { RateLimiter } from './ingest/rate-limit.js';
 import type { DiskMonitor } from './ops/disk.js';
 import type { Metrics } from './ops/metrics.js';
@@ -18,6 +19,8 @@ export interface AppContext {
   readonly store: Store;
   readonly tokens: TokenRegistry;
   readonly batcher: Batcher;
+  /** The one path every drain stores events through. */
+  readonly pipeline: IngestPipeline;
   readonly metrics: Metrics;
   readonly rateLimiter: RateLimiter;
   readonly disk: DiskMonitor;

@@ -1,27 +1,16 @@
 // /api/v1/ingest bodies: NDJSON, a JSON object or array, or plain text lines.
 // Each record is normalized on its own, so one bad line never costs the
 // valid ones beside it.
-import { SluiceError } from '../errors.js';
+import { type ErrorCode, SluiceError } from '../errors.js';
 import type { LogEvent } from '../model/event.js';
 import { type LineMeta, LineRuns } from './line-meta.js';
 import { isRejection, type NormalizeContext, type Normalized, normalizeLine, normalizeObject } from './normalize.js';
-
-export interface EventError {
-  readonly index: number;
-  readonly code: string;
-  readonly message: string;
-}
-
-export interface Decoded {
-  readonly events: LogEvent[];
-  readonly errors: EventError[];
-  /** Records seen (valid + invalid); blank lines are not records. */
-  readonly records: number;
-}
+import type { Decoded, Rejection } from './pipeline.js';
 
 export type BodyKind = 'ndjson' | 'json' | 'text';
 
-const KINDS: ReadonlyMap<string, BodyKind> = new Map([
+/** Media types of /api/v1/ingest and the body kind each is read as. */
+export const BODY_KINDS: ReadonlyMap<string, BodyKind> = new Map([
   ['application/x-ndjson', 'ndjson'],
   ['application/ndjson', 'ndjson'],
   ['application/jsonl', 'ndjson'],
@@ -30,14 +19,9 @@ const KINDS: ReadonlyMap<string, BodyKind> = new Map([
   ['text/plain', 'text'],
 ]);
 
-export function bodyKind(contentType: string | undefined): BodyKind | undefined {
-  const mime = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  return KINDS.get(mime);
-}
-
-class Collector {
+class Collector implements Decoded {
   readonly events: LogEvent[] = [];
-  readonly errors: EventError[] = [];
+  readonly rejections: Rejection[] = [];
   records = 0;
 
   add(index: number, r: Normalized): void {
@@ -46,9 +30,9 @@ class Collector {
     else this.events.push(r);
   }
 
-  reject(index: number, code: string, message: string, count = true): void {
+  reject(index: number, code: ErrorCode, message: string, count = true): void {
     if (count) this.records++;
-    this.errors.push({ index, code, message });
+    this.rejections.push({ index, code, message });
   }
 }
 

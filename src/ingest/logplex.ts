@@ -4,16 +4,14 @@
 // 4xx and retries on 5xx, so every temporary condition answers 503; the
 // Logplex-Frame-Id header makes a retried batch store once.
 // https://github.com/heroku/logplex/blob/master/doc/README.http_drains.md
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { Counter } from 'prom-client';
-import { requireScope } from '../auth/plugin.js';
-import type { AppContext } from '../context.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
 import { SluiceError } from '../errors.js';
 import type { LogEvent } from '../model/event.js';
 import { parseLevel } from '../model/levels.js';
-import { checkWritable, normalizeContext, storeEvents } from './accept.js';
-import { acceptRawBodies, decodedBody } from './http-body.js';
+import { type DrainDeps, lenientKey, registerDrain } from './drain.js';
 import { parseLogfmt } from './logfmt.js';
+import type { Decoded, Rejection } from './pipeline.js';
 import type { NormalizeContext } from './normalize.js';
 import { syslogEvent } from './syslog/event.js';
 import { parseLogplexMessage } from './syslog/parse.js';
@@ -109,7 +107,6 @@ export function splitFrames(body: Buffer, maxFrameBytes: number): SplitBody {
 }
 
 const DRAIN_TOKEN = /^d\.[0-9a-f-]{36}$/i;
-const FRAME_ID = /^[\x21-\x7e]{1,200}$/;
 
 /** One Logplex message as an event; `service` (from ?service=) wins over APP-NAME. */
 export function logplexEvent(frame: Buffer, nctx: NormalizeContext, service: string | undefined): LogEvent {
@@ -144,67 +141,55 @@ function sendText(reply: FastifyReply, status: number, text: string): FastifyRep
   return reply.code(status).type('text/plain; charset=utf-8').send(text + '\n');
 }
 
-export async function logplexRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
-  const { ctx } = opts;
-  const { limits } = ctx.config;
-  acceptRawBodies(app, limits.maxBodyBytes);
+const MEDIA_TYPES: ReadonlyMap<string, 'logplex'> = new Map(['', 'application/logplex-1', 'application/x-logplex-1', 'text/plain'].map((t) => [t, 'logplex']));
+
+interface LogplexDecoded extends Decoded {
+  /** Frames in the body, good and bad. */
+  readonly seen: number;
+  readonly problems: readonly FrameProblem[];
+}
+
+export async function logplexRoutes(app: FastifyInstance, opts: { deps: DrainDeps; registry: Registry }): Promise<void> {
   const mismatches = new Counter({
     name: 'sluice_logplex_msg_count_mismatch_total',
     help: 'Logplex requests whose Logplex-Msg-Count differed from the frames in the body (what parsed was stored)',
-    registers: [ctx.metrics.registry],
+    registers: [opts.registry],
   });
 
-  // Logplex reads only the status; a short text body is for people testing
-  // with curl. Errors raised here answer in text too.
-  app.setErrorHandler((error: FastifyError, req, reply) => {
-    if (!(error instanceof SluiceError)) throw error;
-    if (error.statusCode >= 500) {
-      ctx.metrics.requests503.inc({ code: error.code });
-      req.log.warn({ code: error.code, url: req.url }, 'logplex drain request failed');
-    }
-    if (error.retryAfter !== undefined) void reply.header('Retry-After', String(error.retryAfter));
-    // Logplex drops a batch for good on any 4xx: a rate limit is "later", not "never".
-    const status = error.code === 'SLUICE_ERR_RATE_LIMITED' ? 503 : error.statusCode;
-    return sendText(reply, status, `${error.code}: ${error.message}`);
-  });
-
-  app.post<{ Querystring: { service?: string } }>(
-    '/api/v1/drains/logplex',
-    {
-      onRequest: [requireScope(ctx.tokens, 'ingest'), async () => checkWritable(ctx)],
-      schema: { querystring: { type: 'object', properties: { service: { type: 'string', minLength: 1, maxLength: 256 } } } },
-    },
-    async (req, reply) => {
-      const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      if (type !== '' && type !== 'application/logplex-1' && type !== 'application/x-logplex-1' && type !== 'text/plain') {
-        throw new SluiceError('SLUICE_ERR_UNSUPPORTED_MEDIA_TYPE', `Content-Type ${type} is not accepted here: Heroku drains send application/logplex-1`);
-      }
-      const body = await decodedBody(req, limits.maxDecompressedBytes);
+  registerDrain<'logplex', { service?: string }, LogplexDecoded>(app, opts.deps, {
+    routes: [{ method: 'POST', url: '/api/v1/drains/logplex' }],
+    mediaTypes: MEDIA_TYPES,
+    accepts: 'Heroku drains send application/logplex-1',
+    querystring: { type: 'object', properties: { service: { type: 'string', minLength: 1, maxLength: 256 } } },
+    // A malformed Frame-Id must not turn into a 400 (Logplex would drop
+    // the batch): it is then simply not used for deduplication.
+    idempotencyKey: (req) => lenientKey(req.headers['logplex-frame-id']),
+    decode({ query, body, limits, context }) {
       const { frames, problems } = splitFrames(body, limits.maxLineBytes);
-      if (problems.length > 0) ctx.metrics.rejected.inc({ code: 'SLUICE_ERR_INVALID_FRAME' }, problems.length);
+      const rejections = problems.map((p): Rejection => ({ index: p.frame - 1, code: 'SLUICE_ERR_INVALID_FRAME', message: p.message }));
       if (frames.length === 0) {
+        opts.deps.pipeline.reject(rejections);
         if (problems.length === 0) throw new SluiceError('SLUICE_ERR_EMPTY_BODY');
         throw new SluiceError('SLUICE_ERR_INVALID_FRAME', `no frame was valid: frame ${problems[0]!.frame} at byte ${problems[0]!.offset}: ${problems[0]!.message}`);
       }
-      const nctx = normalizeContext(ctx, { service: req.query.service });
-      const events = frames.map((f) => logplexEvent(f, nctx, req.query.service));
-
-      const declared = Number(req.headers['logplex-msg-count']);
-      const seen = frames.length + problems.length;
-      const mismatch = req.headers['logplex-msg-count'] !== undefined && declared !== seen;
+      const nctx = context({ service: query.service });
+      const events = frames.map((f) => logplexEvent(f, nctx, query.service));
+      return { events, rejections, records: frames.length + problems.length, seen: frames.length + problems.length, problems };
+    },
+    respond(reply, { events, problems, seen }, { req }) {
+      const declared = req.headers['logplex-msg-count'];
+      const mismatch = declared !== undefined && Number(declared) !== seen;
       if (mismatch) mismatches.inc();
-      // A malformed Frame-Id must not turn into a 400 (Logplex would drop
-      // the batch): it is then simply not used for deduplication.
-      const frameId = req.headers['logplex-frame-id'];
-      const key = typeof frameId === 'string' && FRAME_ID.test(frameId) ? frameId : undefined;
-      await storeEvents(ctx, req.principal!, events, key);
-
       let text = `stored ${events.length}`;
       if (problems.length > 0) {
         text += `; ${problems.length} invalid: ` + problems.slice(0, 5).map((p) => `frame ${p.frame} at byte ${p.offset}: ${p.message}`).join('; ');
       }
-      if (mismatch) text += `; Logplex-Msg-Count says ${req.headers['logplex-msg-count']} but the body holds ${seen}`;
+      if (mismatch) text += `; Logplex-Msg-Count says ${String(declared)} but the body holds ${seen}`;
       return sendText(reply, 200, text);
     },
-  );
+    // Logplex reads only the status; a short text body is for people
+    // testing with curl. Logplex drops a batch for good on any 4xx: a rate
+    // limit is "later", not "never".
+    renderError: (reply, err) => sendText(reply, err.code === 'SLUICE_ERR_RATE_LIMITED' ? 503 : err.statusCode, `${err.code}: ${err.message}`),
+  });
 }

@@ -6,6 +6,7 @@
 import { ERRORS, type ErrorCode, SluiceError } from '../../errors.js';
 import type { LogEvent } from '../../model/event.js';
 import { isRejection, type NormalizeContext, normalizeObject } from '../normalize.js';
+import type { Decoded, Rejection } from '../pipeline.js';
 
 export interface BulkError {
   readonly type: string;
@@ -23,9 +24,8 @@ export interface BulkItem {
   readonly error?: BulkError;
 }
 
-export interface BulkParsed {
+export interface BulkParsed extends Decoded {
   readonly items: BulkItem[];
-  readonly events: LogEvent[];
 }
 
 type Obj = Record<string, unknown>;
@@ -109,7 +109,9 @@ export function parseBulk(body: string, defaultIndex: string | undefined, ctx: N
     items.push({ action: name, index, id: id ?? ev.id, status: 201, event: events.length });
     events.push(ev);
   }
-  return { items, events };
+  const rejections: Rejection[] = [];
+  items.forEach((it, index) => it.error && rejections.push({ index, code: it.error.sluice_code, message: it.error.reason }));
+  return { items, events, rejections, records: items.length };
 }
 
 /** The compact _bulk answer: `took`, `errors` and one item per action. */

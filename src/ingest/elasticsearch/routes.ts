@@ -5,15 +5,12 @@
 // the official clients refuse the server. The probes need no token: they
 // reveal nothing, and Beats, Vector and rsyslog send them before any data.
 import { randomUUID } from 'node:crypto';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { requireScope } from '../../auth/plugin.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebPage } from '../../web.js';
 import type { AppContext } from '../../context.js';
 import { errorBody, type ErrorCode, SluiceError } from '../../errors.js';
-import { checkWritable, normalizeContext, storeEvents } from '../accept.js';
-import { headerValue, mediaType, prepareDrainError } from '../drain-errors.js';
-import { acceptRawBodies, decodedBody } from '../http-body.js';
-import { bulkResponse, parseBulk } from './bulk.js';
+import { type DrainDeps, headerValue, registerDrain } from '../drain.js';
+import { type BulkParsed, bulkResponse, parseBulk } from './bulk.js';
 
 // The version shippers read from GET /: 8.x makes Vector and Fluent Bit
 // leave out `_type`, and Beats 8 accept it.
@@ -68,16 +65,24 @@ function clusterInfo(uuid: string) {
   };
 }
 
-export async function elasticsearchRoutes(app: FastifyInstance, opts: { ctx: AppContext; page?: WebPage | undefined }): Promise<void> {
+export async function elasticsearchRoutes(app: FastifyInstance, opts: { ctx: AppContext; deps: DrainDeps; page?: WebPage | undefined }): Promise<void> {
   const { ctx } = opts;
-  const { limits } = ctx.config;
   const uuid = randomUUID();
-  acceptRawBodies(app, limits.maxBodyBytes);
 
   app.addHook('onRequest', async (_req, reply) => {
     void reply.header('X-Elastic-Product', 'Elasticsearch');
   });
-  app.setErrorHandler((error: FastifyError, req, reply) => sendEsError(reply, prepareDrainError(ctx, error, req, reply)));
+  // First: it also sets the error handler and body parsers the probes below use.
+  registerDrain<'bulk', Record<string, never>, BulkParsed>(app, opts.deps, {
+    routes: ['/_bulk', '/:index/_bulk'].flatMap((url) => (['POST', 'PUT'] as const).map((method) => ({ method, url }))),
+    mediaTypes: new Map([...CONTENT_TYPES].map((t) => [t, 'bulk'])),
+    accepts: 'use application/x-ndjson or application/json',
+    beforeAuth: [apiKeyAsBearer],
+    decode: ({ req, body, limits, context }) =>
+      parseBulk(body.toString('utf8'), (req.params as { index?: string }).index, context(), limits.maxLineBytes),
+    respond: (reply, parsed) => reply.code(200).type('application/json').send(bulkResponse(parsed.items, Math.round(reply.elapsedTime))),
+    renderError: sendEsError,
+  });
 
   const health = () => (ctx.disk.low || ctx.closing ? 'yellow' : 'green');
 
@@ -122,22 +127,4 @@ export async function elasticsearchRoutes(app: FastifyInstance, opts: { ctx: App
   app.get('/:index/_refresh', refreshed);
   app.post('/:index/_refresh', refreshed);
   app.post('/_refresh', refreshed);
-
-  const onRequest = [apiKeyAsBearer, requireScope(ctx.tokens, 'ingest'), async () => checkWritable(ctx)];
-  const bulk = async (req: FastifyRequest, reply: FastifyReply) => {
-    const started = Date.now();
-    const type = mediaType(req.headers['content-type']);
-    if (!CONTENT_TYPES.has(type)) {
-      throw new SluiceError('SLUICE_ERR_UNSUPPORTED_MEDIA_TYPE', `Content-Type header [${type}] is not supported: use application/x-ndjson or application/json`);
-    }
-    const body = await decodedBody(req, limits.maxDecompressedBytes);
-    const parsed = parseBulk(body.toString('utf8'), (req.params as { index?: string }).index, normalizeContext(ctx, {}), limits.maxLineBytes);
-    for (const it of parsed.items) if (it.error) ctx.metrics.rejected.inc({ code: it.error.sluice_code });
-    await storeEvents(ctx, req.principal!, parsed.events, headerValue(req.headers['idempotency-key']));
-    return reply.code(200).type('application/json').send(bulkResponse(parsed.items, Date.now() - started));
-  };
-  app.post('/_bulk', { onRequest }, bulk);
-  app.put('/_bulk', { onRequest }, bulk);
-  app.post('/:index/_bulk', { onRequest }, bulk);
-  app.put('/:index/_bulk', { onRequest }, bulk);
 }

@@ -8,7 +8,8 @@ import type { LogEvent } from '../../model/event.js';
 import { parseLevel } from '../../model/levels.js';
 import { formatRfc3339, parseIsoNs } from '../../model/time.js';
 import { parseLogfmt } from '../logfmt.js';
-import { isRejection, type NormalizeContext, normalizeObject, type Rejection } from '../normalize.js';
+import { isRejection, type NormalizeContext, normalizeObject } from '../normalize.js';
+import type { Decoded, Rejection } from '../pipeline.js';
 import { parseLabels } from './labels.js';
 import { PushRequest } from './schema.js';
 
@@ -23,11 +24,6 @@ export interface LokiStream {
   readonly entries: LokiEntry[];
 }
 
-export interface LokiDecoded {
-  readonly events: LogEvent[];
-  readonly entries: number;
-  readonly errors: Rejection[];
-}
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -131,25 +127,29 @@ function lineObject(line: string): Obj {
 }
 
 /** The events of a push. Entries that cannot be stored are reported, the rest kept. */
-export function lokiEvents(streams: readonly LokiStream[], ctx: NormalizeContext, maxLineBytes: number): LokiDecoded {
+export function lokiEvents(streams: readonly LokiStream[], ctx: NormalizeContext, maxLineBytes: number): Decoded {
   const events: LogEvent[] = [];
-  const errors: Rejection[] = [];
+  const rejections: Rejection[] = [];
   let entries = 0;
+  // Entries are numbered across the push in the order they were sent.
+  const reject = (r: Omit<Rejection, 'index'>) => rejections.push({ index: entries - 1, code: r.code, message: r.message });
   for (const stream of streams) {
     if (typeof stream.labels === 'string') {
-      entries += stream.entries.length;
-      for (let k = 0; k < stream.entries.length; k++) errors.push({ code: 'SLUICE_ERR_VALIDATION', message: `bad stream labels: ${stream.labels}` });
+      for (let k = 0; k < stream.entries.length; k++) {
+        entries++;
+        reject({ code: 'SLUICE_ERR_VALIDATION', message: `bad stream labels: ${stream.labels}` });
+      }
       continue;
     }
     const labels = stream.labels;
     for (const entry of stream.entries) {
       entries++;
       if (entry.ns === undefined) {
-        errors.push({ code: 'SLUICE_ERR_INVALID_TIME', message: 'an entry timestamp is not Unix nanoseconds as a string' });
+        reject({ code: 'SLUICE_ERR_INVALID_TIME', message: 'an entry timestamp is not Unix nanoseconds as a string' });
         continue;
       }
       if (Buffer.byteLength(entry.line) > maxLineBytes) {
-        errors.push({ code: 'SLUICE_ERR_LINE_TOO_LARGE', message: `an entry line is longer than SLUICE_MAX_LINE_BYTES (${maxLineBytes})` });
+        reject({ code: 'SLUICE_ERR_LINE_TOO_LARGE', message: `an entry line is longer than SLUICE_MAX_LINE_BYTES (${maxLineBytes})` });
         continue;
       }
       const meta = entry.metadata;
@@ -171,7 +171,7 @@ export function lokiEvents(streams: readonly LokiStream[], ctx: NormalizeContext
       }
       const ev = normalizeObject(obj, ctx);
       if (isRejection(ev)) {
-        errors.push(ev);
+        reject(ev);
         continue;
       }
       // Labels and metadata the line does not already carry, but not the
@@ -184,11 +184,11 @@ export function lokiEvents(streams: readonly LokiStream[], ctx: NormalizeContext
         else ev.attributes[k] = v;
       }
       if (Object.keys(ev.attributes).length > ctx.maxAttributes) {
-        errors.push({ code: 'SLUICE_ERR_TOO_MANY_ATTRIBUTES', message: `an entry has more than ${ctx.maxAttributes} attributes with its labels` });
+        reject({ code: 'SLUICE_ERR_TOO_MANY_ATTRIBUTES', message: `an entry has more than ${ctx.maxAttributes} attributes with its labels` });
         continue;
       }
       events.push(ev);
     }
   }
-  return { events, entries, errors };
+  return { events, rejections, records: entries };
 }

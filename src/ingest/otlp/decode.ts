@@ -5,17 +5,11 @@ import type { LogEvent } from '../../model/event.js';
 import { type LevelInfo, LEVEL_SEVERITY, levelFromSeverityNumber, parseLevel } from '../../model/levels.js';
 import { SluiceError } from '../../errors.js';
 import { finish, type NormalizeContext } from '../normalize.js';
+import type { Decoded, Rejection } from '../pipeline.js';
 
 /** traceId/spanId: hex strings in OTLP/JSON, base64 (bytes) from protobuf toObject. */
 export type IdEncoding = 'hex' | 'base64';
 
-export interface OtlpDecoded {
-  readonly events: LogEvent[];
-  readonly records: number;
-  readonly rejected: number;
-  /** Why the first rejected record was rejected. */
-  readonly firstError: string | undefined;
-}
 
 type Obj = Record<string, unknown>;
 const MAX_DEPTH = 32;
@@ -95,16 +89,12 @@ function levelOf(rec: Obj, attributes: Record<string, string>): LevelInfo {
 }
 
 /** The events of an ExportLogsServiceRequest; records that cannot be stored are counted. */
-export function otlpEvents(request: unknown, ctx: NormalizeContext, ids: IdEncoding): OtlpDecoded {
+export function otlpEvents(request: unknown, ctx: NormalizeContext, ids: IdEncoding): Decoded {
   if (!isObj(request)) throw new SluiceError('SLUICE_ERR_VALIDATION', 'the body must be an ExportLogsServiceRequest object');
   const events: LogEvent[] = [];
+  const rejections: Rejection[] = [];
   let records = 0;
-  let rejected = 0;
-  let firstError: string | undefined;
-  const reject = (why: string) => {
-    rejected++;
-    firstError ??= why;
-  };
+  const reject = (code: Rejection['code'], message: string) => rejections.push({ index: records - 1, code, message });
   for (const rl of list(request.resourceLogs, 'resourceLogs')) {
     if (!isObj(rl)) continue;
     const resource: Record<string, string> = {};
@@ -122,7 +112,7 @@ export function otlpEvents(request: unknown, ctx: NormalizeContext, ids: IdEncod
       for (const rec of list(sl.logRecords, 'logRecords')) {
         records++;
         if (!isObj(rec)) {
-          reject(`log record ${records - 1} is not an object`);
+          reject('SLUICE_ERR_INVALID_EVENT', `log record ${records - 1} is not an object`);
           continue;
         }
         const attributes: Record<string, string> = { ...resourceRest, ...scope };
@@ -130,13 +120,13 @@ export function otlpEvents(request: unknown, ctx: NormalizeContext, ids: IdEncod
         if (typeof rec.eventName === 'string' && rec.eventName !== '') attributes['event.name'] = rec.eventName;
         const count = Object.keys(attributes).length;
         if (count > ctx.maxAttributes) {
-          reject(`log record ${records - 1} has ${count} attributes; the limit is ${ctx.maxAttributes}`);
+          reject('SLUICE_ERR_TOO_MANY_ATTRIBUTES', `log record ${records - 1} has ${count} attributes; the limit is ${ctx.maxAttributes}`);
           continue;
         }
         const t = nanos(rec.timeUnixNano);
         const observed = nanos(rec.observedTimeUnixNano);
         if (t === 'bad' || observed === 'bad') {
-          reject(`log record ${records - 1} has a time that is not a count of nanoseconds`);
+          reject('SLUICE_ERR_INVALID_TIME', `log record ${records - 1} has a time that is not a count of nanoseconds`);
           continue;
         }
         const level = levelOf(rec, attributes);
@@ -158,5 +148,5 @@ export function otlpEvents(request: unknown, ctx: NormalizeContext, ids: IdEncod
       }
     }
   }
-  return { events, records, rejected, firstError };
+  return { events, rejections, records };
 }

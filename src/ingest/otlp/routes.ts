@@ -3,25 +3,19 @@
 // (partialSuccess for records that could not be stored) or, on failure, a
 // google.rpc.Status. Backpressure is 429/503 + Retry-After, the only codes
 // OTLP exporters retry (../shared/PROTOCOLS.md §4).
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { requireScope } from '../../auth/plugin.js';
-import type { AppContext } from '../../context.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { SluiceError } from '../../errors.js';
-import { checkWritable, normalizeContext, storeEvents } from '../accept.js';
-import { headerValue, mediaType, prepareDrainError } from '../drain-errors.js';
-import { acceptRawBodies, decodedBody } from '../http-body.js';
+import { type DrainDeps, mediaType, registerDrain } from '../drain.js';
 import { type IdEncoding, otlpEvents } from './decode.js';
 import { ErrorInfo, ExportLogsServiceRequest, ExportLogsServiceResponse, RpcStatus } from './schema.js';
 
 type Wire = 'protobuf' | 'json';
 const PROTOBUF = 'application/x-protobuf';
-
-function wireOf(contentType: string | string[] | undefined): Wire | undefined {
-  const t = mediaType(contentType);
-  if (t === PROTOBUF || t === 'application/protobuf') return 'protobuf';
-  if (t === 'application/json') return 'json';
-  return undefined;
-}
+const WIRES: ReadonlyMap<string, Wire> = new Map([
+  [PROTOBUF, 'protobuf'],
+  ['application/protobuf', 'protobuf'],
+  ['application/json', 'json'],
+]);
 
 // gRPC status codes for the HTTP statuses we answer (the code in a Status
 // body is informational; clients act on the HTTP status).
@@ -67,32 +61,22 @@ function decode(wire: Wire, body: Buffer): { request: unknown; ids: IdEncoding }
   }
 }
 
-export async function otlpRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
-  const { ctx } = opts;
-  const { limits } = ctx.config;
-  acceptRawBodies(app, limits.maxBodyBytes);
-
-  app.setErrorHandler((error: FastifyError, req, reply) => {
-    const err = prepareDrainError(ctx, error, req, reply);
-    return sendStatus(reply, wireOf(req.headers['content-type']) ?? 'json', err);
-  });
-
-  app.post('/v1/logs', { onRequest: [requireScope(ctx.tokens, 'ingest'), async () => checkWritable(ctx)] }, async (req, reply) => {
-    const wire = wireOf(req.headers['content-type']);
-    if (wire === undefined) {
-      throw new SluiceError(
-        'SLUICE_ERR_UNSUPPORTED_MEDIA_TYPE',
-        `Content-Type ${req.headers['content-type'] ?? '(none)'} is not accepted here: use application/x-protobuf or application/json`,
-      );
-    }
-    const { request, ids } = decode(wire, await decodedBody(req, limits.maxDecompressedBytes));
-    const decoded = otlpEvents(request, normalizeContext(ctx, {}), ids);
-    if (decoded.rejected > 0) ctx.metrics.rejected.inc({ code: 'SLUICE_ERR_INVALID_EVENT' }, decoded.rejected);
-    await storeEvents(ctx, req.principal!, decoded.events, headerValue(req.headers['idempotency-key']));
-    // partialSuccess stays unset on full success (the spec says so).
-    const response =
-      decoded.rejected > 0 ? { partialSuccess: { rejectedLogRecords: String(decoded.rejected), errorMessage: decoded.firstError ?? '' } } : {};
-    if (wire === 'json') return reply.code(200).type('application/json').send(response);
-    return reply.code(200).type(PROTOBUF).send(Buffer.from(ExportLogsServiceResponse.encode(ExportLogsServiceResponse.fromObject(response)).finish()));
+export async function otlpRoutes(app: FastifyInstance, opts: { deps: DrainDeps }): Promise<void> {
+  registerDrain<Wire>(app, opts.deps, {
+    routes: [{ method: 'POST', url: '/v1/logs' }],
+    mediaTypes: WIRES,
+    accepts: 'use application/x-protobuf or application/json',
+    decode({ wire, body, context }) {
+      const { request, ids } = decode(wire, body);
+      return otlpEvents(request, context(), ids);
+    },
+    respond(reply, { rejections }, { wire }) {
+      // partialSuccess stays unset on full success (the spec says so).
+      const response =
+        rejections.length > 0 ? { partialSuccess: { rejectedLogRecords: String(rejections.length), errorMessage: rejections[0]!.message } } : {};
+      if (wire === 'json') return reply.code(200).type('application/json').send(response);
+      return reply.code(200).type(PROTOBUF).send(Buffer.from(ExportLogsServiceResponse.encode(ExportLogsServiceResponse.fromObject(response)).finish()));
+    },
+    renderError: (reply, err, req) => sendStatus(reply, WIRES.get(mediaType(req.headers['content-type'])) ?? 'json', err),
   });
 }

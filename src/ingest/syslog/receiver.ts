@@ -9,7 +9,6 @@ import { type Principal, scopeAllows } from '../../auth/tokens.js';
 import type { AppContext } from '../../context.js';
 import { SluiceError } from '../../errors.js';
 import type { LogEvent } from '../../model/event.js';
-import { checkWritable, normalizeContext, storeEvents } from '../accept.js';
 import type { NormalizeContext } from '../normalize.js';
 import { rawToken, sdToken, syslogEvent } from './event.js';
 import type { Frame } from './framing.js';
@@ -74,8 +73,6 @@ interface Parsed {
   readonly token: string | undefined;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
-
 export class SyslogReceiver {
   readonly metrics: SyslogMetrics;
   readonly #ctx: AppContext;
@@ -123,32 +120,32 @@ export class SyslogReceiver {
     );
     const groups = await classified;
 
-    const nctx = normalizeContext(this.#ctx, { host: sender.address.replace(/^::ffff:/, '') });
-    // Held across the groups and the retries below: these events keep this
-    // received time however long the store takes (see src/store/rollup.ts).
-    const release = this.#ctx.rollup.hold(nctx.receivedNs);
-    try {
-      await this.#storeGroups(groups, nctx, sender);
-    } finally {
-      release();
-    }
+    const nctx = this.#ctx.pipeline.context({ host: sender.address.replace(/^::ffff:/, '') });
+    const stored = [...groups].map(([principal, items]) => ({ principal, events: this.#events(items, nctx, t) }));
+    const outcomes = await this.#ctx.pipeline.persist(stored, {
+      onBlocked: () => sender.onBlocked?.(),
+      givingUp: () => this.#stopDeadline !== undefined && Date.now() > this.#stopDeadline,
+    });
+    outcomes.forEach((o, i) => {
+      if (o.stored) return;
+      const n = stored[i]!.events.length;
+      this.metrics.dropped.inc({ transport: t, reason: o.reason }, n);
+      if (o.reason === 'error') this.#log.error({ err: o.error, transport: t }, 'syslog: events could not be stored and were dropped');
+      else this.#log.warn({ code: (o.error as SluiceError).code, events: n }, 'syslog: shutting down with events the store did not take; dropped');
+    });
   }
 
-  async #storeGroups(groups: Map<Principal, Parsed[]>, nctx: NormalizeContext, sender: Sender): Promise<void> {
-    const t = sender.transport;
-    for (const [principal, items] of groups) {
-      const events: LogEvent[] = items.map(({ frame, message }) => {
-        if (message.format === 'raw') this.metrics.malformed.inc({ transport: t });
-        const extra: Record<string, string> = {};
-        if (frame.error !== undefined) extra['syslog.framing_error'] = frame.error;
-        if (frame.truncated !== undefined) {
-          this.metrics.truncated.inc({ transport: t });
-          extra['syslog.truncated_from'] = frame.truncated > 0 ? String(frame.truncated) : 'unknown';
-        }
-        return syslogEvent(message, nctx, { attributes: extra });
-      });
-      await this.#store(principal, events, sender);
-    }
+  #events(items: readonly Parsed[], nctx: NormalizeContext, t: Transport): LogEvent[] {
+    return items.map(({ frame, message }) => {
+      if (message.format === 'raw') this.metrics.malformed.inc({ transport: t });
+      const extra: Record<string, string> = {};
+      if (frame.error !== undefined) extra['syslog.framing_error'] = frame.error;
+      if (frame.truncated !== undefined) {
+        this.metrics.truncated.inc({ transport: t });
+        extra['syslog.truncated_from'] = frame.truncated > 0 ? String(frame.truncated) : 'unknown';
+      }
+      return syslogEvent(message, nctx, { attributes: extra });
+    });
   }
 
   /** Groups messages by the principal they are stored as; refused ones are counted and left out. */
@@ -194,32 +191,5 @@ export class SyslogReceiver {
       return undefined;
     }
     return principal;
-  }
-
-  // Every error storeEvents raises is temporary (overloaded, rate limited,
-  // store unavailable, disk low): wait and retry, with backoff up to 1 s.
-  async #store(principal: Principal, events: LogEvent[], sender: Sender): Promise<void> {
-    let delay = 25;
-    for (;;) {
-      try {
-        checkWritable(this.#ctx);
-        await storeEvents(this.#ctx, principal, events, undefined);
-        return;
-      } catch (e) {
-        if (!(e instanceof SluiceError) || e.statusCode < 429 || e.statusCode === 500) {
-          this.metrics.dropped.inc({ transport: sender.transport, reason: 'error' }, events.length);
-          this.#log.error({ err: e, transport: sender.transport }, 'syslog: events could not be stored and were dropped');
-          return;
-        }
-        if (this.#stopDeadline !== undefined && Date.now() > this.#stopDeadline) {
-          this.metrics.dropped.inc({ transport: sender.transport, reason: 'shutdown' }, events.length);
-          this.#log.warn({ code: e.code, events: events.length }, 'syslog: shutting down with events the store did not take; dropped');
-          return;
-        }
-        sender.onBlocked?.();
-        await sleep(Math.min(delay, (e.retryAfter ?? 1) * 1000));
-        delay = Math.min(delay * 2, 1000);
-      }
-    }
   }
 }

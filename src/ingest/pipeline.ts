@@ -1,0 +1,220 @@
+// The one ingest path every drain feeds. A drain turns its wire format into
+// events and per-item rejections (`Decoded`); the pipeline alone stamps the
+// normalize context, applies the limits and the per-token rate limit,
+// batches and inserts, answers when the insert holding the events succeeded
+// (the ack contract), and then announces what it stored. It imports none of
+// its listeners: tail, metrics and anything else subscribe in src/app.ts.
+import { createHash } from 'node:crypto';
+import type { Principal } from '../auth/tokens.js';
+import type { Config } from '../config.js';
+import { type ErrorCode, SluiceError } from '../errors.js';
+import type { Clock } from '../model/clock.js';
+import type { LogEvent } from '../model/event.js';
+import { parseDurationNs } from '../model/time.js';
+import { eventRows } from '../store/rows.js';
+import type { Batcher } from './batcher.js';
+import type { NormalizeContext } from './normalize.js';
+import type { RateLimiter } from './rate-limit.js';
+
+/** An item of a request that could not become an event. */
+export interface Rejection {
+  /** 0-based position of the item in what the sender sent (line, frame, record). */
+  readonly index: number;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/** What every drain's decoder gives the pipeline: one shape for all of them. */
+export interface Decoded {
+  readonly events: LogEvent[];
+  readonly rejections: readonly Rejection[];
+  /** Items seen, valid and invalid. */
+  readonly records: number;
+}
+
+/** Events the store has taken, as listeners receive them. */
+export interface StoredEvents {
+  readonly events: readonly LogEvent[];
+  /** Name of the token that sent them (the `source` column). */
+  readonly source: string;
+}
+
+/** Keeps the rollup job from counting past events that are not stored yet (src/store/rollup.ts). */
+export interface Watermark {
+  hold(receivedNs: bigint): () => void;
+}
+
+export interface PipelineDeps {
+  readonly config: Pick<Config, 'limits' | 'retentionDays' | 'batch'>;
+  readonly clock: Clock;
+  readonly batcher: Batcher;
+  readonly rateLimiter: RateLimiter;
+  readonly disk: { readonly low: boolean };
+  readonly watermark: Watermark;
+  /** Id of this process, written with every row. */
+  readonly writerId: string;
+}
+
+/** How a stream source (syslog) keeps offering events the store refuses for now. */
+export interface Persist {
+  /** Called before each wait (TCP pauses reading). */
+  onBlocked?(): void;
+  /** True once the process wants the source to give up (shutdown). */
+  givingUp(): boolean;
+}
+
+export type Outcome = { readonly stored: true } | { readonly stored: false; readonly reason: 'shutdown' | 'error'; readonly error: unknown };
+
+const DAY_NS = parseDurationNs('1d')!;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/** The code to answer when no item was valid: the one shared cause names itself, a mix is NO_VALID_EVENTS. */
+export function commonCode(rejections: readonly Rejection[]): ErrorCode {
+  const first = rejections[0]?.code;
+  if (first === undefined || rejections.some((r) => r.code !== first)) return 'SLUICE_ERR_NO_VALID_EVENTS';
+  return first;
+}
+
+/** True for a key a client may send as Idempotency-Key (or Logplex-Frame-Id). */
+export function isIdempotencyKey(key: string): boolean {
+  return IDEMPOTENCY_KEY.test(key);
+}
+
+/** Checks an Idempotency-Key and turns it into a dedup token scoped to the sender. */
+export function dedupToken(principal: Principal, key: string | undefined): string | undefined {
+  if (key === undefined) return undefined;
+  if (!isIdempotencyKey(key)) throw new SluiceError('SLUICE_ERR_INVALID_IDEMPOTENCY_KEY');
+  // Hashing scopes the key to the token that sent it (two senders may pick
+  // the same key) and leaves only hex for the statement's SETTINGS clause.
+  return createHash('sha256').update(principal.name).update('\n').update(key).digest('hex');
+}
+
+export class IngestPipeline {
+  readonly #deps: PipelineDeps;
+  readonly #stored = new Set<(s: StoredEvents) => void>();
+  readonly #rejected = new Set<(code: ErrorCode, n: number) => void>();
+
+  constructor(deps: PipelineDeps) {
+    this.#deps = deps;
+  }
+
+  get limits(): Config['limits'] {
+    return this.#deps.config.limits;
+  }
+
+  /** Listens for events once they are stored; returns the unsubscribe. */
+  onStored(fn: (s: StoredEvents) => void): () => void {
+    this.#stored.add(fn);
+    return () => this.#stored.delete(fn);
+  }
+
+  /** Listens for items refused (decode errors, limits); returns the unsubscribe. */
+  onRejected(fn: (code: ErrorCode, n: number) => void): () => void {
+    this.#rejected.add(fn);
+    return () => this.#rejected.delete(fn);
+  }
+
+  /** Announces refused items (a drain's decoder found them). */
+  reject(rejections: readonly Rejection[]): void {
+    for (const r of rejections) this.rejectCount(r.code, 1);
+  }
+
+  rejectCount(code: ErrorCode, n: number): void {
+    if (n > 0) for (const fn of this.#rejected) fn(code, n);
+  }
+
+  /** What normalizing one request's events needs: its received time, defaults and the time clamps. */
+  context(defaults: { service?: string | undefined; host?: string | undefined } = {}): NormalizeContext {
+    const receivedNs = this.#deps.clock.nowNs();
+    const { config } = this.#deps;
+    return {
+      receivedNs,
+      defaultService: defaults.service || 'unknown',
+      defaultHost: defaults.host || '',
+      maxAttributes: config.limits.maxAttributes,
+      // An hour of slack keeps events away from the TTL's edge.
+      oldestNs: receivedNs - BigInt(config.retentionDays) * DAY_NS + DAY_NS / 24n,
+      newestNs: receivedNs + DAY_NS,
+    };
+  }
+
+  /**
+   * Refuses new writes while free disk is low or the batcher is full. Drains
+   * call it before the body is read (a full batcher must not also fill
+   * memory with bodies waiting to be refused); a stopping process refuses
+   * requests in app.ts's onRequest hook.
+   */
+  checkWritable(): void {
+    if (this.#deps.disk.low) throw new SluiceError('SLUICE_ERR_DISK_FULL', undefined, { retryAfter: 30 });
+    if (this.#deps.batcher.bytes >= this.#deps.config.batch.budgetBytes) throw new SluiceError('SLUICE_ERR_OVERLOADED', undefined, { retryAfter: 1 });
+  }
+
+  /** Stores events; resolves once they are in the store, then announces them. */
+  async store(principal: Principal, events: readonly LogEvent[], key?: string): Promise<void> {
+    if (events.length === 0) return;
+    const token = dedupToken(principal, key);
+    let oldest = events[0]!.receivedNs;
+    for (const e of events) if (e.receivedNs < oldest) oldest = e.receivedNs;
+    // Until the insert is done, the rollup job must not count past these
+    // events' received time (they would be visible too late to be counted).
+    const release = this.#deps.watermark.hold(oldest);
+    try {
+      await this.#insert(principal, events, token);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * For sources that cannot ask the sender to resend (syslog): every refusal
+   * the pipeline raises is temporary (overloaded, rate limited, store
+   * unavailable, disk low), so wait and retry with backoff up to 1 s until
+   * stored or told to give up. The watermark is held across all the groups
+   * and retries: the events keep their received time however long the
+   * store takes. Resolves with what became of each group, in order.
+   */
+  async persist(groups: ReadonlyArray<{ principal: Principal; events: readonly LogEvent[] }>, how: Persist): Promise<Outcome[]> {
+    let oldest: bigint | undefined;
+    for (const g of groups) for (const e of g.events) if (oldest === undefined || e.receivedNs < oldest) oldest = e.receivedNs;
+    if (oldest === undefined) return groups.map(() => ({ stored: true }));
+    const release = this.#deps.watermark.hold(oldest);
+    try {
+      const outcomes: Outcome[] = [];
+      for (const g of groups) outcomes.push(await this.#persistOne(g.principal, g.events, how));
+      return outcomes;
+    } finally {
+      release();
+    }
+  }
+
+  async #persistOne(principal: Principal, events: readonly LogEvent[], how: Persist): Promise<Outcome> {
+    let delay = 25;
+    for (;;) {
+      try {
+        this.checkWritable();
+        await this.#insert(principal, events, undefined);
+        return { stored: true };
+      } catch (e) {
+        if (!(e instanceof SluiceError) || e.statusCode < 429 || e.statusCode === 500) return { stored: false, reason: 'error', error: e };
+        if (how.givingUp()) return { stored: false, reason: 'shutdown', error: e };
+        how.onBlocked?.();
+        await sleep(Math.min(delay, (e.retryAfter ?? 1) * 1000));
+        delay = Math.min(delay * 2, 1000);
+      }
+    }
+  }
+
+  async #insert(principal: Principal, events: readonly LogEvent[], token: string | undefined): Promise<void> {
+    const { batcher, rateLimiter, clock, writerId } = this.#deps;
+    const wait = rateLimiter.take(principal.name, events.length, clock.nowMs());
+    if (wait > 0) throw new SluiceError('SLUICE_ERR_RATE_LIMITED', undefined, { retryAfter: wait });
+    await batcher.submit(eventRows(events, principal.name, writerId), events.length, token);
+    // Only now, after the insert succeeded: a listener (the live tail) never
+    // sees an event that was then lost.
+    if (this.#stored.size > 0) {
+      const stored: StoredEvents = { events, source: principal.name };
+      for (const fn of this.#stored) fn(stored);
+    }
+  }
+}
