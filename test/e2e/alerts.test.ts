@@ -272,6 +272,8 @@ describe('alerts', () => {
     await expect.poll(async () => (await rules()).find((r) => r.name === 'to alertmanager'), POLL).toMatchObject(want);
     const made = (await rules()).find((r) => r.name === 'to alertmanager')!;
 
+    // The page goes to the new rule once the server answers; only then to its edit form.
+    await page.waitForURL((u) => u.hash === `#/alerts/${made.id}`, POLL);
     await page.goto(`${server.url}/#/alerts/${made.id}/edit`);
     await expect.poll(() => page.getByLabel('Labels', { exact: true }).inputValue(), POLL).toBe('team=payments, tier=1');
     expect(await page.getByLabel('Push to Alertmanager').isChecked()).toBe(true);
