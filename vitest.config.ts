@@ -22,14 +22,19 @@ const UNIT = [
 ];
 const E2E = ['test/e2e/**/*.test.ts'];
 
+// Under faketime (the date-independence check; scripts/vitest.mjs says how
+// it runs) the engine is still slower: timeouts stretch for that.
+const FAKETIME = process.env.FAKETIME !== undefined && process.env.LD_PRELOAD?.includes('faketime') === true;
+const TIMEOUT_MS = FAKETIME ? 300_000 : 60_000;
+
 // The embedded engine allows one data directory per process, so every test
 // file runs in its own forked process (see ../shared/DESIGN.md, "Store").
 export default defineConfig({
   test: {
     pool: 'forks',
     globalSetup: ['test/global-setup.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    testTimeout: TIMEOUT_MS,
+    hookTimeout: TIMEOUT_MS,
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT, setupFiles: ['test/unit-guard.ts'] } },
       { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...UNIT, ...E2E] } },

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { baseEnv, tempDir } from './server.js';
+import { patience } from './times.js';
 
 export const ALERTMANAGER_BIN = '/usr/bin/prometheus-alertmanager';
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
@@ -25,7 +26,7 @@ export function freePort(): Promise<number> {
 
 /** Calls `probe` until it gives a value (not undefined), or throws after `ms` with `what` and the last problem. */
 export async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + ms;
+  const deadline = Date.now() + patience(ms);
   let last: unknown;
   for (;;) {
     try {

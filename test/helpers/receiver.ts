@@ -2,6 +2,7 @@
 // told to fail.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { patience } from './times.js';
 
 export interface Received {
   headers: Record<string, string | string[] | undefined>;
@@ -37,7 +38,7 @@ export class Receiver {
   }
 
   async until(cond: (r: Received[]) => boolean, what: string, ms = 90_000): Promise<void> {
-    const deadline = Date.now() + ms;
+    const deadline = Date.now() + patience(ms);
     while (!cond(this.received)) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.received.map((r) => r.json)).slice(0, 800)}`);
       await new Promise<void>((resolve) => {

@@ -46,3 +46,13 @@ export function testTimes(hoursBack = 1, now = Date.now()): TestTimes {
     range: (a, b) => ({ from: new Date(base + a).toISOString(), to: new Date(base + b).toISOString() }),
   };
 }
+
+/**
+ * How long a poll keeps trying: `ms`, or five times that under faketime
+ * (the date-independence check), where the embedded engine runs several
+ * times slower (scripts/vitest.mjs). A budget for waiting, never a timing
+ * assertion.
+ */
+export function patience(ms: number): number {
+  return process.env.FAKETIME !== undefined && (process.env.LD_PRELOAD ?? '').includes('faketime') ? ms * 5 : ms;
+}

@@ -1,6 +1,7 @@
 // A WebSocket test client that records every message and waits for ones
 // matching a condition (generous deadlines; speed lives in bench/).
 import WebSocket from 'ws';
+import { patience } from './times.js';
 
 export interface Msg {
   type: string;
@@ -43,7 +44,7 @@ export class TailClient {
   }
 
   async until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-    const deadline = Date.now() + ms;
+    const deadline = Date.now() + patience(ms);
     while (!cond()) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.messages).slice(0, 500)}`);

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { runCli, searchAll, spawnServer, testEnv } from '../helpers/server.js';
+import { patience } from '../helpers/times.js';
 
 const ADMIN = `admin-${randomUUID()}`;
 
@@ -23,7 +24,7 @@ describe('syslog and SIGTERM', () => {
     sock.on('error', () => undefined);
     const now = new Date().toISOString();
     sock.write(Array.from({ length: 500 }, (_, i) => `<134>1 ${now} h term-app - - - before stop ${i}\n`).join(''));
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + patience(20_000);
     while ((await searchAll(a.url, ADMIN, { service: 'term-app' })).length < 500 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 
     a.child.kill('SIGTERM');

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SluiceError } from '../../src/errors.js';
 import { syslogListenersOf } from '../../src/ingest/syslog/listeners.js';
 import { makeToken, searchAll, startServer, tempDir, type TestServer } from '../helpers/server.js';
-import { testTimes } from '../helpers/times.js';
+import { testTimes, patience } from '../helpers/times.js';
 
 const at = testTimes();
 
@@ -42,7 +42,7 @@ afterAll(async () => s.close());
 
 /** Polls until `service` holds `count` events (or the deadline passes), then returns them. */
 async function stored(service: string, count: number, timeoutMs = 20_000): Promise<Array<Record<string, unknown>>> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + patience(timeoutMs);
   for (;;) {
     const events = await searchAll(s.url, readToken, { service, from: '24h' });
     if (events.length >= count || Date.now() > deadline) return events;
@@ -230,7 +230,7 @@ describe('bad input', () => {
     await sendTcp(ports.tcp, `<14>Nov 22 05:00:00 h untrusted: tcp no token\n<14>1 ${now} h untrusted - - ${sd(token)} tcp with token\n`, '127.0.0.2');
     const events = await stored('untrusted', 2);
     // Wait for the refusals to be counted (the UDP batch is processed as one).
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + patience(10_000);
     while ((await metric('sluice_syslog_refused_total', 'transport="udp",reason="no_token"')) < before + 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(events.map((e) => e.message).sort()).toEqual(['tcp with token', 'with token']);
     expect(await metric('sluice_syslog_refused_total', 'transport="udp",reason="no_token"')).toBe(before + 1);

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { ingest, ndjson, runCli, searchAll, spawnServer, testEnv } from '../helpers/server.js';
+import { patience } from '../helpers/times.js';
 
 const ADMIN = `admin-${randomUUID()}`;
 
@@ -16,7 +17,7 @@ async function preparedEnv(): Promise<Record<string, string>> {
 
 /** Resolves once `cond` holds; a generous deadline, checked every 10 ms. */
 async function until(cond: () => boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
+  const deadline = Date.now() + patience(ms);
   while (!cond()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 10));

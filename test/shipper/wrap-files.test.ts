@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, searchAll, spawnServer, tempDir, testEnv, type ChildServer } from '../helpers/server.js';
 import { ship } from '../helpers/ship.js';
+import { patience } from '../helpers/times.js';
 
 const ADMIN = `admin-${randomUUID()}`;
 let server: ChildServer;
@@ -24,7 +25,7 @@ const shipEnv = () => ({ SLUICE_URL: server.url, SLUICE_TOKEN: ADMIN });
 const messages = async (service: string) => (await searchAll(server.url, ADMIN, { service, from: '1h', order: 'asc' })).map((e) => String(e.message));
 
 async function until(what: string, cond: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + patience(30_000);
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));

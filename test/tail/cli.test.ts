@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseEnv, CLI, ingest, ndjson, runCli, spawnServer, testEnv, type ChildServer } from '../helpers/server.js';
+import { patience } from '../helpers/times.js';
 
 const ADMIN = `admin-${randomUUID()}`;
 let server: ChildServer;
@@ -43,7 +44,7 @@ function startTail(args: string[], pty: boolean, url = server.url): Running {
   return {
     output: () => out,
     async waitFor(re) {
-      const deadline = Date.now() + 15_000;
+      const deadline = Date.now() + patience(15_000);
       while (!re.test(out)) {
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}; output: ${out}`);
         await new Promise<void>((r) => {
