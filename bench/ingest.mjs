@@ -293,7 +293,7 @@ async function rawChild({ dir, o, baseMs }) {
       const t0 = performance.now();
       const d = decodeBody('ndjson', b, nctxNow(), 1024 * 1024);
       const t1 = performance.now();
-      if (d.errors.length > 0) throw new Error(`baseline decode: ${JSON.stringify(d.errors[0])}`);
+      if (d.rejections.length > 0) throw new Error(`baseline decode: ${JSON.stringify(d.rejections[0])}`);
       const rows = eventRows(d.events, SOURCE, writer);
       if (timing && i >= TIMED[0] && i < TIMED[1]) {
         js.decodeSeconds += (t1 - t0) / 1000;
