@@ -3,29 +3,9 @@
 // interleaving is chosen, not hoped for; the real store is exercised by the
 // ingest and idempotency tests.
 import { describe, expect, it } from 'vitest';
-import { Batcher, type InsertSink } from '../../src/ingest/batcher.js';
+import { Batcher } from '../../src/ingest/batcher.js';
+import { GatedSink } from '../helpers/gated-sink.js';
 import { SluiceError } from '../../src/errors.js';
-
-class GatedSink implements InsertSink {
-  readonly inserts: Array<{ body: string; token: string | undefined }> = [];
-  #open: Array<(err?: Error) => void> = [];
-
-  insert(body: Buffer, token: string | undefined): Promise<void> {
-    this.inserts.push({ body: body.toString(), token });
-    return new Promise((resolve, reject) => this.#open.push((err) => (err ? reject(err) : resolve())));
-  }
-
-  get pending(): number {
-    return this.#open.length;
-  }
-
-  /** Lets the oldest running insert finish (or fail). */
-  release(err?: Error): void {
-    const f = this.#open.shift();
-    if (!f) throw new Error('no insert is running');
-    f(err);
-  }
-}
 
 const opts = { maxRows: 100, maxWaitMs: 10_000, budgetBytes: 1000, concurrency: 1 };
 const rows = (tag: string, n: number) => Buffer.from(Array.from({ length: n }, (_, i) => `${tag}${i}\n`).join(''));

@@ -8,32 +8,13 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { SluiceError } from '../../src/errors.js';
-import { Batcher, type InsertSink } from '../../src/ingest/batcher.js';
+import { Batcher } from '../../src/ingest/batcher.js';
+import { GatedSink } from '../helpers/gated-sink.js';
 import { normalizeLine } from '../../src/ingest/normalize.js';
 import { commonCode, IngestPipeline, type StoredEvents } from '../../src/ingest/pipeline.js';
 import { RateLimiter } from '../../src/ingest/rate-limit.js';
 import { ManualClock } from '../../src/model/clock.js';
 import type { LogEvent } from '../../src/model/event.js';
-
-class GatedSink implements InsertSink {
-  readonly inserts: Array<{ body: string; token: string | undefined }> = [];
-  #open: Array<(err?: Error) => void> = [];
-
-  insert(body: Buffer, token: string | undefined): Promise<void> {
-    this.inserts.push({ body: body.toString(), token });
-    return new Promise((resolve, reject) => this.#open.push((err) => (err ? reject(err) : resolve())));
-  }
-
-  get pending(): number {
-    return this.#open.length;
-  }
-
-  release(err?: Error): void {
-    const f = this.#open.shift();
-    if (!f) throw new Error('no insert is running');
-    f(err);
-  }
-}
 
 class CountingWatermark {
   held = 0;
