@@ -8,12 +8,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertEngine } from '../../src/alerts/engine.js';
 import { ManualClock } from '../../src/model/clock.js';
-import type { LogEvent } from '../../src/model/event.js';
-import { uuidv7 } from '../../src/model/id.js';
-import { LEVEL_SEVERITY, type Level } from '../../src/model/levels.js';
-import { eventRows } from '../../src/store/rows.js';
 import { type Child, freePort, startAlertmanager, until } from '../helpers/prometheus.js';
 import { Receiver } from '../helpers/receiver.js';
+import { advanceEngine, storeNow } from '../helpers/alerts.js';
 import { auth, startServer, type TestServer } from '../helpers/server.js';
 
 const RESEND_MS = 30_000;
@@ -45,20 +42,9 @@ afterAll(async () => {
   await amHook?.close();
 });
 
-async function receive(rows: ReadonlyArray<{ service: string; level?: Level; msg: string }>): Promise<void> {
-  const ns = clock.nowNs();
-  const events = rows.map((r): LogEvent => ({
-    id: uuidv7(clock.nowMs()), timeNs: ns, receivedNs: ns, service: r.service, host: 'h', level: r.level ?? 'info',
-    severity: LEVEL_SEVERITY[r.level ?? 'info'], message: r.msg, attributes: {}, traceId: '', spanId: '',
-  }));
-  await s.store.insertRows('logs', eventRows(events, 'test', s.ctx.writerId));
-}
+const receive = (rows: Parameters<typeof storeNow>[2]) => storeNow(s, clock, rows);
 
-async function advance(ms: number): Promise<void> {
-  clock.advance(ms);
-  await engine.tick();
-  await engine.idle();
-}
+const advance = (ms: number) => advanceEngine(clock, engine, ms);
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${s.url}${path}`, { method, headers: { ...auth(s.adminToken), ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : null });

@@ -14,10 +14,7 @@ import { ruleCreatedAt } from '../../src/alerts/records.js';
 import type { Target } from '../../src/alerts/rule.js';
 import { verify } from '../../src/alerts/notify/sign.js';
 import { ManualClock } from '../../src/model/clock.js';
-import type { LogEvent } from '../../src/model/event.js';
-import { uuidv7 } from '../../src/model/id.js';
-import { LEVEL_SEVERITY, type Level } from '../../src/model/levels.js';
-import { eventRows } from '../../src/store/rows.js';
+import { advanceEngine, storeNow } from '../helpers/alerts.js';
 import { auth, makeToken, startServer, type TestServer } from '../helpers/server.js';
 import { Receiver } from '../helpers/receiver.js';
 
@@ -42,22 +39,9 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-/** Stores events received now, by the clock. */
-async function receive(rows: ReadonlyArray<{ service: string; level?: Level; msg: string }>): Promise<void> {
-  const ns = clock.nowNs();
-  const events = rows.map((r): LogEvent => ({
-    id: uuidv7(clock.nowMs()), timeNs: ns, receivedNs: ns, service: r.service, host: 'h', level: r.level ?? 'info',
-    severity: LEVEL_SEVERITY[r.level ?? 'info'], message: r.msg, attributes: {}, traceId: '', spanId: '',
-  }));
-  await s.store.insertRows('logs', eventRows(events, 'test', s.ctx.writerId));
-}
+const receive = (rows: Parameters<typeof storeNow>[2]) => storeNow(s, clock, rows);
 
-/** Moves the clock by `ms` and evaluates what is due then; resolves when every notice it sent has been delivered or given up. */
-async function advance(ms: number): Promise<void> {
-  clock.advance(ms);
-  await engine.tick();
-  await engine.idle();
-}
+const advance = (ms: number) => advanceEngine(clock, engine, ms);
 
 async function api(method: string, path: string, body?: unknown, t = s.adminToken): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${s.url}${path}`, { method, headers: { ...auth(t), ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : null });
