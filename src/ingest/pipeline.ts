@@ -117,11 +117,7 @@ export class IngestPipeline {
 
   /** Announces refused items (a drain's decoder found them). */
   reject(rejections: readonly Rejection[]): void {
-    for (const r of rejections) this.rejectCount(r.code, 1);
-  }
-
-  rejectCount(code: ErrorCode, n: number): void {
-    if (n > 0) for (const fn of this.#rejected) fn(code, n);
+    for (const r of rejections) for (const fn of this.#rejected) fn(r.code, 1);
   }
 
   /** What normalizing one request's events needs: its received time, defaults and the time clamps. */
