@@ -1,9 +1,11 @@
-// bench/alerts: 100 rules evaluated every 5 s — service/level rules, word
-// and regex rules and group_by rules, all with 1 m windows, so each tick
-// counts the due ones in one scan of raw events — while ingesting a
-// steady 20k events/s: the time from the first event that crosses a
-// threshold to its webhook's arrival, and the ingest rate against the same
-// run with no rules.
+// bench/alerts: 100 rules evaluated every second — service/level rules,
+// word and regex rules and group_by rules, all with 1 m windows, so each
+// tick counts the due ones in one scan of raw events — while ingesting a
+// steady 20k events/s: the time from the request carrying the events that
+// cross a threshold to the arrival of the rule's webhook and of its push to
+// Alertmanager's POST /api/v2/alerts (a receiver here answers as
+// Alertmanager does), and the ingest rate against the same run with no
+// rules.
 //
 //   npm run build && node bench/alerts.mjs
 //   BENCH_SECONDS=30 BENCH_WRITE=0 node bench/alerts.mjs
@@ -11,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { flag, intro, machine, option, percentile, request, row, stamp, startServe, stopServe, table, writeSection } from './lib.mjs';
+import { flag, intro, machine, option, percentile, request, stamp, startServe, stopServe, table, writeSection } from './lib.mjs';
 
 const SECONDS = option('SECONDS', 60);
 const RATE = option('RATE', 20_000);
@@ -19,7 +21,7 @@ const RULES = 100;
 const WRITE = flag('WRITE', true);
 const TOKEN = 'bench-alerts-token-123';
 const PER_REQUEST = 500;
-const SERVE_ENV = { SLUICE_ADMIN_TOKEN: TOKEN, SLUICE_WEBHOOK_ALLOW: '127.0.0.1' };
+const INTERVAL = option('INTERVAL', 1);
 
 const now = () => Date.now();
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -56,20 +58,37 @@ async function load(url, seconds, trips) {
   return sent;
 }
 
+/** Mean seconds and count per phase of sluice_alert_tick_duration_seconds, from a /metrics text. */
+function tickPhases(text) {
+  const out = {};
+  for (const m of text.matchAll(/^sluice_alert_tick_duration_seconds_(sum|count)\{phase="(\w+)"\} (\S+)$/gm)) (out[m[2]] ??= {})[m[1]] = Number(m[3]);
+  return Object.fromEntries(Object.entries(out).map(([phase, v]) => [phase, { ticks: v.count, meanMs: Math.round((1000 * v.sum) / v.count) }]));
+}
+
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-alerts-'));
-  const arrivals = new Map();
+  // First arrival per rule name: of its firing webhook, and of a push that
+  // names it as alertname with endsAt ahead (firing, not a resolve).
+  const arrivals = { webhook: new Map(), alertmanager: new Map() };
   const hooks = createServer((req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
+      const at = now();
       const j = JSON.parse(body);
-      if (j.status === 'firing' && !arrivals.has(j.rule.name)) arrivals.set(j.rule.name, now());
+      if (req.url === '/api/v2/alerts') {
+        for (const a of j) if (Date.parse(a.endsAt) > at && !arrivals.alertmanager.has(a.labels.alertname)) arrivals.alertmanager.set(a.labels.alertname, at);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        return;
+      }
+      if (j.status === 'firing' && !arrivals.webhook.has(j.rule.name)) arrivals.webhook.set(j.rule.name, at);
       res.end('ok');
     });
   });
   await new Promise((r) => hooks.listen(0, '127.0.0.1', r));
-  const hookUrl = `http://127.0.0.1:${hooks.address().port}/hook`;
+  const base = `http://127.0.0.1:${hooks.address().port}`;
+  const hookUrl = `${base}/hook`;
+  const SERVE_ENV = { SLUICE_ADMIN_TOKEN: TOKEN, SLUICE_WEBHOOK_ALLOW: '127.0.0.1', SLUICE_ALERTMANAGER_URL: base };
 
   // Without rules.
   let serve = await startServe(join(dir, 'a'), SERVE_ENV);
@@ -87,9 +106,10 @@ async function main() {
     const rule = {
       name: `rule ${i}`,
       window: '1m',
-      interval: '5s',
+      interval: `${INTERVAL}s`,
       condition: { op: '>', threshold: 5 },
       targets: [{ url: hookUrl }],
+      alertmanager: {},
       ...[
         { query: `service:trip-${tag} level:>=error` },
         { query: `service:trips zq${tag}word` },
@@ -113,32 +133,42 @@ async function main() {
   for (let r = 0; r < requests; r++) schedule.push(r % every === 0 ? trips[r / every] : undefined);
   const sent = await load(serve.url, SECONDS, schedule);
   const rate = sent / SECONDS;
-  await new Promise((r) => setTimeout(r, 12_000)); // the last trips' evaluation interval
+  await new Promise((r) => setTimeout(r, INTERVAL * 1000 + 5_000)); // the last trips' evaluation, with room
+  const ticks = tickPhases(await (await fetch(`${serve.url}/metrics`)).text());
   await stopServe(serve);
   hooks.close();
   agent.destroy();
   rmSync(dir, { recursive: true, force: true });
 
-  const lat = trips.filter((t) => arrivals.has(t.name) && t.storedAt > 0).map((t) => ({ kind: t.kind, ms: arrivals.get(t.name) - t.storedAt }));
-  const all = lat.map((l) => l.ms);
-  console.error(`[bench:alerts] with ${RULES} rules: ${(rate / 1000).toFixed(1)}k ev/s (${(rate / baseRate).toFixed(2)}); fired ${lat.length}/${RULES}; crossing → webhook p50 ${percentile(all, 0.5)} ms, p99 ${percentile(all, 0.99)} ms`);
+  /** Latency per tripped rule to its first arrival on one path. */
+  const latencies = (path) => trips.filter((t) => arrivals[path].has(t.name) && t.storedAt > 0).map((t) => ({ kind: t.kind, ms: arrivals[path].get(t.name) - t.storedAt }));
+  const paths = { webhook: latencies('webhook'), alertmanager: latencies('alertmanager') };
+  const ratio = rate / baseRate;
+  for (const [path, lat] of Object.entries(paths)) {
+    const all = lat.map((l) => l.ms);
+    console.error(`[bench:alerts] ${path}: fired ${lat.length}/${RULES}; crossing → arrival p50 ${percentile(all, 0.5)} ms, p99 ${percentile(all, 0.99)} ms`);
+  }
+  console.error(`[bench:alerts] tick phases ${JSON.stringify(ticks)}`);
+  console.error(`[bench:alerts] with ${RULES} rules: ${(rate / 1000).toFixed(1)}k ev/s (${ratio.toFixed(2)} of ${(baseRate / 1000).toFixed(1)}k)`);
 
   const L = intro(
     '## Alerts: 100 rules under load',
-    `Measured ${stamp()} UTC: ${SECONDS} s at a steady ${RATE.toLocaleString('en')} events/s (${PER_REQUEST}-event requests) into \`serve\` on the embedded store, first with no rules, then with ${RULES} rules evaluated every 5 s over a 1 m window (25 service/level rules, 25 word and 25 regex rules, 25 \`group_by\` rules; windows this short are counted together in one scan of raw events per tick, not from the rollup); each rule is tripped once by six matching events riding in one request, and timed from that request's acknowledgement to its firing webhook's arrival at a receiver on loopback. Reproduce with:`,
+    `Measured ${stamp()} UTC: ${SECONDS} s at a steady ${RATE.toLocaleString('en')} events/s (${PER_REQUEST}-event requests) into \`serve\` on the embedded store, first with no rules, then with ${RULES} rules evaluated every ${INTERVAL} s over a 1 m window (25 service/level rules, 25 word and 25 regex rules, 25 \`group_by\` rules; windows this short are counted together in one scan of raw events per tick, not from the rollup). Every rule has a webhook target and pushes to Alertmanager (\`SLUICE_ALERTMANAGER_URL\` pointing at a receiver on loopback that answers POST /api/v2/alerts as Alertmanager does). Each rule is tripped once by six matching events riding in one ingest request, and timed from the moment that request was sent to the first arrival of the rule's firing webhook, and of a push naming it with \`endsAt\` ahead. Reproduce with:`,
     [`npm run build && BENCH_SECONDS=${SECONDS} BENCH_RATE=${RATE} node bench/alerts.mjs`],
     `**Machine:** ${machine()}. Shared and noisy.`,
   );
-  L.push(
-    ...table(['measure', 'value', 'target', ''], 'lrrl', [
-      [`ingest rate, no rules / ${RULES} rules`, `${(baseRate / 1000).toFixed(1)}k / ${(rate / 1000).toFixed(1)}k events/s = ${(rate / baseRate).toFixed(2)}`, '≥ 0.9', rate / baseRate >= 0.9 ? 'pass' : '**FAIL**'],
-      [`threshold crossed → webhook, p50 / p99 (all rules, ${lat.length} of ${RULES} fired)`, `${percentile(all, 0.5)} / ${percentile(all, 0.99)} ms`, 'p99 ≤ 6000 ms (interval + 1 s)', percentile(all, 0.99) <= 6000 && lat.length === RULES ? 'pass' : '**FAIL**'],
-    ]),
-  );
-  for (const kind of ['service/level', 'word', 'regex', 'group_by']) {
-    const xs = lat.filter((l) => l.kind === kind).map((l) => l.ms);
-    L.push(row(`… ${kind} rules (${xs.length}) p50 / p99`, `${percentile(xs, 0.5)} / ${percentile(xs, 0.99)} ms`, '', ''));
+  const rows = [[`ingest rate, no rules / ${RULES} rules`, `${(baseRate / 1000).toFixed(1)}k / ${(rate / 1000).toFixed(1)}k events/s = ${ratio.toFixed(2)}`, '≥ 0.95', ratio >= 0.95 ? 'pass' : '**FAIL**']];
+  for (const [path, lat] of Object.entries(paths)) {
+    const all = lat.map((l) => l.ms);
+    const p99 = percentile(all, 0.99);
+    rows.push([`threshold crossed → ${path}, p50 / p99 (${lat.length} of ${RULES} fired)`, `${percentile(all, 0.5)} / ${p99} ms`, 'p99 ≤ 2000 ms', p99 <= 2000 && lat.length === RULES ? 'pass' : '**FAIL**']);
+    for (const kind of ['service/level', 'word', 'regex', 'group_by']) {
+      const xs = lat.filter((l) => l.kind === kind).map((l) => l.ms);
+      rows.push([`… ${kind} rules (${xs.length}) p50 / p99`, `${percentile(xs, 0.5)} / ${percentile(xs, 0.99)} ms`, '', '']);
+    }
   }
+  for (const [phase, t] of Object.entries(ticks)) rows.push([`scheduler tick, ${phase} phase: mean (ticks)`, `${t.meanMs} ms (${t.ticks})`, '', '']);
+  L.push(...table(['measure', 'value', 'target', ''], 'lrrl', rows));
   L.push('');
   L.push('Requested rate is what the load generator aims at; the measured rate is what was acknowledged over the run (it falls below the aim when the server cannot keep up).');
   const section = L.join('\n');

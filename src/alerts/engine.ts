@@ -94,6 +94,8 @@ export class AlertEngine {
   async #tick(now: number): Promise<void> {
     if (now - this.#loadedAt >= RELOAD_MS) await this.reload();
     const due = this.#due.take(this.#rules, now);
+    if (due.length === 0) return;
+    const counting = this.ctx.metrics.alertTickSeconds.startTimer({ phase: 'counting' });
     // The due rules with short windows share one scan of the window; a
     // failed batch (one rule's regex, say) falls back to a query per rule so
     // one rule cannot stop the others.
@@ -105,6 +107,8 @@ export class AlertEngine {
         return new Map<string, Map<string, GroupCount>>();
       });
     }
+    counting();
+    const states = this.ctx.metrics.alertTickSeconds.startTimer({ phase: 'states' });
     for (const rule of due) {
       try {
         await this.evaluateRule(rule, now, counted.get(rule.id));
@@ -114,6 +118,7 @@ export class AlertEngine {
         this.log.warn({ err, rule: rule.name }, 'alerts: rule evaluation failed');
       }
     }
+    states();
   }
 
   async evaluateRule(rule: RuleSpec, now: number, counted?: Map<string, GroupCount>): Promise<Notification[]> {

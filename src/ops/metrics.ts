@@ -14,6 +14,7 @@ export interface Metrics {
   readonly tailPolls: Counter;
   readonly alertEvaluations: Counter;
   readonly alertEvaluationFailures: Counter;
+  readonly alertTickSeconds: Histogram<'phase'>;
   readonly alertDeliveries: Counter<'result'>;
   readonly diskFreeBytes: Gauge;
   readonly diskMinFreeBytes: Gauge;
@@ -54,6 +55,13 @@ export function createMetrics(withDefaults = true): Metrics {
     }),
     alertEvaluations: new Counter({ name: 'sluice_alert_evaluations_total', help: 'Alert rule evaluations run', registers: [registry] }),
     alertEvaluationFailures: new Counter({ name: 'sluice_alert_evaluation_failures_total', help: 'Alert rule evaluations that failed (the rules API shows each rule\'s last error)', registers: [registry] }),
+    alertTickSeconds: new Histogram({
+      name: 'sluice_alert_tick_duration_seconds',
+      help: 'Time one scheduler tick with due rules spent, by phase: counting (the one scan of raw events the short-window rules share) and states (per rule: its own count if not in that scan, evaluating, storing changed states)',
+      labelNames: ['phase'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers: [registry],
+    }),
     alertDeliveries: zeroed(
       new Counter({ name: 'sluice_alert_deliveries_total', help: 'Notices (webhooks, Alertmanager pushes) delivered or given up after their retries', labelNames: ['result'], registers: [registry] }),
       'result',
