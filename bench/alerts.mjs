@@ -134,7 +134,7 @@ async function main() {
   const sent = await load(serve.url, SECONDS, schedule);
   const rate = sent / SECONDS;
   await new Promise((r) => setTimeout(r, INTERVAL * 1000 + 5_000)); // the last trips' evaluation, with room
-  const ticks = tickPhases((await request(agent, serve.url, "/metrics", { method: "GET", headers: {} })).body.toString("utf8"));
+  const ticks = tickPhases((await request(agent, serve.url, '/metrics')).body.toString('utf8'));
   await stopServe(serve);
   hooks.close();
   agent.destroy();
