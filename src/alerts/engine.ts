@@ -33,11 +33,21 @@ export interface RuleStatus {
   lastError: string;
 }
 
+/** One rule's evaluation in a tick, before its states are stored. */
+interface Evaluated {
+  readonly rule: RuleSpec;
+  readonly states: Map<string, GroupState>;
+  readonly notifications: Notification[];
+  readonly changed: Map<string, GroupState>;
+  readonly quiet: boolean;
+}
+
 export class AlertEngine {
   #rules: RuleSpec[] = [];
   #states = new Map<string, Map<string, GroupState>>();
   readonly #status = new Map<string, RuleStatus>();
-  readonly #due = new DueTimes();
+  // Short-window rules share one scan per tick, so they come due together.
+  readonly #due = new DueTimes((r) => ms(r.window) <= BATCH_MAX_WINDOW_MS);
   readonly #ticker: Ticker;
   #loadedAt = 0;
   readonly counter: RuleCounter;
@@ -52,7 +62,7 @@ export class AlertEngine {
     this.counter = new RuleCounter(ctx);
     this.fanout = new Fanout(ctx, log, this.counter, delivery);
     this.alertmanager = new AlertmanagerPush(ctx, log, this.counter, this.fanout);
-    this.#ticker = new Ticker((now) => this.#tick(now ?? this.ctx.clock.nowMs()), TICK_MS, (err) => this.log.error({ err }, 'alerts: evaluation failed'));
+    this.#ticker = new Ticker((now) => this.#tick(now ?? this.ctx.clock.nowMs()), TICK_MS, (err) => this.log.error({ err }, 'alerts: evaluation failed'), () => this.ctx.clock.nowMs());
   }
 
   /** Reads the rules and their states; start() does it, a test that ticks by hand calls it alone. */
@@ -108,21 +118,37 @@ export class AlertEngine {
       });
     }
     counting();
-    const states = this.ctx.metrics.alertTickSeconds.startTimer({ phase: 'states' });
+    const stating = this.ctx.metrics.alertTickSeconds.startTimer({ phase: 'states' });
+    const evaluated: Evaluated[] = [];
     for (const rule of due) {
       try {
-        await this.evaluateRule(rule, now, counted.get(rule.id));
+        evaluated.push(this.#evaluate(rule, now, counted.get(rule.id) ?? (await this.counter.counts(rule, now))));
       } catch (err) {
-        this.#status.set(rule.id, { lastEvaluatedAt: now, lastError: (err as Error).message ?? String(err) });
-        this.ctx.metrics.alertEvaluationFailures.inc();
-        this.log.warn({ err, rule: rule.name }, 'alerts: rule evaluation failed');
+        this.#failed(rule, now, err);
       }
     }
-    states();
+    // State first, for all the tick's rules in one insert: a notice goes out
+    // only once its state is recorded, so a restart never sends it again.
+    try {
+      await saveStates(this.ctx.store, evaluated.map((e) => ({ ruleId: e.rule.id, changed: e.changed })));
+    } catch (err) {
+      for (const e of evaluated) this.#status.set(e.rule.id, { lastEvaluatedAt: now, lastError: (err as Error).message ?? String(err) });
+      this.ctx.metrics.alertEvaluationFailures.inc(evaluated.length);
+      throw err;
+    } finally {
+      stating();
+    }
+    for (const e of evaluated) this.#commit(e, now);
   }
 
-  async evaluateRule(rule: RuleSpec, now: number, counted?: Map<string, GroupCount>): Promise<Notification[]> {
-    const counts = counted ?? (await this.counter.counts(rule, now));
+  #failed(rule: RuleSpec, now: number, err: unknown): void {
+    this.#status.set(rule.id, { lastEvaluatedAt: now, lastError: (err as Error).message ?? String(err) });
+    this.ctx.metrics.alertEvaluationFailures.inc();
+    this.log.warn({ err, rule: rule.name }, 'alerts: rule evaluation failed');
+  }
+
+  /** A rule's new states and notices from its counts; nothing stored or sent yet. */
+  #evaluate(rule: RuleSpec, now: number, counts: Map<string, GroupCount>): Evaluated {
     const prev = this.#states.get(rule.id) ?? new Map<string, GroupState>();
     const ev = evaluate(rule, counts, prev, now, randomUUID);
     const quiet = snoozed(rule, now);
@@ -139,16 +165,17 @@ export class AlertEngine {
       const p = prev.get(k);
       return !p || p.state !== s.state || p.lastNotified !== s.lastNotified;
     }));
-    // State first: a notice goes out only once its state is recorded, so a
-    // restart never sends it again.
-    await saveStates(this.ctx.store, rule.id, changed);
-    this.#states.set(rule.id, ev.states);
-    this.#status.set(rule.id, { lastEvaluatedAt: now, lastError: '' });
+    return { rule, states: ev.states, notifications: ev.notifications, changed, quiet };
+  }
+
+  /** After its states are stored: a rule's states become current and its notices go out. */
+  #commit(e: Evaluated, now: number): void {
+    this.#states.set(e.rule.id, e.states);
+    this.#status.set(e.rule.id, { lastEvaluatedAt: now, lastError: '' });
     this.ctx.metrics.alertEvaluations.inc();
-    if (quiet) return [];
-    for (const n of ev.notifications) this.fanout.send(rule, n, now);
-    this.alertmanager.afterEvaluation(rule, ev.states, ev.notifications, now);
-    return ev.notifications;
+    if (e.quiet) return;
+    for (const n of e.notifications) this.fanout.send(e.rule, n, now);
+    this.alertmanager.afterEvaluation(e.rule, e.states, e.notifications, now);
   }
 
   /** POST /rules/{id}/test: a sample notice to every target, now. */

@@ -54,15 +54,15 @@ export async function loadStates(store: Store): Promise<Map<string, Map<string, 
   return out;
 }
 
-export async function saveStates(store: Store, ruleId: string, changed: ReadonlyMap<string, GroupState>): Promise<void> {
-  if (changed.size === 0) return;
-  await store.control.insert({
-    table: 'alert_states',
-    values: [...changed].map(([group_key, s]) => ({
+/** Stores the changed group states of several rules in one insert (one per tick, not one per rule). */
+export async function saveStates(store: Store, changes: ReadonlyArray<{ ruleId: string; changed: ReadonlyMap<string, GroupState> }>): Promise<void> {
+  const values = changes.flatMap(({ ruleId, changed }) =>
+    [...changed].map(([group_key, s]) => ({
       rule_id: ruleId, group_key, state: s.state, since: s.since, value: s.value, last_notified: s.lastNotified, episode: s.episode, version: nextVersion(),
     })),
-    format: 'JSONEachRow',
-  });
+  );
+  if (values.length === 0) return;
+  await store.control.insert({ table: 'alert_states', values, format: 'JSONEachRow' });
 }
 
 export interface Attempt {

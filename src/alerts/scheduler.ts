@@ -4,24 +4,40 @@
 // time, and only to wait between ticks.
 import { ms, type RuleSpec } from './rule.js';
 
-/** A stable number from a rule id, to spread rules over their interval. */
+/**
+ * A stable number from a rule id, to spread rules over their interval:
+ * FNV-1a, then a final mix so ids that differ in one character (r-1, r-2)
+ * land far apart, not a millisecond apart.
+ */
 export function phaseOf(id: string): number {
-  let h = 0;
-  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) >>> 0;
-  return h;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 export class DueTimes {
   readonly #next = new Map<string, number>();
+
+  /**
+   * Rules for which `together` holds come due on their interval's grid
+   * (multiples of it on the clock), so rules that share one scan per tick
+   * (the engine's short windows) are counted in the same tick instead of
+   * each interval's worth of ticks scanning for a few of them. The others
+   * are spread over their interval by their id.
+   */
+  constructor(private readonly together: (rule: RuleSpec) => boolean = () => false) {}
 
   /** The rules due at `now`, in their order; each one's next due time moves on by its interval. */
   take(rules: readonly RuleSpec[], now: number): RuleSpec[] {
     const due: RuleSpec[] = [];
     for (const rule of rules) {
       const interval = ms(rule.interval);
-      // A rule seen for the first time starts at its own offset in the
-      // interval, so rules made together do not all come due in one tick.
-      const at = this.#next.get(rule.id) ?? now + (phaseOf(rule.id) % interval) - interval;
+      // A rule seen for the first time is due at once: on the grid at its
+      // last grid point, otherwise at its own offset in the interval, so
+      // rules made together do not all come due in one tick.
+      const at = this.#next.get(rule.id) ?? (this.together(rule) ? now - (((now % interval) + interval) % interval) : now + (phaseOf(rule.id) % interval) - interval);
       if (at > now) {
         this.#next.set(rule.id, at);
         continue;
@@ -45,8 +61,12 @@ export class DueTimes {
 /**
  * Runs `tick` one at a time: a tick asked for (by a test, say) while another
  * runs starts after it, so a rule is never evaluated twice at once. start()
- * adds a loop that ticks again `everyMs` after each tick ends.
+ * adds a loop that ticks at the next multiple of `everyMs` on the clock
+ * after each tick ends: rules due on a grid run as it comes round, not up
+ * to a tick late, and a slow tick does not shift every later one.
  */
+const GRID_SLACK_MS = 3;
+
 export class Ticker {
   #chain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
@@ -57,6 +77,7 @@ export class Ticker {
     private readonly run: (now?: number) => Promise<void>,
     private readonly everyMs: number,
     private readonly onError: (err: unknown) => void,
+    private readonly clockMs: () => number = Date.now,
   ) {}
 
   tick(now?: number): Promise<void> {
@@ -71,7 +92,9 @@ export class Ticker {
       this.#running = this.tick()
         .catch(this.onError)
         .finally(() => {
-          if (!this.#stopped) this.#timer = setTimeout(loop, this.everyMs);
+          // A few ms past the grid point: a timer may fire a little early
+          // on the clock, and a rule due at the point must be due by then.
+          if (!this.#stopped) this.#timer = setTimeout(loop, this.everyMs - (this.clockMs() % this.everyMs) + GRID_SLACK_MS);
         });
     };
     loop();

@@ -1,6 +1,6 @@
 // The scheduler on its own: due times over a clock the test moves, and
 // ticks that never overlap.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RuleSpec } from '../../src/alerts/rule.js';
 import { DueTimes, phaseOf, Ticker } from '../../src/alerts/scheduler.js';
 import { ManualClock } from '../../src/model/clock.js';
@@ -54,6 +54,33 @@ describe('DueTimes', () => {
     for (let i = 2; i < runs.length; i++) expect(runs[i]! - runs[i - 1]!).toBe(1000);
   });
 
+  it('brings rules that share a scan due together, on their interval\'s grid, however they were made', () => {
+    const due = new DueTimes((r) => r.id.startsWith('shared'));
+    const start = 5_000_000_000_250;
+    const shared = Array.from({ length: 10 }, (_, i) => rule(`shared-${i}`, '1s'));
+    const alone = Array.from({ length: 10 }, (_, i) => rule(`alone-${i}`, '10s'));
+    // Made a few at a time, off the grid: each is due at once when first seen.
+    expect(due.take([...shared.slice(0, 5), ...alone], start)).toHaveLength(15);
+    expect(due.take(shared.slice(5), start + 300).map((r) => r.id)).toEqual(shared.slice(5).map((r) => r.id));
+    // Then every shared rule comes due in the same tick, on the second; the
+    // spread ones over their interval, never all ten at once.
+    const sharedTicks = new Set<number>();
+    const aloneCounts: number[] = [];
+    for (let t = start + 500; t <= start + 10_000; t += 250) {
+      const got = due.take([...shared, ...alone], t);
+      const s = got.filter((r) => r.id.startsWith('shared'));
+      if (s.length > 0) {
+        expect(s).toHaveLength(10);
+        sharedTicks.add(t);
+      }
+      aloneCounts.push(got.length - s.length);
+    }
+    expect([...sharedTicks].every((t) => t % 1000 === 0)).toBe(true);
+    expect(sharedTicks.size).toBe(10);
+    expect(aloneCounts.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(Math.max(...aloneCounts)).toBeLessThan(10);
+  });
+
   it('a late tick runs a rule once, not once per missed interval', () => {
     const due = new DueTimes();
     const r = rule('late', '5s');
@@ -64,6 +91,37 @@ describe('DueTimes', () => {
 });
 
 describe('Ticker', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('ticks on the clock\'s grid, and a slow tick moves to the next grid point instead of shifting the rest', async () => {
+    vi.useFakeTimers({ now: 7_000_000_000_130 });
+    const starts: number[] = [];
+    const ticker = new Ticker(
+      async () => {
+        starts.push(Date.now());
+        // The third tick takes 1.2 intervals.
+        if (starts.length === 3) await new Promise((r) => setTimeout(r, 600));
+      },
+      500,
+      () => undefined,
+    );
+    ticker.start();
+    await vi.advanceTimersByTimeAsync(3_000);
+    await ticker.stop();
+    // First at once, then just past each multiple of 500 (the slack a
+    // timer that fires early on the clock needs), skipping those the slow
+    // tick covered.
+    expect(starts[0]).toBe(7_000_000_000_130);
+    const after = starts.slice(1).map((t) => t % 500);
+    expect(after.every((off) => off > 0 && off < 10)).toBe(true);
+    const grid = starts.slice(1).map((t) => t - (t % 500));
+    expect(grid.slice(0, 2)).toEqual([7_000_000_000_500, 7_000_000_001_000]);
+    // The slow third tick (from 1.0 s to 1.6 s) is followed at 2.0 s, not 2.1 s.
+    expect(grid[2]).toBe(7_000_000_002_000);
+  });
+
   it('runs ticks one at a time, in the order asked', async () => {
     const log: string[] = [];
     let release: () => void = () => undefined;
