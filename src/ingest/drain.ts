@@ -93,11 +93,25 @@ export function registerDrain<W extends string, Q = Record<string, never>, R ext
     const key = drain.idempotencyKey ? drain.idempotencyKey(req) : headerValue(req.headers['idempotency-key']);
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const body = drain.rawBody?.(wire) ? raw : await decodedBody(req, limits.maxDecompressedBytes);
-    const input: DrainInput<W, Q> = { req, query: req.query as Q, wire, body, limits, context: (d) => pipeline.context(d) };
-    const result = await drain.decode(input);
-    pipeline.reject(result.rejections);
-    await pipeline.store(req.principal!, result.events, key);
-    return drain.respond(reply, result, input);
+    // The received time is held from the moment it is stamped, not only
+    // from store(): a decoder may await (decompression on the thread pool),
+    // and the rollup and the alert counts must not pass a received time
+    // whose events are not even batched yet.
+    const held: Array<() => void> = [];
+    const context = (d?: { service?: string | undefined; host?: string | undefined }) => {
+      const c = pipeline.context(d);
+      held.push(pipeline.hold(c.receivedNs));
+      return c;
+    };
+    try {
+      const input: DrainInput<W, Q> = { req, query: req.query as Q, wire, body, limits, context };
+      const result = await drain.decode(input);
+      pipeline.reject(result.rejections);
+      await pipeline.store(req.principal!, result.events, key);
+      return drain.respond(reply, result, input);
+    } finally {
+      for (const release of held) release();
+    }
   };
   const schema = drain.querystring ? { querystring: drain.querystring } : undefined;
   for (const r of drain.routes) app.route({ method: r.method, url: r.url, onRequest, ...(schema ? { schema } : {}), handler });

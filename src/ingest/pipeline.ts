@@ -120,6 +120,11 @@ export class IngestPipeline {
     for (const r of rejections) for (const fn of this.#rejected) fn(r.code, 1);
   }
 
+  /** Holds the rollup and alert counts before `receivedNs` until the result is called (events stamped but not yet stored). */
+  hold(receivedNs: bigint): () => void {
+    return this.#deps.watermark.hold(receivedNs);
+  }
+
   /** What normalizing one request's events needs: its received time, defaults and the time clamps. */
   context(defaults: { service?: string | undefined; host?: string | undefined } = {}): NormalizeContext {
     const receivedNs = this.#deps.clock.nowNs();

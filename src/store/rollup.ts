@@ -90,6 +90,17 @@ export class Rollup {
     };
   }
 
+  /**
+   * The latest received time at or before `nowNs` by which every event
+   * this store will hold is visible: before the oldest received time this
+   * process still holds, and on a shared server `lagMs` behind now.
+   */
+  settledNs(nowNs: bigint): bigint {
+    let limit = nowNs - BigInt(this.#opts.lagMs) * MS;
+    for (const held of this.#held.keys()) if (held - 1n < limit) limit = held - 1n;
+    return limit;
+  }
+
   async start(): Promise<void> {
     await this.#load();
     this.onAdvance?.(this.#w!);
