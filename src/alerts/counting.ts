@@ -14,6 +14,7 @@ import { readRows } from '../query/read.js';
 import { type EventRow, toEventJson } from '../store/events-read.js';
 import { type GroupCount, groupKey } from './evaluate.js';
 import { ms, type RuleSpec } from './rule.js';
+import { addInto, type BucketRow, GRID_MS, SlidingCounts, type Tally } from './sliding.js';
 
 const KNOWN_GROUPS_TTL_MS = 5 * 60_000;
 const SAMPLES = 5;
@@ -30,55 +31,73 @@ type Found = ReadonlyArray<{ labels: Record<string, string>; count: number }>;
 
 export class RuleCounter {
   readonly #known = new Map<string, { at: number; groups: GroupCount[] }>();
+  readonly #sliding = new SlidingCounts();
 
   constructor(private readonly ctx: AppContext) {}
 
   /**
-   * Counts for several rules from one scan of raw events over the widest of
-   * their windows: a countIf per ungrouped rule, a sumMapIf keyed by the
-   * group's values per grouped rule, each with its own window and query.
+   * Counts for several rules from one scan of raw events: a countIf per
+   * ungrouped rule, a sumMapIf keyed by the group's values per grouped
+   * rule, each over its own range. A rule the sliding counts fit scans only
+   * from its settled point (./sliding.ts); the others their whole window.
    * The same answer as counts(rule, now, false) for each rule.
    */
   async batchCounts(rules: readonly RuleSpec[], now: number): Promise<Map<string, Map<string, GroupCount>>> {
-    const params: Record<string, unknown> = { to: nsText(now) };
-    const cols: string[] = [];
-    let widest = 0;
-    rules.forEach((rule, i) => {
-      widest = Math.max(widest, ms(rule.window));
-      // Distinct prefixes: q1_ and q11_ cannot make the same name.
-      const q = compileQuery(rule.query, 'q' + i + '_');
-      Object.assign(params, q.params);
-      params['f' + i] = nsText(now - ms(rule.window));
-      const cond = 'received_at > {f' + i + ':DateTime64(9)} AND (' + q.sql + ')';
-      if (rule.group_by.length === 0) {
-        cols.push('countIf(' + cond + ') AS c' + i);
-      } else {
-        const key = 'toJSONString([' + rule.group_by.map((f, j) => 'toString(' + groupExpr(f, i + '_' + j, params) + ')').join(', ') + '])';
-        cols.push('sumMapIf([' + key + '], [toUInt64(1)], ' + cond + ') AS c' + i);
-      }
-    });
-    params.from = nsText(now - widest);
-    const [row] = await readRows<Record<string, string | number | [string[], Array<string | number>]>>(
-      this.ctx,
-      ['SELECT', cols.join(',\n'), 'FROM logs', 'WHERE received_at > {from:DateTime64(9)} AND received_at <= {to:DateTime64(9)}'].join('\n'),
-      params,
-    );
+    const sliding = rules.map((r) => this.#sliding.fits(r, now));
+    const froms = rules.map((r, i) => (sliding[i] ? this.#sliding.from(r, now) : now - ms(r.window)));
+    // Not the tick's own bucket: an event stamped at `now` may still be on
+    // its way to the store.
+    const settledMs = Number(this.ctx.rollup.settledNs(BigInt(now - 1) * 1_000_000n) / 1_000_000n);
+    const settled = settledMs - (settledMs % GRID_MS);
+    const rows = await this.#scan(rules, froms, now, sliding.some(Boolean));
     const out = new Map<string, Map<string, GroupCount>>();
     for (const [i, rule] of rules.entries()) {
-      const value = row?.['c' + i];
-      const found: Array<{ labels: Record<string, string>; count: number }> = [];
-      if (rule.group_by.length === 0) {
-        found.push({ labels: {}, count: Number(value ?? 0) });
-      } else if (Array.isArray(value)) {
-        const [keys, counts] = value as [string[], Array<string | number>];
-        keys.forEach((k, j) => {
-          const values = JSON.parse(k) as string[];
-          found.push({ labels: Object.fromEntries(rule.group_by.map((f, n) => [f, values[n] ?? ''])), count: Number(counts[j] ?? 0) });
-        });
-      }
+      const tally = sliding[i] ? this.#sliding.take(rule, now, froms[i]!, settled, rows[i]!) : rows[i]!.reduce((t, r) => (addInto(t, r.tally), t), new Map() as Tally);
+      const found = [...tally].map(([key, count]) => {
+        const values = JSON.parse(key) as string[];
+        return { labels: Object.fromEntries(rule.group_by.map((f, n) => [f, values[n] ?? ''])), count };
+      });
       out.set(rule.id, await this.#complete(rule, now, found));
     }
     return out;
+  }
+
+  /** One scan of raw events: rule i over (froms[i], to], per bucket of received time (sliding.ts's grid) when `byBucket`. */
+  async #scan(rules: readonly RuleSpec[], froms: readonly number[], to: number, byBucket: boolean): Promise<BucketRow[][]> {
+    const params: Record<string, unknown> = { to: nsText(to), from: nsText(Math.min(...froms)), grid: GRID_MS * 1_000_000 };
+    const cols = rules.map((rule, i) => {
+      // Distinct prefixes: q1_ and q11_ cannot make the same name.
+      const q = compileQuery(rule.query, 'q' + i + '_');
+      Object.assign(params, q.params);
+      params['f' + i] = nsText(froms[i]!);
+      const cond = 'received_at > {f' + i + ':DateTime64(9)} AND (' + q.sql + ')';
+      if (rule.group_by.length === 0) return 'countIf(' + cond + ') AS c' + i;
+      const key = 'toJSONString([' + rule.group_by.map((f, j) => 'toString(' + groupExpr(f, i + '_' + j, params) + ')').join(', ') + '])';
+      return 'sumMapIf([' + key + '], [toUInt64(1)], ' + cond + ') AS c' + i;
+    });
+    const found = await readRows<Record<string, string | number | [string[], Array<string | number>]>>(
+      this.ctx,
+      [
+        'SELECT', [byBucket ? 'intDiv(toUnixTimestamp64Nano(received_at) - 1, {grid:Int64}) AS b' : '0 AS b', ...cols].join(',\n'),
+        'FROM logs',
+        'WHERE received_at > {from:DateTime64(9)} AND received_at <= {to:DateTime64(9)}',
+        byBucket ? 'GROUP BY b' : '',
+      ].join('\n'),
+      params,
+    );
+    return rules.map((rule, i) =>
+      found.map((row) => {
+        const value = row['c' + i];
+        const tally: Tally = new Map();
+        if (rule.group_by.length === 0) {
+          if (Number(value) > 0) tally.set('[]', Number(value));
+        } else if (Array.isArray(value)) {
+          const [keys, counts] = value as [string[], Array<string | number>];
+          keys.forEach((k, j) => tally.set(k, Number(counts[j] ?? 0)));
+        }
+        return { bucket: Number(row.b), tally };
+      }),
+    );
   }
 
   /**
@@ -189,5 +208,6 @@ export class RuleCounter {
   /** Forgets the cached groups of rules not in `ids`. */
   keep(ids: ReadonlySet<string>): void {
     for (const id of this.#known.keys()) if (!ids.has(id)) this.#known.delete(id);
+    this.#sliding.keep(ids);
   }
 }

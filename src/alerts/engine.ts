@@ -20,6 +20,7 @@ import { DueTimes, Ticker } from './scheduler.js';
 
 // Half a second: a rule runs at most this late after it is due; each tick
 // with due rules is one scan (batchCounts), so a shorter tick costs scans.
+// A multiple of sliding.ts's GRID_MS, so the ticks' counts can be kept.
 const TICK_MS = 500;
 const RELOAD_MS = 5000;
 // Rules with windows up to this long are counted together in one scan of

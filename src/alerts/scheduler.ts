@@ -89,7 +89,10 @@ export class Ticker {
   start(): void {
     const loop = () => {
       if (this.#stopped) return;
-      this.#running = this.tick()
+      // The grid point, not the moment the timer fired: counts kept
+      // between ticks need the window's edges on the grid (./sliding.ts).
+      const at = this.clockMs();
+      this.#running = this.tick(at - (at % this.everyMs))
         .catch(this.onError)
         .finally(() => {
           // A few ms past the grid point: a timer may fire a little early

@@ -98,9 +98,11 @@ describe('Ticker', () => {
   it('ticks on the clock\'s grid, and a slow tick moves to the next grid point instead of shifting the rest', async () => {
     vi.useFakeTimers({ now: 7_000_000_000_130 });
     const starts: number[] = [];
+    const nows: Array<number | undefined> = [];
     const ticker = new Ticker(
-      async () => {
+      async (now) => {
         starts.push(Date.now());
+        nows.push(now);
         // The third tick takes 1.2 intervals.
         if (starts.length === 3) await new Promise((r) => setTimeout(r, 600));
       },
@@ -120,6 +122,8 @@ describe('Ticker', () => {
     expect(grid.slice(0, 2)).toEqual([7_000_000_000_500, 7_000_000_001_000]);
     // The slow third tick (from 1.0 s to 1.6 s) is followed at 2.0 s, not 2.1 s.
     expect(grid[2]).toBe(7_000_000_002_000);
+    // Each tick evaluates at its grid point (the first at the one before it started).
+    expect(nows).toEqual([7_000_000_000_000, ...grid]);
   });
 
   it('runs ticks one at a time, in the order asked', async () => {
