@@ -4,7 +4,9 @@
 // the search language knows as a column is a column here too; the rollup
 // path reads under the rollup's own rollup-plus-raw guard (Rollup.reading),
 // which holds the watermark still between the two reads. Time is the
-// caller's `now` (the app's clock), given to SQL as parameters.
+// caller's `now` (the app's clock), given to SQL as parameters. Counts are
+// read on the store's alerts session; the sample lines of a notice on the
+// query session, so a burst of notices does not hold up the next count.
 import type { AppContext } from '../context.js';
 import type { EventJson } from '../model/event.js';
 import { formatClickHouse } from '../model/time.js';
@@ -84,6 +86,7 @@ export class RuleCounter {
         byBucket ? 'GROUP BY b' : '',
       ].join('\n'),
       params,
+      this.ctx.store.alerts,
     );
     return rules.map((rule, i) =>
       found.map((row) => {
@@ -129,6 +132,7 @@ export class RuleCounter {
           names.length > 0 ? 'GROUP BY ' + names.join(', ') : '',
         ].join('\n'),
         rparams,
+        this.ctx.store.alerts,
       );
       return [...(await this.#raw(rule, fromMs, now, { e1: firstFull, e2: lastFull })), ...this.#labelled(rule, summed)];
     });
@@ -151,6 +155,7 @@ export class RuleCounter {
       this.ctx,
       ['SELECT', [...groups, 'count() AS n'].join(', '), 'FROM logs', 'WHERE', window, 'AND', q.sql, names.length > 0 ? 'GROUP BY ' + names.join(', ') : ''].join('\n'),
       params,
+      this.ctx.store.alerts,
     );
     return this.#labelled(rule, rows);
   }
@@ -186,6 +191,7 @@ export class RuleCounter {
       this.ctx,
       ['SELECT DISTINCT', groups.join(', '), 'FROM logs WHERE received_at > {from:DateTime64(9)} AND', q.sql, 'LIMIT 1000'].join('\n'),
       params,
+      this.ctx.store.alerts,
     );
     const found = rows.map((r) => ({ labels: Object.fromEntries(rule.group_by.map((f, i) => [f, String(r['g' + i])])), count: 0 }));
     this.#known.set(rule.id, { at: now, groups: found });

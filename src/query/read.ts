@@ -1,8 +1,10 @@
-// Runs read queries for the API on the query session, with the read limits,
-// and turns the engine's refusals into errors that name the limit.
+// Runs read queries for the API on the query session (the alert engine's
+// counting on its own), with the read limits, and turns the engine's
+// refusals into errors that name the limit.
 import type { AppContext } from '../context.js';
 import { SluiceError } from '../errors.js';
 import { readSettings } from '../store/events-read.js';
+import type { Session } from '../store/store.js';
 
 export function settingsFor(ctx: AppContext): string {
   return readSettings({ timeoutSeconds: ctx.config.queryTimeoutSeconds, maxRowsToRead: ctx.config.queryMaxRows });
@@ -24,9 +26,9 @@ export function mapReadError(ctx: AppContext, e: unknown): unknown {
 }
 
 /** Rows of a read query (JSONEachRow), SETTINGS appended. */
-export async function readRows<T>(ctx: AppContext, sql: string, params: Record<string, unknown>): Promise<T[]> {
+export async function readRows<T>(ctx: AppContext, sql: string, params: Record<string, unknown>, session: Session = ctx.store.query): Promise<T[]> {
   try {
-    const rs = await ctx.store.query.query({ query: sql + '\n' + settingsFor(ctx), query_params: params, format: 'JSONEachRow' });
+    const rs = await session.query({ query: sql + '\n' + settingsFor(ctx), query_params: params, format: 'JSONEachRow' });
     return await rs.json<T>();
   } catch (e) {
     throw mapReadError(ctx, e);

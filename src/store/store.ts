@@ -30,6 +30,12 @@ export interface Store {
   /** Session for small control records: tokens, alerts, migrations. */
   readonly control: Session;
   /**
+   * Session for the alert engine's counting scans: a slow search, or the
+   * sample lines of a burst of firing notices, on the query session never
+   * delays a rule's evaluation (bench/alerts).
+   */
+  readonly alerts: Session;
+  /**
    * Inserts JSONEachRow rows into `table`. With a dedup token the insert is
    * recognised as a retry of an earlier one with the same token and stored
    * once. Settings go in the statement itself, never into the session.
@@ -69,6 +75,7 @@ class EmbeddedStore implements Store {
   readonly ingest: Session;
   readonly query: Session;
   readonly control: Session;
+  readonly alerts: Session;
   // One session per concurrent insert: a session runs one statement at a
   // time, so SLUICE_INSERT_CONCURRENCY > 1 needs as many sessions.
   readonly #inserters: ChdbConnection[];
@@ -77,7 +84,7 @@ class EmbeddedStore implements Store {
 
   constructor(
     readonly database: string,
-    conns: { ingest: ChdbConnection[]; query: ChdbConnection; control: ChdbConnection },
+    conns: { ingest: ChdbConnection[]; query: ChdbConnection; control: ChdbConnection; alerts: ChdbConnection },
     private readonly unlock: () => void,
   ) {
     this.#inserters = conns.ingest;
@@ -85,6 +92,7 @@ class EmbeddedStore implements Store {
     this.ingest = clientOver(conns.ingest[0]!);
     this.query = clientOver(conns.query);
     this.control = clientOver(conns.control);
+    this.alerts = clientOver(conns.alerts);
   }
 
   async insertRows(table: string, body: Buffer, dedupToken?: string, via: 'ingest' | 'control' = 'ingest'): Promise<void> {
@@ -107,7 +115,7 @@ class EmbeddedStore implements Store {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.ingest.close(), ...this.#inserters.slice(1).map((c) => c.close()), this.query.close(), this.control.close()]);
+    await Promise.allSettled([this.ingest.close(), ...this.#inserters.slice(1).map((c) => c.close()), this.query.close(), this.control.close(), this.alerts.close()]);
     this.unlock();
   }
 }
@@ -116,6 +124,7 @@ class ServerStore implements Store {
   readonly embedded = false;
   readonly query: Session;
   readonly control: Session;
+  readonly alerts: Session;
 
   constructor(
     readonly database: string,
@@ -124,6 +133,7 @@ class ServerStore implements Store {
   ) {
     this.query = make();
     this.control = make();
+    this.alerts = make();
   }
 
   async insertRows(table: string, body: Buffer, dedupToken?: string, via: 'ingest' | 'control' = 'ingest'): Promise<void> {
@@ -148,7 +158,7 @@ class ServerStore implements Store {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.ingest.close(), this.query.close(), this.control.close()]);
+    await Promise.allSettled([this.ingest.close(), this.query.close(), this.control.close(), this.alerts.close()]);
   }
 }
 
@@ -173,11 +183,12 @@ export async function openStore(config: Config, opts: { createDatabase?: boolean
     const unlock = lockDataDir(config.dataDir);
     try {
       const open = () => createChdbConnection({ path: config.dataDir });
-      const conns = { ingest: Array.from({ length: config.batch.concurrency }, open), query: open(), control: open() };
+      const conns = { ingest: Array.from({ length: config.batch.concurrency }, open), query: open(), control: open(), alerts: open() };
       // The first session creates the database; the others only USE it.
       await prepareEmbeddedSession(conns.control, database, true);
       for (const c of conns.ingest) await prepareEmbeddedSession(c, database, false);
       await prepareEmbeddedSession(conns.query, database, false);
+      await prepareEmbeddedSession(conns.alerts, database, false);
       return new EmbeddedStore(database, conns, unlock);
     } catch (e) {
       unlock();
