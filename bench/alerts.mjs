@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { flag, intro, machine, option, percentile, request, stamp, startServe, stopServe, table, writeSection } from './lib.mjs';
+import { flag, intro, machine, option, percentile, request, sendAll, stamp, startServe, stopServe, table, writeSection } from './lib.mjs';
 
 const SECONDS = option('SECONDS', 60);
 const RATE = option('RATE', 20_000);
@@ -22,6 +22,10 @@ const WRITE = flag('WRITE', true);
 const TOKEN = 'bench-alerts-token-123';
 const PER_REQUEST = 500;
 const INTERVAL = option('INTERVAL', 1);
+// Ingest capacity: this many events as fast as CLIENTS keep-alive clients
+// get them acknowledged, with and without the rules.
+const SATURATE_EVENTS = option('SATURATE_EVENTS', 600_000);
+const CLIENTS = 4;
 
 const now = () => Date.now();
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -49,6 +53,7 @@ async function load(url, seconds, trips) {
     const t = now();
     const p = call(url, 'POST', '/api/v1/ingest', rows.join('\n') + '\n', 'application/x-ndjson').then(() => {
       if (trip) trip.storedAt = t;
+      if (trip) process.stderr.write(`DBG sent ${trip.name} wall=${t} ack=${now()}\n`);
       sent += rows.length;
     });
     inflight.add(p);
@@ -63,6 +68,15 @@ function tickPhases(text) {
   const out = {};
   for (const m of text.matchAll(/^sluice_alert_tick_duration_seconds_(sum|count)\{phase="(\w+)"\} (\S+)$/gm)) (out[m[2]] ??= {})[m[1]] = Number(m[3]);
   return Object.fromEntries(Object.entries(out).map(([phase, v]) => [phase, { ticks: v.count, meanMs: Math.round((1000 * v.sum) / v.count) }]));
+}
+
+/** Events per second `serve` acknowledges with CLIENTS clients sending as fast as they are answered. */
+async function capacity(url) {
+  const body = Array.from({ length: PER_REQUEST }, (_, i) => JSON.stringify({ msg: `saturate ${i} ok`, service: `svc-${i % 20}`, level: 'info' })).join('\n') + '\n';
+  const bodies = Array.from({ length: Math.ceil(SATURATE_EVENTS / PER_REQUEST) }, () => body);
+  const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-ndjson' };
+  const { wall } = await sendAll({ url, path: '/api/v1/ingest', bodies, clients: CLIENTS, headers: () => headers });
+  return (bodies.length * PER_REQUEST) / wall;
 }
 
 async function main() {
@@ -82,6 +96,7 @@ async function main() {
         return;
       }
       if (j.status === 'firing' && !arrivals.webhook.has(j.rule.name)) arrivals.webhook.set(j.rule.name, at);
+      if (j.status === "firing") process.stderr.write(`DBG arrive ${j.rule.name} wall=${at}\n`);
       res.end('ok');
     });
   });
@@ -94,6 +109,7 @@ async function main() {
   let serve = await startServe(join(dir, 'a'), SERVE_ENV);
   const baseSent = await load(serve.url, SECONDS, []);
   const baseRate = baseSent / SECONDS;
+  const baseCapacity = await capacity(serve.url);
   await stopServe(serve);
   console.error(`[bench:alerts] no rules: ${(baseRate / 1000).toFixed(1)}k ev/s`);
 
@@ -134,6 +150,7 @@ async function main() {
   const sent = await load(serve.url, SECONDS, schedule);
   const rate = sent / SECONDS;
   await new Promise((r) => setTimeout(r, INTERVAL * 1000 + 5_000)); // the last trips' evaluation, with room
+  const ruleCapacity = await capacity(serve.url);
   const ticks = tickPhases((await request(agent, serve.url, '/metrics')).body.toString('utf8'));
   await stopServe(serve);
   hooks.close();
@@ -143,13 +160,14 @@ async function main() {
   /** Latency per tripped rule to its first arrival on one path. */
   const latencies = (path) => trips.filter((t) => arrivals[path].has(t.name) && t.storedAt > 0).map((t) => ({ kind: t.kind, ms: arrivals[path].get(t.name) - t.storedAt }));
   const paths = { webhook: latencies('webhook'), alertmanager: latencies('alertmanager') };
-  const ratio = rate / baseRate;
+  const ratio = ruleCapacity / baseCapacity;
   for (const [path, lat] of Object.entries(paths)) {
     const all = lat.map((l) => l.ms);
     console.error(`[bench:alerts] ${path}: fired ${lat.length}/${RULES}; crossing → arrival p50 ${percentile(all, 0.5)} ms, p99 ${percentile(all, 0.99)} ms`);
   }
   console.error(`[bench:alerts] tick phases ${JSON.stringify(ticks)}`);
-  console.error(`[bench:alerts] with ${RULES} rules: ${(rate / 1000).toFixed(1)}k ev/s (${ratio.toFixed(2)} of ${(baseRate / 1000).toFixed(1)}k)`);
+  console.error(`[bench:alerts] steady load acknowledged: ${(baseRate / 1000).toFixed(1)}k ev/s without rules, ${(rate / 1000).toFixed(1)}k with`);
+  console.error(`[bench:alerts] capacity: ${(baseCapacity / 1000).toFixed(1)}k ev/s without rules, ${(ruleCapacity / 1000).toFixed(1)}k with ${RULES} (${ratio.toFixed(2)})`);
 
   const L = intro(
     '## Alerts: 100 rules under load',
@@ -157,7 +175,10 @@ async function main() {
     [`npm run build && BENCH_SECONDS=${SECONDS} BENCH_RATE=${RATE} node bench/alerts.mjs`],
     `**Machine:** ${machine()}. Shared and noisy.`,
   );
-  const rows = [[`ingest rate, no rules / ${RULES} rules`, `${(baseRate / 1000).toFixed(1)}k / ${(rate / 1000).toFixed(1)}k events/s = ${ratio.toFixed(2)}`, '≥ 0.95', ratio >= 0.95 ? 'pass' : '**FAIL**']];
+  const rows = [
+    [`ingest capacity, no rules / ${RULES} rules (${SATURATE_EVENTS.toLocaleString('en')} events, ${CLIENTS} clients)`, `${(baseCapacity / 1000).toFixed(1)}k / ${(ruleCapacity / 1000).toFixed(1)}k events/s = ${ratio.toFixed(2)}`, '≥ 0.95', ratio >= 0.95 ? 'pass' : '**FAIL**'],
+    [`steady load acknowledged, no rules / ${RULES} rules`, `${(baseRate / 1000).toFixed(1)}k / ${(rate / 1000).toFixed(1)}k events/s`, `${(RATE / 1000).toFixed(1)}k`, ''],
+  ];
   for (const [path, lat] of Object.entries(paths)) {
     const all = lat.map((l) => l.ms);
     const p99 = percentile(all, 0.99);
@@ -170,7 +191,7 @@ async function main() {
   for (const [phase, t] of Object.entries(ticks)) rows.push([`scheduler tick, ${phase} phase: mean (ticks)`, `${t.meanMs} ms (${t.ticks})`, '', '']);
   L.push(...table(['measure', 'value', 'target', ''], 'lrrl', rows));
   L.push('');
-  L.push('Requested rate is what the load generator aims at; the measured rate is what was acknowledged over the run (it falls below the aim when the server cannot keep up).');
+  L.push(`The steady load's rate is what the load generator aims at; the acknowledged rate falls below it only when the server cannot keep up. Capacity is measured after each steady run, on the same server, by sending ${SATURATE_EVENTS.toLocaleString('en')} events as fast as ${CLIENTS} clients are answered; with rules, the ${RULES} rules keep running every ${INTERVAL} s meanwhile.`);
   const section = L.join('\n');
   console.log(section);
   if (WRITE) writeSection('alerts', 'bench/alerts.mjs', section);
