@@ -66,15 +66,29 @@ export class RuleCounter {
 
   /** One scan of raw events: rule i over (froms[i], to], per bucket of received time (sliding.ts's grid) when `byBucket`. */
   async #scan(rules: readonly RuleSpec[], froms: readonly number[], to: number, byBucket: boolean): Promise<BucketRow[][]> {
-    const params: Record<string, unknown> = { to: nsText(to), from: nsText(Math.min(...froms)), grid: GRID_MS * 1_000_000 };
+    const lowest = Math.min(...froms);
+    const params: Record<string, unknown> = { to: nsText(to), from: nsText(lowest), grid: GRID_MS * 1_000_000 };
+    // One parameter per distinct start, and none for the rules that start
+    // where the scan does (after the first tick, most): the engine's
+    // analysis of a 100-rule scan costs more than reading a second of
+    // events, and each parameter is a cast to analyse.
+    const starts = new Map<number, string>();
     const cols = rules.map((rule, i) => {
       // Distinct prefixes: q1_ and q11_ cannot make the same name.
       const q = compileQuery(rule.query, 'q' + i + '_');
       Object.assign(params, q.params);
-      params['f' + i] = nsText(froms[i]!);
-      const cond = 'received_at > {f' + i + ':DateTime64(9)} AND (' + q.sql + ')';
+      let cond = '(' + q.sql + ')';
+      if (froms[i]! !== lowest) {
+        let name = starts.get(froms[i]!);
+        if (name === undefined) starts.set(froms[i]!, (name = 'f' + starts.size));
+        params[name] = nsText(froms[i]!);
+        cond = 'received_at > {' + name + ':DateTime64(9)} AND ' + cond;
+      }
       if (rule.group_by.length === 0) return 'countIf(' + cond + ') AS c' + i;
-      const key = 'toJSONString([' + rule.group_by.map((f, j) => 'toString(' + groupExpr(f, i + '_' + j, params) + ')').join(', ') + '])';
+      // One field: its value is the key (a JSON array is made here, not by
+      // the engine for every row); more: a JSON array of their values.
+      const values = rule.group_by.map((f, j) => 'toString(' + groupExpr(f, i + '_' + j, params) + ')');
+      const key = values.length === 1 ? values[0]! : 'toJSONString([' + values.join(', ') + '])';
       return 'sumMapIf([' + key + '], [toUInt64(1)], ' + cond + ') AS c' + i;
     });
     const found = await readRows<Record<string, string | number | [string[], Array<string | number>]>>(
@@ -96,7 +110,7 @@ export class RuleCounter {
           if (Number(value) > 0) tally.set('[]', Number(value));
         } else if (Array.isArray(value)) {
           const [keys, counts] = value as [string[], Array<string | number>];
-          keys.forEach((k, j) => tally.set(k, Number(counts[j] ?? 0)));
+          keys.forEach((k, j) => tally.set(rule.group_by.length === 1 ? JSON.stringify([k]) : k, Number(counts[j] ?? 0)));
         }
         return { bucket: Number(row.b), tally };
       }),
