@@ -107,12 +107,13 @@ export class AlertEngine {
     const due = this.#due.take(this.#rules, now);
     if (due.length === 0) return;
     const counting = this.ctx.metrics.alertTickSeconds.startTimer({ phase: 'counting' });
-    // The due rules with short windows share one scan of the window; a
-    // failed batch (one rule's regex, say) falls back to a query per rule so
-    // one rule cannot stop the others.
+    // The due rules with short windows share one scan of what arrived since
+    // their counts were kept (even one rule: the scan is that much shorter);
+    // a failed batch (one rule's regex, say) falls back to a query per rule
+    // so one rule cannot stop the others.
     const batch = due.filter((r) => ms(r.window) <= BATCH_MAX_WINDOW_MS);
     let counted = new Map<string, Map<string, GroupCount>>();
-    if (batch.length > 1) {
+    if (batch.length > 0) {
       counted = await this.counter.batchCounts(batch, now).catch((err: unknown) => {
         this.log.warn({ err, rules: batch.length }, 'alerts: batched evaluation failed; evaluating rule by rule');
         return new Map<string, Map<string, GroupCount>>();

@@ -101,7 +101,7 @@ describe('Prometheus scraping Sluice', () => {
       return all.length > 0 && all.every((r) => r.health !== 'unknown') ? all : undefined;
     });
     expect(rules.map((r) => [r.name, r.health, r.lastError ?? ''])).toEqual(
-      ['SluiceDown', 'SluiceIngestRejecting', 'SluiceInsertSlow', 'SluiceInsertsFailing', 'SluiceBackpressure', 'SluiceDiskLow', 'SluiceDiskFull', 'SluiceRollupLagging', 'SluiceAlertDeliveriesFailing', 'SluiceAlertEvaluationsFailing'].map((n) => [n, 'ok', '']),
+      ['SluiceDown', 'SluiceIngestRejecting', 'SluiceInsertSlow', 'SluiceInsertsFailing', 'SluiceBackpressure', 'SluiceDiskLow', 'SluiceDiskFull', 'SluiceRollupLagging', 'SluiceAlertDeliveriesFailing', 'SluiceAlertEvaluationsFailing', 'SluiceAlertEvaluationSlow'].map((n) => [n, 'ok', '']),
     );
     type Alert = { labels: Record<string, string>; state: string };
     const alerts = async () => ((await (await fetch(`${prom.url}/api/v1/alerts`)).json()) as { data: { alerts: Alert[] } }).data.alerts;
