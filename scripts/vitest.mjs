@@ -1,23 +1,23 @@
 // Runs vitest with the arguments given (npm test and the test:* scripts).
 //
-// Under `faketime -f '+40d' npm test`, the date-independence check, the wall
-// clock moves, and that is all the check is about. Three things made
+// Under `faketime -f '+40d' npm test`, the date-independence check, the
+// clock moves, and that is all the check is about. Two things made
 // libfaketime cost far more than that:
 // - its defaults share the fake time between processes through a
 //   semaphore taken on every clock read (FAKETIME_DISABLE_SHM turns it off);
-// - faking the monotonic clocks too gains nothing here (Node's timers and
-//   performance.now() should not move; FAKETIME_DONT_FAKE_MONOTONIC);
 // - the embedded engine reads the clock itself (libfaketime does not move
 //   it: the issue's "the engine's clock stays"), but its timed waits go
 //   through glibc, which libfaketime shifts by the offset: every wait
 //   returned at once and an idle `serve` burnt ~2.5 CPU-seconds a second.
 //   scripts/faketime-condwait.c, compiled here when a C compiler is there
-//   and preloaded before libfaketime, hands those waits to glibc unchanged.
-// vitest and everything it starts (servers inherit LD_PRELOAD and FAKETIME*)
-// keep the moved wall clock without those costs. The settings must be there
-// when a process starts: libfaketime re-reads them, and a monotonic clock
-// that jumps back in a running process aborts Node. So this wrapper sets
-// them and execs. Chromium keeps plain libfaketime (test/e2e/browser.ts).
+//   and preloaded before libfaketime, hands the engine's waits to glibc
+//   unchanged (and everyone else's, rsyslog's say, to libfaketime).
+// Everything vitest starts (servers, shippers, rsyslog, syslog-ng, logger)
+// inherits LD_PRELOAD and FAKETIME*. The monotonic clock moves with the
+// wall clock, as plain libfaketime has it: syslog-ng and Chromium stall
+// when the two are 40 days apart. The settings must be there when a process
+// starts, so this wrapper sets them and execs; Chromium is launched without
+// the shim (test/e2e/browser.ts).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +25,6 @@ import { fileURLToPath } from 'node:url';
 const env = { ...process.env };
 if (env.FAKETIME !== undefined && (env.LD_PRELOAD ?? '').includes('faketime')) {
   env.FAKETIME_DISABLE_SHM = '1';
-  env.FAKETIME_DONT_FAKE_MONOTONIC = '1';
   const shim = condwaitShim();
   if (shim) env.LD_PRELOAD = `${shim}:${env.LD_PRELOAD}`;
 }

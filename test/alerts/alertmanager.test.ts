@@ -1,17 +1,19 @@
 // Sluice → a real Alertmanager (Debian's prometheus-alertmanager) → its own
 // webhook to a receiver in this test. The engine runs on a ManualClock the
-// test moves and ticks by hand; Alertmanager runs on real time, so the
-// clock starts 90 s behind it: a firing alert's endsAt (four resends ahead)
-// is in Alertmanager's future, and a resolve's endsAt (the clock's now) in
-// its past, as they would be on one host.
+// test moves and ticks by hand; Alertmanager runs on its own clock (the
+// real time, even under `faketime`), so the test's clock starts 90 s behind
+// Alertmanager's: a firing alert's endsAt (four resends ahead) is in
+// Alertmanager's future, and a resolve's endsAt (the clock's now) in its
+// past, as they would be on one host.
 import type { FastifyBaseLogger } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertEngine } from '../../src/alerts/engine.js';
 import { ManualClock } from '../../src/model/clock.js';
-import { type Child, freePort, startAlertmanager, until } from '../helpers/prometheus.js';
+import { type Child, freePort, serverNow, startAlertmanager, until } from '../helpers/prometheus.js';
 import { Receiver } from '../helpers/receiver.js';
 import { advanceEngine, storeNow } from '../helpers/alerts.js';
 import { auth, startServer, type TestServer } from '../helpers/server.js';
+import { UNDER_FAKETIME } from '../helpers/times.js';
 
 const RESEND_MS = 30_000;
 let s: TestServer;
@@ -20,13 +22,14 @@ let am: Child;
 let amPort: number;
 /** Alertmanager's webhook lands here. */
 let amHook: Receiver;
-const clock = new ManualClock(Date.now() - 90_000);
+let clock: ManualClock;
 const quiet = { warn() {}, error() {}, info() {}, debug() {} } as unknown as FastifyBaseLogger;
 
 beforeAll(async () => {
   amHook = await new Receiver().start();
   amPort = await freePort();
   am = await startAlertmanager(amHook.url, { port: amPort });
+  clock = new ManualClock((await serverNow(`${am.url}/-/healthy`)) - 90_000);
   s = await startServer(
     { SLUICE_WEBHOOK_ALLOW: '127.0.0.1', SLUICE_ROLES: 'api,ingest', SLUICE_ALERTMANAGER_URL: am.url, SLUICE_ALERTMANAGER_RESEND_MS: String(RESEND_MS), SLUICE_PUBLIC_URL: 'http://sluice.test' },
     { clock },
@@ -81,7 +84,13 @@ async function makeRule(name: string, service: string, extra: Record<string, unk
   return String(made.body.id);
 }
 
-describe('Alertmanager as a destination', () => {
+// Alertmanager is a Go program: libfaketime cannot move its clock. Under
+// `faketime` it and Sluice disagree by the offset (alerts would start 40
+// days in its future), and the engine's TTL, which libfaketime does move,
+// drops events stamped on Alertmanager's time. No deployment runs with a
+// 40-day skew, so the date check leaves this chain out; the rest of the
+// file runs.
+describe.skipIf(UNDER_FAKETIME)('Alertmanager as a destination', () => {
   it('pushes a firing alert with its labels, re-sends it while firing, and resolves it by endsAt', async () => {
     const name = 'sluice am errors';
     const id = await makeRule(name, 'am-a');
@@ -149,7 +158,7 @@ describe('Alertmanager as a destination', () => {
   it('a silence in Alertmanager mutes the alert: suppressed there, and no webhook for it', async () => {
     const muted = 'sluice am muted';
     const loud = 'sluice am loud';
-    const now = new Date();
+    const now = new Date(await serverNow(`${am.url}/-/healthy`));
     const silence = await fetch(`${am.url}/api/v2/silences`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

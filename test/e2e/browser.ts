@@ -12,11 +12,10 @@ export async function launch(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`the browser tests need Chromium at ${CHROMIUM}: apt-get install chromium (as .ci/run does), or set SLUICE_CHROMIUM`);
   }
-  // Under `faketime` (the date check) the browser keeps the moved date, but
-  // not scripts/vitest.mjs's real monotonic clock nor its wait shim:
-  // Chromium with a wall clock 40 days from its monotonic one ran a 100 ms
-  // page timer in ~30 s and the e2e tier never finished. Plain libfaketime
-  // moves its clocks together.
+  // Under `faketime` (the date check) the browser keeps the moved clock,
+  // without scripts/vitest.mjs's shim for the engine's waits (and with its
+  // monotonic clock moved too: Chromium with a wall clock 40 days from its
+  // monotonic one ran a 100 ms page timer in ~30 s).
   const env = { ...process.env };
   delete env.FAKETIME_DONT_FAKE_MONOTONIC;
   if (env.LD_PRELOAD) env.LD_PRELOAD = env.LD_PRELOAD.split(':').filter((p) => !p.includes('faketime-condwait')).join(':');

@@ -25,6 +25,17 @@ export function freePort(): Promise<number> {
 }
 
 /** Calls `probe` until it gives a value (not undefined), or throws after `ms` with `what` and the last problem. */
+/**
+ * A server's clock, from its HTTP Date header (to the second). Alertmanager
+ * and Prometheus are Go programs: they read the real time under `faketime`
+ * while Node's clock is moved, so a test that gives them times takes theirs.
+ */
+export async function serverNow(url: string): Promise<number> {
+  const res = await fetch(url);
+  await res.arrayBuffer();
+  return Date.parse(res.headers.get('date') ?? '');
+}
+
 export async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + patience(ms);
   let last: unknown;

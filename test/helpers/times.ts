@@ -47,12 +47,14 @@ export function testTimes(hoursBack = 1, now = Date.now()): TestTimes {
   };
 }
 
+/** Whether this run is under `faketime` (the date-independence check). */
+export const UNDER_FAKETIME = process.env.FAKETIME !== undefined && (process.env.LD_PRELOAD ?? '').includes('faketime');
+
 /**
- * How long a poll keeps trying: `ms`, or five times that under faketime
- * (the date-independence check), where the embedded engine runs several
- * times slower (scripts/vitest.mjs). A budget for waiting, never a timing
- * assertion.
+ * How long a poll keeps trying: `ms`, or five times that under faketime,
+ * where everything runs slower (scripts/vitest.mjs). A budget for waiting,
+ * never a timing assertion.
  */
 export function patience(ms: number): number {
-  return process.env.FAKETIME !== undefined && (process.env.LD_PRELOAD ?? '').includes('faketime') ? ms * 5 : ms;
+  return UNDER_FAKETIME ? ms * 5 : ms;
 }
