@@ -134,8 +134,8 @@ export class AlertEngine {
     try {
       await saveStates(this.ctx.store, evaluated.map((e) => ({ ruleId: e.rule.id, changed: e.changed })));
     } catch (err) {
-      for (const e of evaluated) this.#status.set(e.rule.id, { lastEvaluatedAt: now, lastError: (err as Error).message ?? String(err) });
-      this.ctx.metrics.alertEvaluationFailures.inc(evaluated.length);
+      // Logged once, by the ticker, not once per rule.
+      for (const e of evaluated) this.#failed(e.rule, now, err, false);
       throw err;
     } finally {
       stating();
@@ -143,10 +143,10 @@ export class AlertEngine {
     for (const e of evaluated) this.#commit(e, now);
   }
 
-  #failed(rule: RuleSpec, now: number, err: unknown): void {
+  #failed(rule: RuleSpec, now: number, err: unknown, log = true): void {
     this.#status.set(rule.id, { lastEvaluatedAt: now, lastError: (err as Error).message ?? String(err) });
     this.ctx.metrics.alertEvaluationFailures.inc();
-    this.log.warn({ err, rule: rule.name }, 'alerts: rule evaluation failed');
+    if (log) this.log.warn({ err, rule: rule.name }, 'alerts: rule evaluation failed');
   }
 
   /** A rule's new states and notices from its counts; nothing stored or sent yet. */
