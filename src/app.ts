@@ -131,6 +131,12 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
       throw new SluiceError('SLUICE_ERR_SHUTTING_DOWN', undefined, { retryAfter: 1 });
     }
   });
+  // A request taken before the stop is answered after it: its keep-alive
+  // connection would hold the stop open until the client's idle timeout
+  // (5 s for Node's agent, longer for proxies), so its answer ends it.
+  app.addHook('onSend', async (_req, reply) => {
+    if (ctx.closing) void reply.header('Connection', 'close');
+  });
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const err = prepareError(ctx, error, req, reply);

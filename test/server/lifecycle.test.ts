@@ -93,6 +93,8 @@ describe('SIGTERM', () => {
     expect(outcome).toEqual({ code: 0, signal: null });
   });
 
+  // The answer also closes its connection: a keep-alive socket would hold the
+  // stop open until the client's idle timeout.
   it.each([
     ['one SIGTERM', ['SIGTERM']],
     // Ctrl-C on `npm start`: the terminal signals npm and the server, and
@@ -114,7 +116,7 @@ describe('SIGTERM', () => {
     const body = batch('drain', 500);
     // Expect: 100-continue tells us the server has the request in hand
     // before we signal it; the body follows the signal.
-    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const answer = new Promise<{ status: number; body: string; connection: string | undefined }>((resolve, reject) => {
       const req = request(
         {
           host: url.hostname,
@@ -126,7 +128,7 @@ describe('SIGTERM', () => {
         (res) => {
           let text = '';
           res.on('data', (d: Buffer) => (text += d.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, connection: res.headers.connection }));
         },
       );
       req.on('error', reject);
@@ -138,6 +140,7 @@ describe('SIGTERM', () => {
     const res = await answer;
     expect(res.status, res.body).toBe(200);
     expect(JSON.parse(res.body)).toMatchObject({ accepted: 500 });
+    expect(res.connection).toBe('close');
     expect(await a.exited).toEqual({ code: 0, signal: null });
     expect(a.output.join('\n')).toContain('"msg":"stopped"');
 
