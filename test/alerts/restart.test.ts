@@ -27,7 +27,7 @@ describe('alerts across a restart', () => {
     const res = await fetch(`${server.url}/api/v1/alerts/rules`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'no heartbeat', query: 'service:beat', window: '1m', condition: { op: '<', threshold: 1 }, interval: '5s', targets: [{ url: receiver.url }] }),
+      body: JSON.stringify({ name: 'no heartbeat', query: 'service:beat', window: '1m', condition: { op: '<', threshold: 1 }, interval: '1s', targets: [{ url: receiver.url }] }),
     });
     expect(res.status).toBe(201);
     await receiver.until((rs) => rs.some((r) => r.json.status === 'firing'), 'firing');
