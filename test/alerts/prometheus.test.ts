@@ -117,7 +117,7 @@ describe('Prometheus scraping Sluice', () => {
     const made = await fetch(`${sluice.url}/api/v1/alerts/rules`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'nobody listens', query: 'service:absent', window: '1m', condition: { op: '<', threshold: 1 }, interval: '5s', targets: [{ url: 'http://10.255.255.1/hook' }] }),
+      body: JSON.stringify({ name: 'nobody listens', query: 'service:absent', window: '1m', condition: { op: '<', threshold: 1 }, interval: '1s', targets: [{ url: 'http://10.255.255.1/hook' }] }),
     });
     expect(made.status).toBe(201);
     const firing = await until(

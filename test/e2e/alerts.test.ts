@@ -61,7 +61,7 @@ describe('alerts', () => {
     await page.getByLabel('Window', { exact: true }).fill('1m');
     await page.getByLabel('Group by', { exact: true }).fill('service');
     // A short interval so the engine evaluates it within seconds (as test/alerts does).
-    await page.getByLabel('Check every', { exact: true }).fill('5s');
+    await page.getByLabel('Check every', { exact: true }).fill('1s');
     await page.getByLabel('Repeat', { exact: true }).fill('30m');
     await page.getByLabel('URL 1', { exact: true }).fill(receiver.url);
     await page.getByLabel('Format', { exact: true }).selectOption('sluice');
@@ -76,7 +76,7 @@ describe('alerts', () => {
       window: '1m',
       condition: { op: '>=', threshold: 2 },
       group_by: ['service'],
-      interval: '5s',
+      interval: '1s',
       for: '0s',
       repeat: '30m',
       targets: [{ url: receiver.url, format: 'sluice' }],
@@ -193,7 +193,7 @@ describe('alerts', () => {
     try {
       const url = `${failing.url}?channel=payments-oncall-escalations&token=0123456789abcdef0123456789abcdef`;
       await call('POST', '/api/v1/alerts/rules', {
-        name: 'undeliverable', query: 'service:undeliverable', window: '1m', condition: { op: '>=', threshold: 1 }, interval: '5s', targets: [{ url }],
+        name: 'undeliverable', query: 'service:undeliverable', window: '1m', condition: { op: '>=', threshold: 1 }, interval: '1s', targets: [{ url }],
       });
       await ingest(server.url, await makeToken(server, 'ingest'), ndjson([{ service: 'undeliverable', level: 'error', msg: 'nobody hears this' }]));
       await failing.until((rs) => rs.length > 0, 'the firing notice');
@@ -225,11 +225,11 @@ describe('alerts', () => {
   it('shows when each rule last ran and why it failed, and snoozes and unsnoozes a rule', async () => {
     // A regex RE2 refuses: saved, but every evaluation fails once there is an event to read.
     await call('POST', '/api/v1/alerts/rules', {
-      name: 'bad pattern', query: 'service:e2e-bad /(?<=a)b/', window: '1m', condition: { op: '>', threshold: 1e9 }, interval: '5s', targets: [{ url: receiver.url }],
+      name: 'bad pattern', query: 'service:e2e-bad /(?<=a)b/', window: '1m', condition: { op: '>', threshold: 1e9 }, interval: '1s', targets: [{ url: receiver.url }],
     });
     await ingest(server.url, await makeToken(server, 'ingest'), ndjson([{ service: 'e2e-bad', msg: 'ab' }]));
     const made = await call('POST', '/api/v1/alerts/rules', {
-      name: 'snooze me', query: 'service:e2e-snooze', window: '1m', condition: { op: '>', threshold: 1e9 }, interval: '5s', targets: [{ url: receiver.url }],
+      name: 'snooze me', query: 'service:e2e-snooze', window: '1m', condition: { op: '>', threshold: 1e9 }, interval: '1s', targets: [{ url: receiver.url }],
     });
     const snoozed = async () => (await rules()).find((r) => r.id === made.body.id)!.snoozed;
 

@@ -57,26 +57,36 @@ export interface Secret {
 
 export const rulePath = (id: string) => `/api/v1/alerts/rules/${encodeURIComponent(id)}`;
 
-/** Loads now and again `ms` after each answer: states change on the server's clock, not on clicks. */
-export function usePolled<T>(load: (signal: AbortSignal) => Promise<T>, key: string, ms = 5000) {
+/** How often a rule's page reloads: as often as the rule runs, between 1 s and 5 s (a 1 s rule's page is not 5 s behind it). */
+export function pollMs(interval: string | undefined): number {
+  const m = /^(\d+)(s|m|h)$/.exec(interval ?? '');
+  if (!m) return 5000;
+  const ms = Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
+  return Math.min(5000, Math.max(1000, ms));
+}
+
+/** Loads now and again `ms` after each answer (or as `ms` says from the answer): states change on the server's clock, not on clicks. */
+export function usePolled<T>(load: (signal: AbortSignal) => Promise<T>, key: string, ms: number | ((data: T) => number) = 5000) {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [tick, setTick] = useState(0);
   useEffect(() => {
     const ac = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let next = typeof ms === 'number' ? ms : 5000;
     load(ac.signal)
       .then(
         (d) => {
           setData(d);
           setError(null);
+          next = typeof ms === 'number' ? ms : ms(d);
         },
         (e: ApiError) => {
           if (e.name !== 'AbortError') setError(e);
         },
       )
       .finally(() => {
-        if (!ac.signal.aborted) timer = setTimeout(() => setTick((n) => n + 1), ms);
+        if (!ac.signal.aborted) timer = setTimeout(() => setTick((n) => n + 1), next);
       });
     return () => {
       ac.abort();

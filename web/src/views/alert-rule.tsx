@@ -15,6 +15,7 @@ import {
   OutcomeText,
   rulePath,
   StateBadge,
+  pollMs,
   usePolled,
   type Delivery,
   type Group,
@@ -31,7 +32,7 @@ export function RuleDetail(props: { id: string; admin: boolean; secrets: Secret[
       api<{ history: Delivery[] }>('/api/v1/alerts/history', { query: { rule: props.id, limit: 100 }, signal }),
     ]);
     return { rule, history: h.history };
-  }, props.id);
+  }, props.id, (d) => pollMs(d.rule.interval));
   const [tested, setTested] = useState<string | null>(null);
   if (error) {
     return (
