@@ -13,6 +13,7 @@ const UNIT = [
   'test/**/*.unit.test.ts',
   'test/errors.test.ts',
   'test/model/**/*.test.ts',
+  'test/patterns/miner.test.ts',
   'test/ingest/normalize.test.ts',
   'test/ingest/syslog-parse.test.ts',
   'test/ingest/batcher.test.ts',

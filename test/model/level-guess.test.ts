@@ -1,12 +1,10 @@
 // Level detection on plain lines, checked against the hand-labelled levels
 // of real logs in ../shared/datasets/loghub, and on synthetic lines whose
 // marker sits behind 8-14 header fields.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { guessLevel } from '../../src/model/level-guess.js';
 import { parseLevel } from '../../src/model/levels.js';
-
-const DATA = new URL('../../../shared/datasets/loghub/', import.meta.url);
+import { dataset } from '../helpers/loghub.js';
 
 // The datasets' Level labels in our canonical levels (Apache's `notice` is
 // info, as in the syslog mapping).
@@ -14,43 +12,6 @@ const CANON: Record<string, string> = {
   V: 'trace', D: 'debug', I: 'info', W: 'warn', E: 'error', F: 'fatal',
   INFO: 'info', WARN: 'warn', ERROR: 'error', FATAL: 'fatal', notice: 'info', error: 'error', warn: 'warn',
 };
-
-/** RFC 4180: quoted fields may hold commas, doubled quotes and newlines. */
-function parseCsv(text: string): Array<Record<string, string>> {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cur += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cur);
-      cur = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(cur);
-      rows.push(row);
-      row = [];
-      cur = '';
-    } else cur += c;
-  }
-  if (cur !== '' || row.length > 0) rows.push([...row, cur]);
-  const [header, ...body] = rows;
-  return body.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])));
-}
-
-function dataset(name: string): { lines: string[]; rows: Array<Record<string, string>> } {
-  const lines = readFileSync(new URL(`${name}/${name}_2k.log`, DATA), 'utf8').split('\n').filter((l) => l.length > 0);
-  const rows = parseCsv(readFileSync(new URL(`${name}/${name}_2k.log_structured.csv`, DATA), 'utf8'));
-  return { lines, rows };
-}
 
 // Where a format has no level field, the level is whatever the program
 // itself put first in its message: sshd's `error:`/`fatal:`, xinetd's
