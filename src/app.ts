@@ -32,6 +32,8 @@ import { fieldsRoutes } from './query/fields.js';
 import { savedSearchRoutes } from './query/saved.js';
 import { searchRoutes } from './query/search.js';
 import { trendsRoutes } from './query/trends.js';
+import { knowPatternsOf } from './patterns/registry.js';
+import { patternRoutes } from './patterns/routes.js';
 import { Hub, localBatch } from './tail/hub.js';
 import { StorePoller } from './tail/poller.js';
 import { Rollup } from './store/rollup.js';
@@ -164,7 +166,13 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
     await app.register(webRoutes, { page: page!, ownsRoot: !hasRole(config, 'ingest') });
     await app.register(meRoutes, { ctx });
     await app.register(lokiLabelRoutes, { ctx });
-    for (const routes of [tailRoutes, searchRoutes, contextRoutes, trendsRoutes, fieldsRoutes, exportRoutes, savedSearchRoutes, alertRoutes, tokenRoutes]) {
+    // `pattern:<id>` names a template this process may not have listed yet.
+    app.addHook('preHandler', async (req) => {
+      const body = req.body as { q?: unknown; query?: unknown } | undefined;
+      const q = (req.query as { q?: unknown } | undefined)?.q ?? body?.q ?? body?.query;
+      if (typeof q === 'string') await knowPatternsOf(ctx, q);
+    });
+    for (const routes of [tailRoutes, searchRoutes, contextRoutes, trendsRoutes, patternRoutes, fieldsRoutes, exportRoutes, savedSearchRoutes, alertRoutes, tokenRoutes]) {
       await app.register(routes, { ctx });
     }
   }

@@ -11,6 +11,7 @@ import type { AppContext } from '../context.js';
 import type { EventJson } from '../model/event.js';
 import { formatClickHouse } from '../model/time.js';
 import { EVENT_SELECT, field, groupSql, inRollup, paramsInto } from '../query/columns.js';
+import { knowPatternsOf } from '../patterns/registry.js';
 import { compileForRollup, compileQuery } from '../query/language/compile.js';
 import { readRows } from '../query/read.js';
 import { type EventRow, toEventJson } from '../store/events-read.js';
@@ -45,6 +46,7 @@ export class RuleCounter {
    * The same answer as counts(rule, now, false) for each rule.
    */
   async batchCounts(rules: readonly RuleSpec[], now: number): Promise<Map<string, Map<string, GroupCount>>> {
+    for (const r of rules) await knowPatternsOf(this.ctx, r.query);
     const sliding = rules.map((r) => this.#sliding.fits(r, now));
     const froms = rules.map((r, i) => (sliding[i] ? this.#sliding.from(r, now) : now - ms(r.window)));
     // Not the tick's own bucket: an event stamped at `now` may still be on
@@ -125,6 +127,8 @@ export class RuleCounter {
    * the sum is still exact.
    */
   async counts(rule: RuleSpec, now: number, useRollup = true): Promise<Map<string, GroupCount>> {
+    // A rule may name a pattern this process has not listed (after a restart).
+    await knowPatternsOf(this.ctx, rule.query);
     const fromMs = now - ms(rule.window);
     const firstFull = Math.ceil(fromMs / MINUTE) * MINUTE;
     const endFull = Math.floor(now / MINUTE) * MINUTE;
@@ -196,6 +200,7 @@ export class RuleCounter {
 
   /** The groups a rule's query matched in the last day (cached for five minutes). */
   async knownGroups(rule: RuleSpec, now: number): Promise<GroupCount[]> {
+    await knowPatternsOf(this.ctx, rule.query);
     const cached = this.#known.get(rule.id);
     if (cached && now - cached.at < KNOWN_GROUPS_TTL_MS) return cached.groups;
     const q = compileQuery(rule.query, 'q');
@@ -214,6 +219,7 @@ export class RuleCounter {
 
   /** Up to five of the newest events of a group in the window. */
   async samples(rule: RuleSpec, labels: Record<string, string>, now: number): Promise<EventJson[]> {
+    await knowPatternsOf(this.ctx, rule.query);
     const q = compileQuery(rule.query, 'q');
     const params: Record<string, unknown> = { ...q.params, from: nsText(now - ms(rule.window)), to: nsText(now), n: SAMPLES };
     const where = ['received_at > {from:DateTime64(9)}', 'received_at <= {to:DateTime64(9)}', q.sql];

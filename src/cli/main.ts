@@ -12,6 +12,7 @@ const USAGE = `usage: sluice <command>
   token     create, list or revoke API tokens (sluice token --help)
   tail      live tail in the terminal: sluice tail 'level:>=error' [--since 10m] [--json]
   alerts    list, create or delete alert rules (sluice alerts --help)
+  patterns  the loudest message patterns: sluice patterns [--since 1h] [QUERY]
   ship      the stdout-shipping sidecar: app | sluice ship --service api (sluice ship --help)
 Configuration comes from the environment; see README.md.`;
 
@@ -48,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./tail.js')).tailCommand(config, rest);
     case 'alerts':
       return (await import('./alerts.js')).alertsCommand(config, rest);
+    case 'patterns':
+      return (await import('./patterns.js')).patternsCommand(config, rest);
     case 'ship':
       return (await import('./ship.js')).shipCommand(config, rest);
     default:

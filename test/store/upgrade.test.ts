@@ -48,7 +48,7 @@ it('drops the views and starts the watermark after the newest stored event', asy
   expect(await one('SELECT sum(count) FROM logs_received_per_minute')).toBe('7');
 
   const result = await migrate(store, 30);
-  expect(result.applied).toEqual(['0006_rollup_job']);
+  expect(result.applied).toEqual(['0006_rollup_job', '0007_patterns']);
   expect(await one("SELECT count() FROM system.tables WHERE database = currentDatabase() AND engine = 'MaterializedView'")).toBe('0');
   const w = BigInt((await readMeta(store, WATERMARK_KEY))!);
   expect(w).toBeGreaterThan(clickHouseToNs(await one('SELECT toString(max(received_at)) FROM logs'))!);

@@ -5,6 +5,7 @@
 import { isLevel, LEVEL_SEVERITY, LEVELS, type Level } from '../../model/levels.js';
 import { attributeSql, field as columnOf } from '../columns.js';
 import { type CompareOp, type Node, parseQuery, syntaxError } from './parse.js';
+import { PATTERN_FIELD, patternRegex } from './pattern-term.js';
 
 export interface Compiled {
   readonly sql: string;
@@ -126,6 +127,7 @@ class Compiler {
   }
 
   field(field: string, op: CompareOp, value: string, wildcard: boolean, pos: number): string {
+    if (field === PATTERN_FIELD) return 'match(message, ' + this.param('String', patternRegex(op, value, wildcard, pos)) + ')';
     const kind = columnOf(field)?.filter;
     if (kind === 'level') {
       if (wildcard) throw syntaxError('level takes no wildcard', pos);

@@ -6,6 +6,7 @@
 import { isLevel, LEVELS } from '../../model/levels.js';
 import type { EventJson } from '../../model/event.js';
 import { field as columnOf } from '../columns.js';
+import { PATTERN_FIELD, patternRegex } from './pattern-term.js';
 import { levelRange, SEPARATOR_CLASS, tokenize } from './compile.js';
 import { type CompareOp, type Node, parseQuery, syntaxError } from './parse.js';
 
@@ -176,6 +177,10 @@ function build(n: Node): Matcher {
       };
     }
     case 'field': {
+      if (n.field === PATTERN_FIELD) {
+        const re = new RegExp(patternRegex(n.op, n.value, n.wildcard, n.pos), 's');
+        return (e) => re.test(e.message);
+      }
       const kind = columnOf(n.field)?.filter;
       if (kind === 'level') {
         if (n.op === '=') {
