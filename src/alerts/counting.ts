@@ -11,7 +11,8 @@ import type { AppContext } from '../context.js';
 import type { EventJson } from '../model/event.js';
 import { formatClickHouse } from '../model/time.js';
 import { EVENT_SELECT, field, groupSql, inRollup, paramsInto } from '../query/columns.js';
-import { knowPatternsOf } from '../patterns/registry.js';
+import { newPatternCounts } from '../patterns/new-patterns.js';
+import { knowPatternsOf, templateRegex } from '../patterns/registry.js';
 import { compileForRollup, compileQuery } from '../query/language/compile.js';
 import { readRows } from '../query/read.js';
 import { type EventRow, toEventJson } from '../store/events-read.js';
@@ -129,6 +130,7 @@ export class RuleCounter {
   async counts(rule: RuleSpec, now: number, useRollup = true): Promise<Map<string, GroupCount>> {
     // A rule may name a pattern this process has not listed (after a restart).
     await knowPatternsOf(this.ctx, rule.query);
+    if (rule.kind === 'new_pattern') return newPatternCounts(this.ctx, rule, now);
     const fromMs = now - ms(rule.window);
     const firstFull = Math.ceil(fromMs / MINUTE) * MINUTE;
     const endFull = Math.floor(now / MINUTE) * MINUTE;
@@ -227,6 +229,10 @@ export class RuleCounter {
       where.push(groupExpr(f, i, params) + ' = {gv' + i + ':String}');
       params['gv' + i] = labels[f] ?? '';
     });
+    if (rule.kind === 'new_pattern' && labels.template !== undefined) {
+      where.push('match(message, {pattern:String})');
+      params.pattern = templateRegex(labels.template);
+    }
     const rows = await readRows<EventRow>(this.ctx, ['SELECT', EVENT_SELECT, 'FROM logs WHERE', where.join(' AND '), 'ORDER BY received_at DESC LIMIT {n:UInt32}'].join('\n'), params);
     return rows.map(toEventJson);
   }

@@ -111,7 +111,7 @@ export class AlertEngine {
     // their counts were kept (even one rule: the scan is that much shorter);
     // a failed batch (one rule's regex, say) falls back to a query per rule
     // so one rule cannot stop the others.
-    const batch = due.filter((r) => ms(r.window) <= BATCH_MAX_WINDOW_MS);
+    const batch = due.filter((r) => ms(r.window) <= BATCH_MAX_WINDOW_MS && r.kind !== 'new_pattern');
     let counted = new Map<string, Map<string, GroupCount>>();
     if (batch.length > 0) {
       counted = await this.counter.batchCounts(batch, now).catch((err: unknown) => {

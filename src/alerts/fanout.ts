@@ -18,7 +18,8 @@ export type Notice = Notification | TestNotification;
 
 /** A link to the events behind a notice: the rule's query and the group, over the window. */
 export function searchUrl(publicUrl: string, rule: RuleSpec, labels: Record<string, string>, now: number): string {
-  const terms = Object.entries(labels).map(([k, v]) => `${k}:${JSON.stringify(v)}`);
+  // A new pattern's template label is for reading; its id is the term.
+  const terms = Object.entries(labels).filter(([k]) => !(rule.kind === 'new_pattern' && k === 'template')).map(([k, v]) => `${k}:${JSON.stringify(v)}`);
   const q = [rule.query ? `(${rule.query})` : '', ...terms].filter(Boolean).join(' ');
   const qs = new URLSearchParams({ q, from: formatRfc3339(BigInt(now - ms(rule.window)) * 1_000_000n), to: formatRfc3339(BigInt(now) * 1_000_000n) });
   return `${publicUrl}/api/v1/search?${qs}`;

@@ -9,7 +9,7 @@ import { compileQuery } from '../query/language/compile.js';
 import { AlertEngine } from './engine.js';
 import { type GroupState, labelsOf } from './evaluate.js';
 import { loadRules, loadStates, readHistory, ruleCreatedAt, saveRule } from './records.js';
-import { MAX_SNOOZE_MS, ms, type RuleBody, ruleBodySchema, ruleProblem, type RuleSpec, snoozeBodySchema, snoozed } from './rule.js';
+import { DEFAULT_LOOKBACK, MAX_SNOOZE_MS, ms, type RuleBody, ruleBodySchema, ruleProblem, type RuleSpec, snoozeBodySchema, snoozed } from './rule.js';
 import { parseIsoNs } from '../model/time.js';
 
 /**
@@ -69,6 +69,7 @@ function toSpec(ctx: AppContext, id: string, body: RuleBody, old: RuleSpec | und
   return {
     id,
     name: body.name,
+    ...(body.kind === 'new_pattern' ? { kind: body.kind, lookback: body.lookback ?? DEFAULT_LOOKBACK } : {}),
     query: body.query,
     window: body.window,
     condition: body.condition,

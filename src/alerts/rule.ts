@@ -18,10 +18,21 @@ export interface Target {
   routing_key?: string;
 }
 
+/**
+ * `threshold` (the default) counts the query's events per group;
+ * `new_pattern` counts, per message pattern (src/patterns/), the events of
+ * patterns first seen in the window — none in the `lookback` before it.
+ */
+export const KINDS = ['threshold', 'new_pattern'] as const;
+export type Kind = (typeof KINDS)[number];
+
 /** A rule as stored and as the API shows it (secrets hidden there). */
 export interface RuleSpec {
   id: string;
   name: string;
+  kind?: Kind;
+  /** new_pattern: how far back a pattern must be absent to count as new (default 24h). */
+  lookback?: string;
   query: string;
   window: string;
   condition: { op: Op; threshold: number };
@@ -50,6 +61,8 @@ export const ruleBodySchema = {
   additionalProperties: false,
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 200 },
+    kind: { type: 'string', enum: KINDS },
+    lookback: { type: 'string', pattern: DURATION },
     query: { type: 'string', maxLength: 4096 },
     window: { type: 'string', pattern: DURATION },
     condition: {
@@ -121,8 +134,17 @@ export function ruleProblem(r: RuleBody): string | undefined {
     const problem = groupProblem(f);
     if (problem) return `group_by: ${problem}`;
   }
+  if (r.kind === 'new_pattern') {
+    // Its groups are the new patterns; "fewer than" a new pattern means nothing.
+    if ((r.group_by ?? []).length > 0) return 'a new_pattern rule groups by pattern: give no group_by';
+    if (r.condition.op !== '>' && r.condition.op !== '>=') return "a new_pattern rule's condition is > or >=";
+    const lookback = ms(r.lookback ?? DEFAULT_LOOKBACK);
+    if (lookback < w || lookback > 7 * 86_400_000) return 'lookback must be from the window to 7d';
+  } else if (r.lookback !== undefined) return 'lookback is for new_pattern rules';
   return undefined;
 }
+
+export const DEFAULT_LOOKBACK = '24h';
 
 /** Whether a rule's notices are held back at `now` (ms). */
 export function snoozed(rule: Pick<RuleSpec, 'snoozed_until'>, now: number): boolean {

@@ -26,15 +26,15 @@ function keep(id: string, template: string): boolean {
   return true;
 }
 
-/** Keeps listed patterns, writing the ones new to this process to the store (in the background: a failed write costs only a later lookup). */
-export function rememberTemplates(ctx: AppContext, patterns: ReadonlyArray<{ id: string; template: string }>, log: FastifyBaseLogger): void {
+/** Keeps listed patterns, writing the ones new to this process to the store (in the background: a failed write is forgotten here, so the next listing writes it again). */
+export function rememberTemplates(ctx: AppContext, patterns: ReadonlyArray<{ id: string; template: string }>, log?: FastifyBaseLogger): void {
   const fresh = patterns.filter((p) => keep(p.id, p.template));
   if (fresh.length === 0) return;
   const seenAt = formatClickHouse(ctx.clock.nowNs()).slice(0, 23);
   const body = Buffer.from(fresh.map((p) => JSON.stringify({ id: p.id, template: p.template, seen_at: seenAt })).join('\n') + '\n');
   ctx.store.insertRows('patterns', body, undefined, 'control').catch((e: unknown) => {
     for (const p of fresh) known.delete(p.id);
-    log.warn({ err: e }, 'could not record pattern templates; they are looked up again when named');
+    log?.warn({ err: e }, 'could not record pattern templates; they are looked up again when named');
   });
 }
 

@@ -40,9 +40,9 @@ export async function readRows<T>(ctx: AppContext, sql: string, params: Record<s
  * parse for the whole answer instead of one per row, for answers of many
  * small rows (trends).
  */
-export async function readCompactRows<T extends unknown[]>(ctx: AppContext, sql: string, params: Record<string, unknown>): Promise<T[]> {
+export async function readCompactRows<T extends unknown[]>(ctx: AppContext, sql: string, params: Record<string, unknown>, session: Session = ctx.store.query): Promise<T[]> {
   try {
-    const rs = await ctx.store.query.query({ query: sql + '\n' + settingsFor(ctx), query_params: params, format: 'JSONCompact' });
+    const rs = await session.query({ query: sql + '\n' + settingsFor(ctx), query_params: params, format: 'JSONCompact' });
     return ((await rs.json()) as unknown as { data: T[] }).data;
   } catch (e) {
     throw mapReadError(ctx, e);
