@@ -10,6 +10,7 @@ import type { AppContext } from '../context.js';
 import { SluiceError } from '../errors.js';
 import { compileMatcher, onlyServices, requiredServices } from '../query/language/match.js';
 import { parseQuery } from '../query/language/parse.js';
+import { knowPatternsOf } from '../patterns/registry.js';
 import { searchEvents } from '../query/search.js';
 import { Viewer } from './hub.js';
 import { MAX_BACKFILL } from './limits.js';
@@ -81,6 +82,9 @@ export async function tailRoutes(app: FastifyInstance, opts: { ctx: AppContext }
         const since = typeof m.since === 'string' ? m.since : undefined;
         const limit = Math.min(MAX_BACKFILL, Math.max(0, Number.isInteger(m.limit) ? (m.limit as number) : 100));
         const mine = ++generation;
+        // A pattern:<id> term may name a template this process has not listed.
+        await knowPatternsOf(ctx, q);
+        if (mine !== generation) return;
         // Live events queue from here on, so nothing stored during the
         // backfill is missed; ids sent by the backfill are skipped later.
         const node = parseQuery(q);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, baseEnv, ingest, makeToken, ndjson, runCli, searchAll, spawnServer, startServer, tempDir, testEnv, type TestServer } from '../helpers/server.js';
 import { dataset } from '../helpers/loghub.js';
 import { testTimes } from '../helpers/times.js';
+import { TailClient } from '../helpers/ws.js';
 
 const at = testTimes();
 const rows = dataset('OpenSSH').rows;
@@ -121,6 +122,22 @@ describe('pattern:<id> as a search term', () => {
     let sum = 0;
     for (const p of body.patterns) sum += (await searchAll(s.url, read, { ...range, q: `service:sshd AND ${p.query}` })).length;
     expect(sum).toBe(rows.length);
+  });
+
+  it('filters the live tail', async () => {
+    const { body } = await listPatterns({ q: 'service:cron' });
+    const c = new TailClient(s.url, auth(read));
+    await c.open();
+    c.send({ type: 'subscribe', q: body.patterns[0]!.query });
+    await c.sync();
+    const ing = await makeToken(s, 'ingest');
+    await ingest(s.url, ing, ndjson([
+      { service: 'cron', message: 'job 9 done in 63 ms' }, { service: 'cron', message: 'job 9 failed' }, { service: 'web', message: 'job 10 done in 5 ms' },
+    ]));
+    await c.until(() => c.events.length >= 2, 'the two events of the pattern');
+    await c.sync();
+    expect(c.events.map((e) => e.message)).toEqual(['job 9 done in 63 ms', 'job 10 done in 5 ms']);
+    c.close();
   });
 
   it('answers an unknown pattern id with 400 naming it', async () => {
