@@ -3,6 +3,7 @@
 // loghub sample logs.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseCsv } from './csv.mjs';
 
 export const LOGHUB = '/work/shared/datasets/loghub';
 
@@ -41,34 +42,9 @@ export function loghubLines() {
   return lines;
 }
 
-/** A loghub system's hand-parsed `<name>_2k.log_structured.csv` (RFC 4180: quoted fields hold commas, doubled quotes, newlines) as objects by column, with its raw lines. */
+/** A loghub system's hand-parsed `<name>_2k.log_structured.csv` as objects by column, with its raw lines. */
 export function loghubStructured(name) {
-  const text = readFileSync(join(LOGHUB, name, `${name}_2k.log_structured.csv`), 'utf8');
-  const rows = [];
-  let row = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cur += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cur);
-      cur = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      rows.push([...row, cur]);
-      row = [];
-      cur = '';
-    } else cur += c;
-  }
-  if (cur !== '' || row.length > 0) rows.push([...row, cur]);
-  const [header, ...body] = rows;
+  const rows = parseCsv(readFileSync(join(LOGHUB, name, `${name}_2k.log_structured.csv`), 'utf8'));
   const lines = readFileSync(join(LOGHUB, name, `${name}_2k.log`), 'utf8').split('\n').filter((l) => l.length > 0);
-  return { rows: body.map((r) => Object.fromEntries(header.map((h, k) => [h, r[k] ?? '']))), lines };
+  return { rows, lines };
 }

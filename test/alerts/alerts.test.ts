@@ -8,36 +8,28 @@ import { getEventListeners } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliver } from '../../src/alerts/deliver.js';
-import { AlertEngine } from '../../src/alerts/engine.js';
+import type { AlertEngine } from '../../src/alerts/engine.js';
 import { parseAllow } from '../../src/alerts/notify/safe-http.js';
 import { ruleCreatedAt } from '../../src/alerts/records.js';
 import type { Target } from '../../src/alerts/rule.js';
 import { verify } from '../../src/alerts/notify/sign.js';
-import { ManualClock } from '../../src/model/clock.js';
-import { advanceEngine, storeNow } from '../helpers/alerts.js';
-import { auth, makeToken, startServer, type TestServer } from '../helpers/server.js';
-import { Receiver } from '../helpers/receiver.js';
+import type { ManualClock } from '../../src/model/clock.js';
+import { type AlertRig, advanceEngine, startAlertRig, storeNow } from '../helpers/alerts.js';
+import { auth, makeToken, type TestServer } from '../helpers/server.js';
+import type { Receiver } from '../helpers/receiver.js';
 
+let rig: AlertRig;
 let s: TestServer;
 let receiver: Receiver;
 let engine: AlertEngine;
-const clock = new ManualClock();
-const quiet = { warn() {}, error() {}, info() {}, debug() {} } as unknown as FastifyBaseLogger;
+let clock: ManualClock;
 
 beforeAll(async () => {
-  receiver = await new Receiver().start();
-  // No `alerts` role: this file's engine is the one the routes reach, ticked
-  // by the tests; retries wait milliseconds, not seconds.
-  s = await startServer({ SLUICE_WEBHOOK_ALLOW: '127.0.0.1', SLUICE_ROLES: 'api,ingest' }, { clock });
-  engine = new AlertEngine(s.ctx, quiet, { baseDelayMs: 5 });
-  s.ctx.alerts = engine;
-  await engine.load();
+  // This file's engine is the one the routes reach, ticked by the tests.
+  rig = await startAlertRig();
+  ({ s, receiver, engine, clock } = rig);
 });
-afterAll(async () => {
-  await engine?.stop();
-  await s?.close();
-  await receiver?.close();
-});
+afterAll(async () => rig?.close());
 
 const receive = (rows: Parameters<typeof storeNow>[2]) => storeNow(s, clock, rows);
 

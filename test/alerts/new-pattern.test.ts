@@ -3,33 +3,25 @@
 // does). A pattern seen before the window is not new; a new one fires once
 // it reaches the threshold, with its template and samples, and resolves once
 // it is no longer new.
-import type { FastifyBaseLogger } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertEngine } from '../../src/alerts/engine.js';
-import { ManualClock } from '../../src/model/clock.js';
-import { advanceEngine, storeNow } from '../helpers/alerts.js';
-import { Receiver } from '../helpers/receiver.js';
-import { auth, startServer, type TestServer } from '../helpers/server.js';
+import type { AlertEngine } from '../../src/alerts/engine.js';
+import type { ManualClock } from '../../src/model/clock.js';
+import { type AlertRig, advanceEngine, startAlertRig, storeNow } from '../helpers/alerts.js';
+import type { Receiver } from '../helpers/receiver.js';
+import { auth, type TestServer } from '../helpers/server.js';
 
+let rig: AlertRig;
 let s: TestServer;
 let receiver: Receiver;
 let engine: AlertEngine;
-const clock = new ManualClock();
-const quiet = { warn() {}, error() {}, info() {}, debug() {} } as unknown as FastifyBaseLogger;
+let clock: ManualClock;
 const MIN = 60_000;
 
 beforeAll(async () => {
-  receiver = await new Receiver().start();
-  s = await startServer({ SLUICE_WEBHOOK_ALLOW: '127.0.0.1', SLUICE_ROLES: 'api,ingest' }, { clock });
-  engine = new AlertEngine(s.ctx, quiet, { baseDelayMs: 5 });
-  s.ctx.alerts = engine;
-  await engine.load();
+  rig = await startAlertRig();
+  ({ s, receiver, engine, clock } = rig);
 });
-afterAll(async () => {
-  await engine?.stop();
-  await s?.close();
-  await receiver?.close();
-});
+afterAll(async () => rig?.close());
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${s.url}${path}`, { method, headers: { ...auth(s.adminToken), ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : null });
