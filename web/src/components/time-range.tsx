@@ -30,6 +30,11 @@ export function describe(r: Range): string {
   return `${new Date(toMs(r.from)).toLocaleString()} – ${r.to === 'now' ? 'now' : new Date(toMs(r.to)).toLocaleString()}`;
 }
 
+/** A range in a sentence: "the last 1h", or an absolute range's from – to. */
+export function rangeText(r: Range): string {
+  return isRelative(r) ? `the last ${r.from}` : describe(r);
+}
+
 /** datetime-local wants local time without zone. */
 function localInput(ms: number): string {
   const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);

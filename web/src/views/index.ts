@@ -5,6 +5,7 @@ import type { Route } from '../router';
 import type { Scope } from '../session';
 import { AlertsView } from './alerts';
 import { EventView } from './event';
+import { PatternsView } from './patterns';
 import { SavedView } from './saved';
 import { SearchView } from './search';
 import { SourcesView } from './sources';
@@ -27,6 +28,7 @@ export interface ViewEntry {
 export const VIEWS: readonly ViewEntry[] = [
   { path: '/tail', title: 'Live tail', component: TailView },
   { path: '/search', title: 'Search', component: SearchView },
+  { path: '/patterns', title: 'Patterns', component: PatternsView },
   { path: '/trends', title: 'Trends', component: TrendsView },
   { path: '/alerts', title: 'Alerts', component: AlertsView },
   { path: '/saved', title: 'Saved', component: SavedView },

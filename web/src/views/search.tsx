@@ -1,19 +1,29 @@
 // Search: query + time range (both in the hash, so a search is a link),
 // a histogram of the matching events by level (drag to zoom), the events
 // newest first with "Older events" paging by the API's cursor, and a
-// sidebar of fields whose top values add a filter when clicked.
+// sidebar of fields whose top values add a filter when clicked. A Patterns
+// tab beside the events lists their patterns (#/search?…&tab=patterns).
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, type LogEvent } from '../api';
 import { errorText, EventDetail, EventLine } from '../components/event-detail';
 import { Histogram, type TrendsAnswer } from '../components/histogram';
+import { PatternResults, usePatterns } from '../components/pattern-list';
 import { QueryBox, queryError } from '../components/query-box';
-import { DEFAULT_RANGE, describe, isRelative, type Range, TimeRangePicker } from '../components/time-range';
+import { Tabs, tabId } from '../components/tabs';
+import { DEFAULT_RANGE, type Range, rangeText, TimeRangePicker } from '../components/time-range';
 import { fieldTerm, plural } from '../format';
 import { href, navigate, type Route } from '../router';
 import type { ViewProps } from './index';
 import './search.css';
 
 const PAGE = 50;
+
+type ResultTab = 'events' | 'patterns';
+const RESULT_TABS = [
+  { id: 'events', title: 'Events' },
+  { id: 'patterns', title: 'Patterns' },
+] as const;
+const PANEL = 'search-panel';
 
 interface SearchAnswer {
   events: LogEvent[];
@@ -47,14 +57,13 @@ export function addTerm(q: string, term: string): string {
   return /\bOR\b/.test(t) ? `(${t}) ${term}` : `${t} ${term}`;
 }
 
-function rangeText(r: Range): string {
-  return isRelative(r) ? `the last ${r.from}` : describe(r);
-}
-
 const isAbort = (err: unknown) => (err as Error)?.name === 'AbortError';
 
 export function SearchView(props: ViewProps) {
   const { q, range } = searchState(props.route);
+  const tab: ResultTab = props.route.params.get('tab') === 'patterns' ? 'patterns' : 'events';
+  // The events tab is the default, so it stays out of the hash.
+  const show = (nq: string, r: Range, t: ResultTab) => navigate('/search', { ...searchParams(nq, r), tab: t === 'events' ? undefined : t });
   const filter: Filter = useMemo(() => ({ q, from: range.from, to: range.to === 'now' ? undefined : range.to }), [q, range.from, range.to]);
   // Enter on an unchanged query leaves the hash alone; this re-runs it anyway.
   const [runs, setRuns] = useState(0);
@@ -100,7 +109,7 @@ export function SearchView(props: ViewProps) {
   }, [filter, runs]);
 
   const go = (nq: string, r: Range) => {
-    navigate('/search', searchParams(nq, r));
+    show(nq, r, tab);
     setRuns((n) => n + 1);
   };
 
@@ -142,48 +151,63 @@ export function SearchView(props: ViewProps) {
       {trends && <Histogram trends={trends} onZoom={(f, t) => go(q, { from: new Date(f).toISOString(), to: new Date(t).toISOString() })} />}
       <div class="search-body">
         <FieldsPanel filter={filter} runs={runs} onPick={(term) => go(addTerm(q, term), range)} />
-        <div class="search-results">
-          <p role="status" class={busy ? 'hint busy' : 'hint'}>
-            {status}
-          </p>
-          {error !== null && !qErr && (
-            <p class="error" role="alert">
-              {errorText(error)}
-            </p>
+        <div class="search-main">
+          <Tabs label="Results" panel={PANEL} tabs={RESULT_TABS} selected={tab} onSelect={(t) => show(q, range, t)} />
+          {tab === 'patterns' ? (
+            <div class="search-results" id={PANEL} role="tabpanel" aria-labelledby={tabId(PANEL, tab)}>
+              <PatternsTab q={q} range={range} runs={runs} />
+            </div>
+          ) : (
+            <div class="search-results" id={PANEL} role="tabpanel" aria-labelledby={tabId(PANEL, tab)}>
+              <p role="status" class={busy ? 'hint busy' : 'hint'}>
+                {status}
+              </p>
+              {error !== null && !qErr && (
+                <p class="error" role="alert">
+                  {errorText(error)}
+                </p>
+              )}
+              <ol class={busy ? 'results stale' : 'results'} aria-label="Events">
+                {events.map((e) => {
+                  const isOpen = open.has(e.id);
+                  return (
+                    <li key={e.id} class={isOpen ? 'open' : undefined}>
+                      <button
+                        type="button"
+                        class="ev row"
+                        aria-expanded={isOpen}
+                        onClick={() => {
+                          const s = new Set(open);
+                          if (isOpen) s.delete(e.id);
+                          else s.add(e.id);
+                          setOpen(s);
+                        }}
+                      >
+                        <EventLine event={e} />
+                      </button>
+                      {isOpen && <EventDetail event={e} />}
+                    </li>
+                  );
+                })}
+              </ol>
+              {answer?.cursor && !busy && (
+                <button type="button" class="secondary older" disabled={moreBusy} onClick={() => void older()}>
+                  {moreBusy ? 'Loading older events…' : 'Older events'}
+                </button>
+              )}
+              {answer && !answer.cursor && events.length > 0 && <p class="hint">No older events {where}.</p>}
+            </div>
           )}
-          <ol class={busy ? 'results stale' : 'results'} aria-label="Events">
-            {events.map((e) => {
-              const isOpen = open.has(e.id);
-              return (
-                <li key={e.id} class={isOpen ? 'open' : undefined}>
-                  <button
-                    type="button"
-                    class="ev row"
-                    aria-expanded={isOpen}
-                    onClick={() => {
-                      const s = new Set(open);
-                      if (isOpen) s.delete(e.id);
-                      else s.add(e.id);
-                      setOpen(s);
-                    }}
-                  >
-                    <EventLine event={e} />
-                  </button>
-                  {isOpen && <EventDetail event={e} />}
-                </li>
-              );
-            })}
-          </ol>
-          {answer?.cursor && !busy && (
-            <button type="button" class="secondary older" disabled={moreBusy} onClick={() => void older()}>
-              {moreBusy ? 'Loading older events…' : 'Older events'}
-            </button>
-          )}
-          {answer && !answer.cursor && events.length > 0 && <p class="hint">No older events {where}.</p>}
         </div>
       </div>
     </section>
   );
+}
+
+/** The patterns of the search's events; one opens the search for its events alone. */
+function PatternsTab(props: { q: string; range: Range; runs: number }) {
+  const state = usePatterns(props.q, props.range, props.runs);
+  return <PatternResults state={state} q={props.q} range={props.range} linkOf={(p) => searchHref(addTerm(props.q, p.query), props.range)} />;
 }
 
 interface FieldsAnswer {
