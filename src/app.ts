@@ -33,6 +33,7 @@ import { savedSearchRoutes } from './query/saved.js';
 import { searchRoutes } from './query/search.js';
 import { trendsRoutes } from './query/trends.js';
 import { knowPatternsOf } from './patterns/registry.js';
+import { lokiReadRoutes } from './loki/read-routes.js';
 import { patternRoutes } from './patterns/routes.js';
 import { Hub, localBatch } from './tail/hub.js';
 import { StorePoller } from './tail/poller.js';
@@ -166,6 +167,7 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
     await app.register(webRoutes, { page: page!, ownsRoot: !hasRole(config, 'ingest') });
     await app.register(meRoutes, { ctx });
     await app.register(lokiLabelRoutes, { ctx });
+    await app.register(lokiReadRoutes, { ctx });
     // `pattern:<id>` names a template this process may not have listed yet.
     app.addHook('preHandler', async (req) => {
       const body = req.body as { q?: unknown; query?: unknown } | undefined;

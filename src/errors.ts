@@ -36,6 +36,7 @@ export const ERRORS = {
   SLUICE_ERR_INVALID_TIME_RANGE: { status: 400, message: 'from/to must be RFC 3339 times or relative durations like 15m' },
   SLUICE_ERR_INVALID_LEVEL: { status: 400, message: 'Unknown level: use trace, debug, info, warn, error or fatal' },
   SLUICE_ERR_QUERY_SYNTAX: { status: 400, message: 'The query does not parse' },
+  SLUICE_ERR_LOGQL: { status: 400, message: 'The LogQL query does not parse, or uses what Sluice does not answer yet' },
   SLUICE_ERR_INVALID_REGEX: { status: 400, message: 'The regular expression is not valid RE2' },
   SLUICE_ERR_QUERY_TOO_BROAD: { status: 400, message: 'The query would read more rows than SLUICE_QUERY_MAX_ROWS; narrow the time range or the filter' },
   SLUICE_ERR_EVENT_NOT_FOUND: { status: 404, message: 'No event has this id' },

@@ -16,7 +16,7 @@ const MAX_VALUES = 1000;
 const DEFAULT_RANGE_NS = 6n * 3600n * 1_000_000_000n;
 // Loki label names; dotted attribute names are left out.
 const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const COLUMNS: ReadonlyMap<string, string> = new Map([
+export const LABEL_COLUMNS: ReadonlyMap<string, string> = new Map([
   ['service_name', 'service'], ['service', 'service'], ['app', 'service'], ['job', 'service'],
   ['level', 'level'], ['detected_level', 'level'], ['severity', 'level'],
   ['host', 'host'], ['hostname', 'host'], ['instance', 'host'],
@@ -29,7 +29,7 @@ interface RangeQuery {
 }
 
 // Loki takes ns epoch, float seconds or RFC 3339.
-function timeParam(v: string | undefined, name: string): bigint | undefined {
+export function timeParam(v: string | undefined, name: string): bigint | undefined {
   if (v === undefined || v === '') return undefined;
   if (/^\d{19}$/.test(v)) return BigInt(v);
   const seconds = /^\d+(\.\d+)?$/.test(v) ? Number(v) : undefined;
@@ -72,7 +72,7 @@ export async function lokiLabelRoutes(app: FastifyInstance, opts: { ctx: AppCont
       const params: Record<string, unknown> = { ...range(req.query, ctx.clock.nowNs()), sample: SAMPLE, max: MAX_VALUES };
       // `expr` is a column from the allow-list or the fixed attribute lookup
       // with the name as a parameter.
-      let expr = COLUMNS.get(req.params.name);
+      let expr = LABEL_COLUMNS.get(req.params.name);
       if (expr === undefined) {
         expr = 'attributes[{field:String}]';
         params.field = req.params.name;

@@ -1,0 +1,132 @@
+// Loki's query API for Grafana's Loki data source (scope read; Bearer, or
+// Basic with the token as password, as Grafana's data source settings send
+// it; X-Scope-OrgID is accepted and ignored: one Sluice is one tenant):
+//   GET /loki/api/v1/query_range   log queries (streams), metric queries (matrix)
+//   GET /loki/api/v1/query         instant metric queries (vector, scalar)
+//   GET /loki/api/v1/status/buildinfo
+// Times are Unix nanoseconds, seconds or RFC 3339, as Loki takes them.
+// Errors are Loki's shape (status: error, errorType, error) with Sluice's
+// code beside it. LogQL: ./logql/parse.ts; the subset: docs/grafana.md.
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { requireScope } from '../auth/plugin.js';
+import type { AppContext } from '../context.js';
+import { SluiceError } from '../errors.js';
+import { timeParam } from '../ingest/loki/label-routes.js';
+import { parseDurationNs } from '../model/time.js';
+import { evaluateMetric, logLines, MAX_STEPS, type MetricValue, type Steps } from './logql/evaluate.js';
+import { logqlError, parseLogQL } from './logql/parse.js';
+
+const NS = 1_000_000_000n;
+const DEFAULT_SPAN_NS = 3600n * NS;
+const MAX_LIMIT = 5000;
+
+interface RangeQuery {
+  query?: string;
+  start?: string;
+  end?: string;
+  since?: string;
+  limit?: number;
+  direction?: 'forward' | 'backward';
+  step?: string;
+}
+
+interface InstantQuery {
+  query?: string;
+  time?: string;
+  limit?: number;
+  direction?: 'forward' | 'backward';
+}
+
+const common = {
+  query: { type: 'string', maxLength: 8192 },
+  limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 100 },
+  direction: { type: 'string', enum: ['forward', 'backward'], default: 'backward' },
+} as const;
+// Grafana sends more than these (interval, and what a version adds): extra
+// parameters are ignored, as Loki does.
+const rangeSchema = { querystring: { type: 'object', properties: { ...common, start: { type: 'string' }, end: { type: 'string' }, since: { type: 'string' }, step: { type: 'string' } } } } as const;
+const instantSchema = { querystring: { type: 'object', properties: { ...common, time: { type: 'string' } } } } as const;
+
+/** Loki's step: a duration (`15s`, `2000ms`) or float seconds; by default the range over 250, at least 1 s. */
+function stepNs(step: string | undefined, spanNs: bigint): bigint {
+  if (step === undefined || step === '') {
+    const s = spanNs / 250n / NS;
+    return (s < 1n ? 1n : s) * NS;
+  }
+  if (/^\d+(\.\d+)?$/.test(step)) return BigInt(Math.round(Number(step) * 1e9));
+  const ms = /^(\d+)ms$/.exec(step);
+  const ns = ms ? BigInt(ms[1]!) * 1_000_000n : parseDurationNs(step);
+  if (ns === undefined || ns <= 0n) throw logqlError(`step must be a duration or seconds: ${JSON.stringify(step)}`);
+  return ns;
+}
+
+function query(q: { query?: string }): string {
+  if (!q.query) throw logqlError('query is required');
+  return q.query;
+}
+
+/** Loki's number formatting: shortest decimal, no exponent for ordinary values. */
+const num = (v: number): string => (Number.isFinite(v) ? String(v) : v > 0 ? '+Inf' : v < 0 ? '-Inf' : 'NaN');
+const seconds = (ns: bigint): number => Number(ns) / 1e9;
+
+function matrix(v: MetricValue, steps: Steps): unknown {
+  const at = (i: number): number => seconds(steps.startNs + BigInt(i) * steps.stepNs);
+  const series = v.type === 'scalar' ? [{ labels: {}, values: v.values as Array<number | undefined> }] : v.series;
+  return {
+    resultType: 'matrix',
+    result: series
+      .map((s) => ({ metric: s.labels, values: s.values.flatMap((x, i) => (x === undefined ? [] : [[at(i), num(x)]])) }))
+      .filter((s) => s.values.length > 0),
+  };
+}
+
+function instant(v: MetricValue, t: bigint): unknown {
+  if (v.type === 'scalar') return { resultType: 'scalar', result: [seconds(t), num(v.values[0]!)] };
+  return { resultType: 'vector', result: v.series.filter((s) => s.values[0] !== undefined).map((s) => ({ metric: s.labels, value: [seconds(t), num(s.values[0]!)] })) };
+}
+
+const ERROR_TYPES: Readonly<Record<number, string>> = { 400: 'bad_data', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 503: 'unavailable', 504: 'timeout' };
+
+export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
+  const { ctx } = opts;
+  const read = requireScope(ctx.tokens, 'read');
+
+  // Loki's error body, here only (this plugin's scope), with Sluice's code.
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    const e = error instanceof SluiceError ? error : error.validation ? new SluiceError('SLUICE_ERR_LOGQL', error.message) : undefined;
+    const status = e?.statusCode ?? 500;
+    if (!e) req.log.error({ err: error }, 'loki query failed');
+    return reply.code(status).send({ status: 'error', errorType: ERROR_TYPES[status] ?? 'internal', error: e?.message ?? 'internal error', code: e?.code ?? 'SLUICE_ERR_INTERNAL' });
+  });
+
+  app.get<{ Querystring: RangeQuery }>('/loki/api/v1/query_range', { onRequest: read, schema: rangeSchema }, async (req) => {
+    const q = req.query;
+    const parsed = parseLogQL(query(q));
+    const endNs = timeParam(q.end, 'end') ?? ctx.clock.nowNs();
+    const since = q.since ? parseDurationNs(q.since) : undefined;
+    const startNs = timeParam(q.start, 'start') ?? endNs - (since ?? DEFAULT_SPAN_NS);
+    if (startNs > endNs) throw new SluiceError('SLUICE_ERR_INVALID_TIME_RANGE', 'start is after end');
+    if (parsed.kind === 'log') {
+      const result = await logLines(ctx, parsed, { startNs, endNs, limit: q.limit ?? 100, direction: q.direction ?? 'backward' });
+      return { status: 'success', data: { resultType: 'streams', result, stats: {} } };
+    }
+    const step = stepNs(q.step, endNs - startNs);
+    const n = Number((endNs - startNs) / step) + 1;
+    if (n > MAX_STEPS) throw logqlError(`exceeded maximum resolution of ${MAX_STEPS} points per timeseries; try a larger step`);
+    const steps = { startNs, stepNs: step, n };
+    return { status: 'success', data: { ...(matrix(await evaluateMetric(ctx, parsed, steps), steps) as object), stats: {} } };
+  });
+
+  app.get<{ Querystring: InstantQuery }>('/loki/api/v1/query', { onRequest: read, schema: instantSchema }, async (req) => {
+    const parsed = parseLogQL(query(req.query));
+    if (parsed.kind === 'log') throw logqlError('log queries are not supported as an instant query; use query_range');
+    const t = timeParam(req.query.time, 'time') ?? ctx.clock.nowNs();
+    const v = await evaluateMetric(ctx, parsed, { startNs: t, stepNs: NS, n: 1 });
+    return { status: 'success', data: { ...(instant(v, t) as object), stats: {} } };
+  });
+
+  app.get('/loki/api/v1/status/buildinfo', { onRequest: read }, async () => ({
+    // Grafana reads features from the version; Sluice answers the Loki 3 API.
+    version: '3.0.0', revision: 'sluice', branch: 'sluice', buildUser: 'sluice', buildDate: '', goVersion: '',
+  }));
+}
