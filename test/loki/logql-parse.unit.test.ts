@@ -18,6 +18,7 @@ describe('parseLogQL', () => {
         { op: '|~', values: ['5\\d\\d', 'fatal'] },
         { op: '!~', values: ['x'] },
       ],
+      labels: [],
     });
   });
 
@@ -26,10 +27,19 @@ describe('parseLogQL', () => {
       kind: 'aggregate', op: 'sum', grouping: { mode: 'by', labels: ['level', 'service_name'] },
       expr: {
         kind: 'range', fn: 'rate', rangeNs: 5_400_000_000_000n, offsetNs: 300_000_000_000n,
-        log: { kind: 'log', matchers: [{ name: 'app', op: '=', value: 'api' }], filters: [{ op: '|=', values: ['x'] }] },
+        log: { kind: 'log', matchers: [{ name: 'app', op: '=', value: 'api' }], filters: [{ op: '|=', values: ['x'] }], labels: [] },
       },
     });
     expect(parseLogQL('count without (host) (bytes_over_time({a="b"}[30s]))')).toMatchObject({ op: 'count', grouping: { mode: 'without', labels: ['host'] }, expr: { fn: 'bytes_over_time', rangeNs: 30_000_000_000n } });
+  });
+
+  it('reads drop and keep by name, as in the logs-volume query Grafana sends', () => {
+    expect(parseLogQL('sum by (level, detected_level) (count_over_time({service_name="api"} | drop __error__[1m]))')).toMatchObject({
+      grouping: { mode: 'by', labels: ['level', 'detected_level'] },
+      expr: { log: { labels: [{ mode: 'drop', names: ['__error__'] }] } },
+    });
+    expect(parseLogQL('{a="b"} | keep level, host')).toMatchObject({ labels: [{ mode: 'keep', names: ['level', 'host'] }] });
+    expect(() => parseLogQL('{a="b"} | drop level="info"')).toThrow(/not supported yet: DropLabel/);
   });
 
   it('reads vector(n), numbers and one binary operator', () => {

@@ -122,6 +122,31 @@ describe('Grafana\'s requests', () => {
     expect(bytes.body.data).toEqual({ resultType: 'vector', result: [{ metric: {}, value: [end / 1000, String(b)] }], stats: {} });
   });
 
+  it('Explore logs volume: sum by (level, detected_level) (count_over_time({…} | drop __error__ [1m]))', async () => {
+    const start = at.ms(0);
+    const end = at.ms(2 * 60 * MIN);
+    const r = await loki('query_range', {
+      direction: 'backward', end: ns(end), query: 'sum by (level, detected_level) (count_over_time({service_name="api"} |= "request" | drop __error__[1m]))', start: ns(start), step: '60000ms',
+    }, { authorization: basic, 'x-query-tags': 'Source=logvolhist' });
+    expect(r.status).toBe(200);
+    const result = r.body.data.result as Array<{ metric: Record<string, string>; values: Array<[number, string]> }>;
+    expect(result.map((x) => x.metric).sort((a, b) => (a.level! < b.level! ? -1 : 1))).toEqual([{ level: 'error' }, { level: 'info' }, { level: 'warn' }]);
+    let total = 0;
+    for (const series of result) {
+      for (const [t, v] of series.values) {
+        expect(Number(v)).toBe(events.filter((e) => e.service === 'api' && e.level === series.metric.level && e.ms > t * 1000 - MIN && e.ms <= t * 1000).length);
+        total += Number(v);
+      }
+    }
+    // Every api event in (start - 1m, end] counted once: the steps tile the range.
+    expect(total).toBe(events.filter((e) => e.service === 'api' && e.ms > start - MIN && e.ms <= end).length);
+    // keep: the streams it makes alike are one.
+    const kept = await loki('query_range', { query: '{service_name="api"} | keep service_name', start: ns(start), end: ns(end), limit: 5000 });
+    const streams = kept.body.data.result as Array<{ stream: Record<string, string>; values: unknown[] }>;
+    expect(streams.map((x) => x.stream)).toEqual([{ service_name: 'api' }]);
+    expect(streams[0]!.values).toHaveLength(events.filter((e) => e.service === 'api').length);
+  });
+
   it('arithmetic with numbers, and between vectors with the same labels', async () => {
     const t = at.ms(60 * MIN);
     const count = events.filter((e) => e.service === 'api' && e.ms > t - 10 * MIN && e.ms <= t).length;

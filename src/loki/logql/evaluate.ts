@@ -85,11 +85,15 @@ function whereOf(log: LogQuery, p: Params): string[] {
   return [...log.matchers.map((m) => matcherSql(m, p)), ...log.filters.map((f) => filterSql(f, p))];
 }
 
-function streamLabels(service: string, host: string, level: string): Record<string, string> {
-  const out: Record<string, string> = { service_name: service };
+/** A stream's labels after the query's drop/keep stages, and a key for them. */
+function streamLabels(log: LogQuery, service: string, host: string, level: string): [Record<string, string>, string] {
+  let out: Record<string, string> = { service_name: service };
   if (host) out.host = host;
   if (level) out.level = level;
-  return out;
+  for (const stage of log.labels) {
+    out = Object.fromEntries(Object.entries(out).filter(([k]) => stage.names.includes(k) === (stage.mode === 'keep')));
+  }
+  return [out, JSON.stringify(Object.entries(out))];
 }
 
 /** A log query's lines in [start, end), newest first (backward) or oldest first, grouped into streams. */
@@ -104,9 +108,9 @@ export async function logLines(ctx: AppContext, log: LogQuery, r: { startNs: big
   );
   const streams = new Map<string, Stream>();
   for (const [ns, service, host, level, message] of rows) {
-    const key = `${service}\u0000${host}\u0000${level}`;
+    const [labels, key] = streamLabels(log, service, host, level);
     let s = streams.get(key);
-    if (!s) streams.set(key, (s = { stream: streamLabels(service, host, level), values: [] }));
+    if (!s) streams.set(key, (s = { stream: labels, values: [] }));
     s.values.push([ns, message]);
   }
   return [...streams.values()];
@@ -159,12 +163,12 @@ async function rangeSeries(ctx: AppContext, q: Extract<MetricQuery, { kind: 'ran
   const seconds = Number(q.rangeNs) / 1e9;
   const series = new Map<string, Series>();
   for (const [i, service, host, level, n, bytes] of rows) {
-    const key = `${service}\u0000${host}\u0000${level}`;
+    // Streams a drop or keep made alike are one series: their counts add.
+    const [labels, key] = streamLabels(q.log, service, host, level);
     let one = series.get(key);
-    if (!one) series.set(key, (one = { labels: streamLabels(service, host, level), values: new Array<number | undefined>(steps.n).fill(undefined) }));
-    const count = Number(n);
-    const b = Number(bytes);
-    one.values[Number(i)] = q.fn === 'count_over_time' ? count : q.fn === 'rate' ? count / seconds : q.fn === 'bytes_over_time' ? b : b / seconds;
+    if (!one) series.set(key, (one = { labels, values: new Array<number | undefined>(steps.n).fill(undefined) }));
+    const v = q.fn === 'count_over_time' || q.fn === 'rate' ? Number(n) : Number(bytes);
+    one.values[Number(i)] = (one.values[Number(i)] ?? 0) + (q.fn === 'rate' || q.fn === 'bytes_rate' ? v / seconds : v);
   }
   return [...series.values()];
 }

@@ -22,10 +22,17 @@ export interface LineFilter {
   readonly values: readonly string[];
 }
 
+/** `| drop a, b` or `| keep a, b`: which stream labels a result keeps, in pipeline order. */
+export interface LabelStage {
+  readonly mode: 'drop' | 'keep';
+  readonly names: readonly string[];
+}
+
 export interface LogQuery {
   readonly kind: 'log';
   readonly matchers: readonly Matcher[];
   readonly filters: readonly LineFilter[];
+  readonly labels: readonly LabelStage[];
 }
 
 export type RangeFn = 'count_over_time' | 'rate' | 'bytes_over_time' | 'bytes_rate';
@@ -136,9 +143,10 @@ class Reader {
     const selector = n.getChild('Selector');
     if (!selector) throw unsupported(n, this.q);
     const filters: LineFilter[] = [];
+    const labels: LabelStage[] = [];
     const pipeline = n.getChild('PipelineExpr');
-    if (pipeline) this.pipeline(pipeline, filters);
-    return { kind: 'log', matchers: this.matchers(selector), filters };
+    if (pipeline) this.pipeline(pipeline, filters, labels);
+    return { kind: 'log', matchers: this.matchers(selector), filters, labels };
   }
 
   matchers(selector: SyntaxNode): Matcher[] {
@@ -162,15 +170,33 @@ class Reader {
     return { name: this.text(name), op, value: this.string(value) };
   }
 
-  pipeline(p: SyntaxNode, into: LineFilter[]): void {
+  pipeline(p: SyntaxNode, into: LineFilter[], labels: LabelStage[]): void {
     for (let c = p.firstChild; c; c = c.nextSibling) {
-      if (c.name === 'PipelineExpr') this.pipeline(c, into);
+      if (c.name === 'PipelineExpr') this.pipeline(c, into, labels);
       else if (c.name === 'PipelineStage') {
         const stage = c.firstChild!;
-        if (stage.name !== 'LineFilters') throw unsupported(stage.name === 'Pipe' && stage.nextSibling ? stage.nextSibling : stage, this.q);
-        this.lineFilters(stage, into);
+        if (stage.name === 'LineFilters') this.lineFilters(stage, into);
+        else if (stage.name === 'Pipe' && (stage.nextSibling?.name === 'DropLabelsExpr' || stage.nextSibling?.name === 'KeepLabelsExpr')) labels.push(this.labelStage(stage.nextSibling));
+        else throw unsupported(stage.name === 'Pipe' && stage.nextSibling ? stage.nextSibling : stage, this.q);
       } else throw unsupported(c, this.q);
     }
+  }
+
+  /** `drop a, b` / `keep a, b` by name; a matcher inside (`drop level="info"`) is not supported yet. */
+  labelStage(n: SyntaxNode): LabelStage {
+    const names: string[] = [];
+    const walk = (l: SyntaxNode): void => {
+      for (let c = l.firstChild; c; c = c.nextSibling) {
+        if (c.name === 'DropLabels' || c.name === 'KeepLabels') walk(c);
+        else if (c.name === 'DropLabel' || c.name === 'KeepLabel') {
+          const id = c.firstChild;
+          if (id?.name !== 'Identifier') throw unsupported(c, this.q);
+          names.push(this.text(id));
+        }
+      }
+    };
+    walk(n);
+    return { mode: n.name === 'DropLabelsExpr' ? 'drop' : 'keep', names };
   }
 
   lineFilters(n: SyntaxNode, into: LineFilter[]): void {
