@@ -3,6 +3,8 @@
 // it; X-Scope-OrgID is accepted and ignored: one Sluice is one tenant):
 //   GET /loki/api/v1/query_range   log queries (streams), metric queries (matrix)
 //   GET /loki/api/v1/query         instant metric queries (vector, scalar)
+//   GET /loki/api/v1/series          stream label sets (match[] selectors)
+//   GET /loki/api/v1/index/stats     streams, entries, bytes (Grafana's query-size hint)
 //   GET /loki/api/v1/status/buildinfo
 // Times are Unix nanoseconds, seconds or RFC 3339, as Loki takes them.
 // Errors are Loki's shape (status: error, errorType, error) with Sluice's
@@ -13,8 +15,8 @@ import type { AppContext } from '../context.js';
 import { SluiceError } from '../errors.js';
 import { timeParam } from '../ingest/loki/label-routes.js';
 import { parseDurationNs } from '../model/time.js';
-import { evaluateMetric, logLines, MAX_STEPS, type MetricValue, type Steps } from './logql/evaluate.js';
-import { logqlError, parseLogQL } from './logql/parse.js';
+import { evaluateMetric, logLines, MAX_STEPS, type MetricValue, seriesOf, statsOf, type Steps } from './logql/evaluate.js';
+import { type LogQuery, logqlError, parseLogQL } from './logql/parse.js';
 
 const NS = 1_000_000_000n;
 const DEFAULT_SPAN_NS = 3600n * NS;
@@ -46,6 +48,23 @@ const common = {
 // parameters are ignored, as Loki does.
 const rangeSchema = { querystring: { type: 'object', properties: { ...common, start: { type: 'string' }, end: { type: 'string' }, since: { type: 'string' }, step: { type: 'string' } } } } as const;
 const instantSchema = { querystring: { type: 'object', properties: { ...common, time: { type: 'string' } } } } as const;
+
+const MAX_SERIES = 5000;
+
+/** [start, end): Loki's times, by default the hour (or `since`) before now. */
+function window(q: { start?: string; end?: string; since?: string }, nowNs: bigint): { startNs: bigint; endNs: bigint } {
+  const endNs = timeParam(q.end, 'end') ?? nowNs;
+  const since = q.since ? parseDurationNs(q.since) : undefined;
+  const startNs = timeParam(q.start, 'start') ?? endNs - (since ?? DEFAULT_SPAN_NS);
+  if (startNs > endNs) throw new SluiceError('SLUICE_ERR_INVALID_TIME_RANGE', 'start is after end');
+  return { startNs, endNs };
+}
+
+function logQuery(text: string): LogQuery {
+  const q = parseLogQL(text);
+  if (q.kind !== 'log') throw logqlError(`a stream selector was expected, as {service_name="api"}: ${JSON.stringify(text)}`);
+  return q;
+}
 
 /** Loki's step: a duration (`15s`, `2000ms`) or float seconds; by default the range over 250, at least 1 s. */
 function stepNs(step: string | undefined, spanNs: bigint): bigint {
@@ -102,10 +121,7 @@ export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppConte
   app.get<{ Querystring: RangeQuery }>('/loki/api/v1/query_range', { onRequest: read, schema: rangeSchema }, async (req) => {
     const q = req.query;
     const parsed = parseLogQL(query(q));
-    const endNs = timeParam(q.end, 'end') ?? ctx.clock.nowNs();
-    const since = q.since ? parseDurationNs(q.since) : undefined;
-    const startNs = timeParam(q.start, 'start') ?? endNs - (since ?? DEFAULT_SPAN_NS);
-    if (startNs > endNs) throw new SluiceError('SLUICE_ERR_INVALID_TIME_RANGE', 'start is after end');
+    const { startNs, endNs } = window(q, ctx.clock.nowNs());
     if (parsed.kind === 'log') {
       const result = await logLines(ctx, parsed, { startNs, endNs, limit: q.limit ?? 100, direction: q.direction ?? 'backward' });
       return { status: 'success', data: { resultType: 'streams', result, stats: {} } };
@@ -124,6 +140,22 @@ export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppConte
     const v = await evaluateMetric(ctx, parsed, { startNs: t, stepNs: NS, n: 1 });
     return { status: 'success', data: { ...(instant(v, t) as object), stats: {} } };
   });
+
+  app.get<{ Querystring: { 'match[]'?: string | string[]; match?: string | string[]; start?: string; end?: string; since?: string } }>(
+    '/loki/api/v1/series',
+    { onRequest: read },
+    async (req) => {
+      const m = req.query['match[]'] ?? req.query.match;
+      const selectors = (Array.isArray(m) ? m : m === undefined ? [] : [m]).map(logQuery);
+      if (selectors.length === 0) throw logqlError('match[] is required: a stream selector, as {service_name="api"}');
+      return { status: 'success', data: await seriesOf(ctx, selectors, { ...window(req.query, ctx.clock.nowNs()), max: MAX_SERIES }) };
+    },
+  );
+
+  // Loki answers index/stats without the status/data envelope.
+  app.get<{ Querystring: { query?: string; start?: string; end?: string; since?: string } }>('/loki/api/v1/index/stats', { onRequest: read }, async (req) =>
+    statsOf(ctx, logQuery(query(req.query)), window(req.query, ctx.clock.nowNs())),
+  );
 
   app.get('/loki/api/v1/status/buildinfo', { onRequest: read }, async () => ({
     // Grafana reads features from the version; Sluice answers the Loki 3 API.

@@ -159,6 +159,29 @@ describe('Grafana\'s requests', () => {
   });
 });
 
+describe('the label browser\'s requests', () => {
+  it('series: the stream label sets of match[] selectors, ORed', async () => {
+    const qs = new URLSearchParams([['match[]', '{service_name="web", level="error"}'], ['match[]', '{app="api", level=~"warn"}'], ['start', ns(at.ms(0))], ['end', ns(at.ms(2 * 60 * MIN))]]);
+    const res = await fetch(`${s.url}/loki/api/v1/series?${qs}`, { headers: { authorization: basic } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { status: string; data: Array<Record<string, string>> };
+    expect(body.status).toBe('success');
+    const host = (await (await fetch(`${s.url}/loki/api/v1/label/host/values`, { headers: { authorization: basic } })).json() as { data: string[] }).data[0];
+    expect(body.data).toEqual([{ service_name: 'api', host, level: 'warn' }, { service_name: 'web', host, level: 'error' }].map((l) => (host ? l : { service_name: l.service_name, level: l.level })));
+  });
+
+  it('index/stats: streams, entries and bytes of a query, without an envelope', async () => {
+    const r = await loki('index/stats', { query: '{service_name="api"} |= "timeout"', start: ns(at.ms(0)), end: ns(at.ms(2 * 60 * MIN)) });
+    expect(r.status).toBe(200);
+    const want = events.filter((e) => e.service === 'api' && e.message.includes('timeout'));
+    expect(r.body).toEqual({
+      streams: new Set(want.map((e) => e.level)).size, chunks: new Set(want.map((e) => e.level)).size,
+      entries: want.length, bytes: want.reduce((n, e) => n + Buffer.byteLength(e.message), 0),
+    });
+    expect((await loki('index/stats', { query: 'count_over_time({a="b"}[1m])' })).status).toBe(400);
+  });
+});
+
 describe('errors in Loki\'s shape', () => {
   it('400 for bad LogQL, for what is not supported yet (named), for too many steps; 401 without a token', async () => {
     const bad = await loki('query_range', { query: '{service_name="api"', start: ns(at.ms(0)), end: ns(at.ms(MIN)) });

@@ -116,6 +116,31 @@ export async function logLines(ctx: AppContext, log: LogQuery, r: { startNs: big
   return [...streams.values()];
 }
 
+/** The distinct stream label sets of events any of `selectors` matches in [start, end), at most `max` of them. */
+export async function seriesOf(ctx: AppContext, selectors: readonly LogQuery[], r: { startNs: bigint; endNs: bigint; max: number }): Promise<Array<Record<string, string>>> {
+  const p = new Params();
+  const any = selectors.map((log) => `(${['1', ...whereOf(log, p)].join(' AND ')})`).join(' OR ');
+  const rows = await readCompactRows<[service: string, host: string, level: string]>(
+    ctx,
+    `SELECT DISTINCT service, host, level FROM logs WHERE time >= ${p.add('DateTime64(9)', formatClickHouse(r.startNs))} AND time < ${p.add('DateTime64(9)', formatClickHouse(r.endNs))} AND (${any}) ORDER BY service, host, level LIMIT ${p.add('UInt32', r.max)}`,
+    p.values,
+  );
+  return rows.map(([service, host, level]) => streamLabels({ kind: 'log', matchers: [], filters: [], labels: [] }, service, host, level)[0]);
+}
+
+/** Loki's index/stats for a log query over [start, end): streams, entries and bytes (chunks: Sluice has none; it reports the streams). */
+export async function statsOf(ctx: AppContext, log: LogQuery, r: { startNs: bigint; endNs: bigint }): Promise<{ streams: number; chunks: number; entries: number; bytes: number }> {
+  const p = new Params();
+  const where = [`time >= ${p.add('DateTime64(9)', formatClickHouse(r.startNs))}`, `time < ${p.add('DateTime64(9)', formatClickHouse(r.endNs))}`, ...whereOf(log, p)];
+  const rows = await readCompactRows<[streams: number | string, entries: number | string, bytes: number | string]>(
+    ctx,
+    `SELECT uniqExact(service, host, level), count(), sum(length(message)) FROM logs WHERE ${where.join(' AND ')}`,
+    p.values,
+  );
+  const [streams = 0, entries = 0, bytes = 0] = rows[0] ?? [];
+  return { streams: Number(streams), chunks: Number(streams), entries: Number(entries), bytes: Number(bytes) };
+}
+
 /** Evaluates a metric query at each of `steps`. */
 export async function evaluateMetric(ctx: AppContext, q: MetricQuery, steps: Steps): Promise<MetricValue> {
   switch (q.kind) {
