@@ -5,6 +5,7 @@
 //   GET /loki/api/v1/query         instant metric queries (vector, scalar)
 //   GET /loki/api/v1/series          stream label sets (match[] selectors)
 //   GET /loki/api/v1/index/stats     streams, entries, bytes (Grafana's query-size hint)
+//   GET /loki/api/v1/patterns        message patterns (src/patterns/), `<_>` for variables
 //   GET /loki/api/v1/status/buildinfo
 // Times are Unix nanoseconds, seconds or RFC 3339, as Loki takes them.
 // Errors are Loki's shape (status: error, errorType, error) with Sluice's
@@ -15,7 +16,8 @@ import type { AppContext } from '../context.js';
 import { SluiceError } from '../errors.js';
 import { timeParam } from '../ingest/loki/label-routes.js';
 import { parseDurationNs } from '../model/time.js';
-import { evaluateMetric, logLines, MAX_STEPS, type MetricValue, seriesOf, statsOf, type Steps } from './logql/evaluate.js';
+import { minePatterns } from '../patterns/routes.js';
+import { evaluateMetric, logLines, logWhere, MAX_STEPS, type MetricValue, seriesOf, statsOf, type Steps } from './logql/evaluate.js';
 import { type LogQuery, logqlError, parseLogQL } from './logql/parse.js';
 
 const NS = 1_000_000_000n;
@@ -156,6 +158,27 @@ export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppConte
   app.get<{ Querystring: { query?: string; start?: string; end?: string; since?: string } }>('/loki/api/v1/index/stats', { onRequest: read }, async (req) =>
     statsOf(ctx, logQuery(query(req.query)), window(req.query, ctx.clock.nowNs())),
   );
+
+  // Logs Drilldown's patterns tab: Sluice's own patterns (the miner of
+  // GET /api/v1/patterns), in Loki's shape: `<_>` for a variable, one level
+  // (the pattern's commonest), [seconds, count] per step that has events.
+  app.get<{ Querystring: { query?: string; start?: string; end?: string; since?: string; step?: string } }>('/loki/api/v1/patterns', { onRequest: read }, async (req) => {
+    const log = logQuery(query(req.query));
+    const { startNs, endNs } = window(req.query, ctx.clock.nowNs());
+    // The store counts per whole second.
+    const step = ((stepNs(req.query.step, endNs - startNs) + NS - 1n) / NS) * NS;
+    if ((endNs - startNs) / step > BigInt(MAX_STEPS)) throw logqlError(`step too small: more than ${MAX_STEPS} points`);
+    const mined = await minePatterns(ctx, logWhere(log, startNs, endNs), { fromNs: startNs, toNs: endNs, stepNs: step, limit: 1000 }, req.log);
+    const first = Number(timeParam(mined.from, 'from')! / NS);
+    return {
+      status: 'success',
+      data: mined.patterns.map((p) => ({
+        pattern: p.template.replaceAll('<*>', '<_>'),
+        level: Object.entries(p.levels).sort((a, b) => b[1] - a[1])[0]?.[0] ?? '',
+        samples: p.counts.flatMap((c, i) => (c > 0 ? [[first + i * mined.step_seconds, c]] : [])),
+      })),
+    };
+  });
 
   app.get('/loki/api/v1/status/buildinfo', { onRequest: read }, async () => ({
     // Grafana reads features from the version; Sluice answers the Loki 3 API.

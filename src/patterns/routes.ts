@@ -81,20 +81,43 @@ interface Acc {
   sampleN: number;
 }
 
+/** `1m` for 60 s, `90s` for 90 s: the step as the answer names it. */
+function formatStep(ns: bigint): string {
+  const s = ns / NS;
+  const known = STEPS.find((x) => parseDurationNs(x) === ns);
+  return known ?? `${s}s`;
+}
+
 function pickStep(spanNs: bigint): string {
   return STEPS.find((s) => spanNs / parseDurationNs(s)! <= SPARK_BUCKETS) ?? '1d';
 }
 
 export async function patterns(ctx: AppContext, q: PatternsQuery, log: FastifyBaseLogger): Promise<Patterns> {
   const asked = parseTimeRange(q, parseDurationNs('1h')!, ctx.clock.nowNs());
-  const step = pickStep(asked.toNs - asked.fromNs);
-  const stepNs = parseDurationNs(step)!;
-  const fromNs = (asked.fromNs / stepNs) * stepNs;
-  const toNs = ((asked.toNs + stepNs - 1n) / stepNs) * stepNs;
+  const stepNs = parseDurationNs(pickStep(asked.toNs - asked.fromNs))!;
+  const f = buildFilter(q, ctx.config.retentionDays, { range: asked, now: ctx.clock.nowNs() });
+  return minePatterns(ctx, { where: f.where, params: f.params }, { fromNs: asked.fromNs, toNs: asked.toNs, stepNs, limit: q.limit ?? 50 }, log);
+}
+
+/**
+ * The patterns of the events `filter` selects (SQL conditions on logs, with
+ * their parameters, none named rx, b0, bn, step, shapes or ids), counted
+ * per step of whole `stepNs` over the range widened to whole steps.
+ */
+export async function minePatterns(
+  ctx: AppContext,
+  filter: { where: readonly string[]; params: Record<string, unknown> },
+  r: { fromNs: bigint; toNs: bigint; stepNs: bigint; limit: number },
+  log?: FastifyBaseLogger,
+): Promise<Patterns> {
+  const stepNs = r.stepNs;
+  const step = formatStep(stepNs);
+  const fromNs = (r.fromNs / stepNs) * stepNs;
+  const toNs = ((r.toNs + stepNs - 1n) / stepNs) * stepNs;
   const stepS = Number(stepNs / NS);
   const first = Number(fromNs / NS);
   const nBuckets = Number((toNs - fromNs) / stepNs);
-  const f = buildFilter(q, ctx.config.retentionDays, { range: asked, now: ctx.clock.nowNs() });
+  const f = filter;
   const params: Record<string, unknown> = { ...f.params, rx: SQL_DIGIT_SEGMENT, b0: first, bn: first + nBuckets * stepS, step: stepS, shapes: MAX_SHAPES };
 
   // Per shape: its count, its count per level, first and last time, its
@@ -151,7 +174,7 @@ export async function patterns(ctx: AppContext, q: PatternsQuery, log: FastifyBa
   }
   // Below the shape limit every event is in a shape; at it, count them.
   const total = rows.length < MAX_SHAPES ? rows.reduce((n, r) => n + Number(r[1]), 0) : await countAll(ctx, f.where, params);
-  const kept = [...byTemplate.values()].sort((a, b) => b.count - a.count || (a.template.text < b.template.text ? -1 : 1)).slice(0, q.limit ?? 50);
+  const kept = [...byTemplate.values()].sort((a, b) => b.count - a.count || (a.template.text < b.template.text ? -1 : 1)).slice(0, r.limit);
   const samples = await sampleEvents(ctx, kept.map((a) => a.sampleId), f.params, f.where);
   const out: PatternJson[] = kept.map((a) => {
     const template = a.template.text;
@@ -181,12 +204,12 @@ export async function patterns(ctx: AppContext, q: PatternsQuery, log: FastifyBa
   };
 }
 
-async function countAll(ctx: AppContext, where: string[], params: Record<string, unknown>): Promise<number> {
+async function countAll(ctx: AppContext, where: readonly string[], params: Record<string, unknown>): Promise<number> {
   const rows = await readCompactRows<[string | number]>(ctx, `SELECT count() FROM logs WHERE ${where.join(' AND ')}`, params);
   return Number(rows[0]?.[0] ?? 0);
 }
 
-async function sampleEvents(ctx: AppContext, ids: string[], filterParams: Record<string, unknown>, where: string[]): Promise<Map<string, EventJson>> {
+async function sampleEvents(ctx: AppContext, ids: string[], filterParams: Record<string, unknown>, where: readonly string[]): Promise<Map<string, EventJson>> {
   if (ids.length === 0) return new Map();
   const rows = await readRows<EventRow>(
     ctx,

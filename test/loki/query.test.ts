@@ -182,6 +182,25 @@ describe('the label browser\'s requests', () => {
   });
 });
 
+describe('Logs Drilldown\'s patterns call', () => {
+  it('answers Sluice\'s patterns in Loki\'s shape, with RFC 3339 times and a step', async () => {
+    const r = await loki('patterns', { query: '{service_name="api"}', start: new Date(at.ms(0)).toISOString(), end: new Date(at.ms(2 * 60 * MIN)).toISOString(), step: '30s' });
+    expect(r.status).toBe(200);
+    const data = (r.body as unknown as { status: string; data: Array<{ pattern: string; level: string; samples: Array<[number, number]> }> }).data;
+    const api = events.filter((e) => e.service === 'api');
+    const ok = data.find((d) => d.pattern === 'request <_> ok')!;
+    expect(ok.level).toBe('info');
+    expect(ok.samples.reduce((n, [, c]) => n + c, 0)).toBe(api.filter((e) => e.message.endsWith(' ok')).length);
+    const timeout = data.find((d) => d.pattern === 'request <_> timeout after <_> ms')!;
+    expect(timeout.samples.reduce((n, [, c]) => n + c, 0)).toBe(api.filter((e) => e.message.includes('timeout')).length);
+    for (const [t, c] of ok.samples) {
+      expect(Number.isInteger(t) && t % 30 === 0).toBe(true);
+      expect(c).toBe(api.filter((e) => e.message.endsWith(' ok') && e.ms >= t * 1000 && e.ms < (t + 30) * 1000).length);
+    }
+    expect(data).toHaveLength(2);
+  });
+});
+
 describe('errors in Loki\'s shape', () => {
   it('400 for bad LogQL, for what is not supported yet (named), for too many steps; 401 without a token', async () => {
     const bad = await loki('query_range', { query: '{service_name="api"', start: ns(at.ms(0)), end: ns(at.ms(MIN)) });

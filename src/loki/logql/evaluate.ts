@@ -96,6 +96,13 @@ function streamLabels(log: LogQuery, service: string, host: string, level: strin
   return [out, JSON.stringify(Object.entries(out))];
 }
 
+/** A log query's events in [start, end) as SQL conditions on logs and their parameters (named l0, l1, …). */
+export function logWhere(log: LogQuery, startNs: bigint, endNs: bigint): { where: string[]; params: Record<string, unknown> } {
+  const p = new Params();
+  const where = [`time >= ${p.add('DateTime64(9)', formatClickHouse(startNs))}`, `time < ${p.add('DateTime64(9)', formatClickHouse(endNs))}`, ...whereOf(log, p)];
+  return { where, params: p.values };
+}
+
 /** A log query's lines in [start, end), newest first (backward) or oldest first, grouped into streams. */
 export async function logLines(ctx: AppContext, log: LogQuery, r: { startNs: bigint; endNs: bigint; limit: number; direction: 'forward' | 'backward' }): Promise<Stream[]> {
   const p = new Params();
