@@ -6,6 +6,7 @@
 //   GET /loki/api/v1/series          stream label sets (match[] selectors)
 //   GET /loki/api/v1/index/stats     streams, entries, bytes (Grafana's query-size hint)
 //   GET /loki/api/v1/patterns        message patterns (src/patterns/), `<_>` for variables
+//   GET /loki/api/v1/tail            live tail over WebSocket (./tail.ts)
 //   GET /loki/api/v1/status/buildinfo
 // Times are Unix nanoseconds, seconds or RFC 3339, as Loki takes them.
 // Errors are Loki's shape (status: error, errorType, error) with Sluice's
@@ -17,6 +18,7 @@ import { SluiceError } from '../errors.js';
 import { timeParam } from '../ingest/loki/label-routes.js';
 import { parseDurationNs } from '../model/time.js';
 import { minePatterns } from '../patterns/routes.js';
+import { lokiTailRoutes } from './tail.js';
 import { evaluateMetric, logLines, logWhere, MAX_STEPS, type MetricValue, seriesOf, statsOf, type Steps } from './logql/evaluate.js';
 import { type LogQuery, logqlError, parseLogQL } from './logql/parse.js';
 
@@ -179,6 +181,9 @@ export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppConte
       })),
     };
   });
+
+  // In this plugin, so a refused tail gets Loki's error shape too.
+  await lokiTailRoutes(app, { ctx });
 
   app.get('/loki/api/v1/status/buildinfo', { onRequest: read }, async () => ({
     // Grafana reads features from the version; Sluice answers the Loki 3 API.

@@ -86,7 +86,7 @@ function whereOf(log: LogQuery, p: Params): string[] {
 }
 
 /** A stream's labels after the query's drop/keep stages, and a key for them. */
-function streamLabels(log: LogQuery, service: string, host: string, level: string): [Record<string, string>, string] {
+export function streamLabels(log: LogQuery, service: string, host: string, level: string): [Record<string, string>, string] {
   let out: Record<string, string> = { service_name: service };
   if (host) out.host = host;
   if (level) out.level = level;

@@ -1,0 +1,61 @@
+// A LogQL log query (./parse.ts) as a predicate on stored events, for the
+// live tail: the same labels and filters as the SQL of ./evaluate.ts, in
+// JavaScript (regexes in JavaScript's dialect here, RE2's in the store;
+// they agree on the common syntax).
+import { LABEL_COLUMNS } from '../../ingest/loki/label-routes.js';
+import type { EventJson } from '../../model/event.js';
+import type { LineFilter, LogQuery, Matcher } from './parse.js';
+
+type Predicate = (e: EventJson) => boolean;
+
+function reader(name: string): (e: EventJson) => string {
+  switch (LABEL_COLUMNS.get(name)) {
+    case 'service':
+      return (e) => e.service;
+    case 'level':
+      return (e) => e.level;
+    case 'host':
+      return (e) => e.host;
+    default:
+      return (e) => e.attributes[name] ?? '';
+  }
+}
+
+function matcher(m: Matcher): Predicate {
+  const read = reader(m.name);
+  switch (m.op) {
+    case '=':
+      return (e) => read(e) === m.value;
+    case '!=':
+      return (e) => read(e) !== m.value;
+    case '=~': {
+      const re = new RegExp(`^(?:${m.value})$`, 's');
+      return (e) => re.test(read(e));
+    }
+    case '!~': {
+      const re = new RegExp(`^(?:${m.value})$`, 's');
+      return (e) => !re.test(read(e));
+    }
+  }
+}
+
+function filter(f: LineFilter): Predicate {
+  if (f.op === '|=' || f.op === '!=') {
+    const has = (e: EventJson): boolean => f.values.some((v) => e.message.includes(v));
+    return f.op === '|=' ? has : (e) => !has(e);
+  }
+  const res = f.values.map((v) => new RegExp(v));
+  const has = (e: EventJson): boolean => res.some((re) => re.test(e.message));
+  return f.op === '|~' ? has : (e) => !has(e);
+}
+
+export function logMatcher(log: LogQuery): Predicate {
+  const all = [...log.matchers.map(matcher), ...log.filters.map(filter)];
+  return (e) => all.every((p) => p(e));
+}
+
+/** The services a query is limited to (a `service_name="x"`-style matcher), if any: the hub offers it no others. */
+export function servicesOf(log: LogQuery): ReadonlySet<string> | undefined {
+  const m = log.matchers.find((x) => x.op === '=' && LABEL_COLUMNS.get(x.name) === 'service');
+  return m ? new Set([m.value]) : undefined;
+}
