@@ -18,7 +18,7 @@ import { IngestPipeline } from './ingest/pipeline.js';
 import { RateLimiter } from './ingest/rate-limit.js';
 import { ingestRoutes } from './ingest/routes.js';
 import { elasticsearchRoutes } from './ingest/elasticsearch/routes.js';
-import { lokiLabelRoutes } from './ingest/loki/label-routes.js';
+import { lokiLabelRoutes } from './loki/label-routes.js';
 import { lokiPushRoutes } from './ingest/loki/routes.js';
 import { otlpRoutes } from './ingest/otlp/routes.js';
 import { logplexRoutes } from './ingest/logplex.js';

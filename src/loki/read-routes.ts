@@ -15,7 +15,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { requireScope } from '../auth/plugin.js';
 import type { AppContext } from '../context.js';
 import { SluiceError } from '../errors.js';
-import { timeParam } from '../ingest/loki/label-routes.js';
+import { timeParam } from './labels.js';
 import { parseDurationNs } from '../model/time.js';
 import { minePatterns } from '../patterns/routes.js';
 import { lokiTailRoutes } from './tail.js';

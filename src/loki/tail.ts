@@ -15,7 +15,7 @@ import type { EventJson } from '../model/event.js';
 import { parseDurationNs, parseIsoNs } from '../model/time.js';
 import { readCompactRows } from '../query/read.js';
 import { Viewer } from '../tail/hub.js';
-import { timeParam } from '../ingest/loki/label-routes.js';
+import { timeParam } from './labels.js';
 import { logWhere, streamLabels } from './logql/evaluate.js';
 import { logMatcher, servicesOf } from './logql/match.js';
 import { type LogQuery, logqlError, parseLogQL } from './logql/parse.js';

@@ -170,6 +170,19 @@ describe('the label browser\'s requests', () => {
     expect(body.data).toEqual([{ service_name: 'api', host, level: 'warn' }, { service_name: 'web', host, level: 'error' }].map((l) => (host ? l : { service_name: l.service_name, level: l.level })));
   });
 
+  it('labels and label values, scoped by a selector in query', async () => {
+    const range = { start: ns(at.ms(0)), end: ns(at.ms(2 * 60 * MIN)) };
+    const names = await loki('labels', { ...range, query: '{service_name="web"}' });
+    expect(names.body).toMatchObject({ status: 'success', data: expect.arrayContaining(['level', 'region', 'service_name']) });
+    const levels = async (query: string): Promise<unknown> => (await loki('label/level/values', { ...range, query })).body.data;
+    const want = (f: (e: (typeof events)[number]) => boolean): string[] => [...new Set(events.filter(f).map((e) => e.level))].sort();
+    // web events are every third, levels every fourth: web in eu has a level mix of its own.
+    expect(await levels('{service_name="web", region="eu"}')).toEqual(want((e) => e.service === 'web' && e.region === 'eu'));
+    expect(await levels('{service_name="api"} |= "timeout"')).toEqual(want((e) => e.service === 'api' && e.message.includes('timeout')));
+    expect((await loki('label/region/values', { ...range, query: '{level="warn"}' })).body.data).toEqual([...new Set(events.filter((e) => e.level === 'warn').map((e) => e.region))].sort());
+    expect((await loki('labels', { ...range, query: 'rate({a="b"}[1m])' })).status).toBe(400);
+  });
+
   it('index/stats: streams, entries and bytes of a query, without an envelope', async () => {
     const r = await loki('index/stats', { query: '{service_name="api"} |= "timeout"', start: ns(at.ms(0)), end: ns(at.ms(2 * 60 * MIN)) });
     expect(r.status).toBe(200);

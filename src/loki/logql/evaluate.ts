@@ -11,7 +11,7 @@
 import type { AppContext } from '../../context.js';
 import { formatClickHouse } from '../../model/time.js';
 import { readCompactRows } from '../../query/read.js';
-import { LABEL_COLUMNS } from '../../ingest/loki/label-routes.js';
+import { LABEL_COLUMNS } from '../labels.js';
 import { type LineFilter, type LogQuery, logqlError, type Matcher, type MetricQuery } from './parse.js';
 
 export interface Stream {

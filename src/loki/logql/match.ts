@@ -2,7 +2,7 @@
 // live tail: the same labels and filters as the SQL of ./evaluate.ts, in
 // JavaScript (regexes in JavaScript's dialect here, RE2's in the store;
 // they agree on the common syntax).
-import { LABEL_COLUMNS } from '../../ingest/loki/label-routes.js';
+import { LABEL_COLUMNS } from '../labels.js';
 import type { EventJson } from '../../model/event.js';
 import type { LineFilter, LogQuery, Matcher } from './parse.js';
 

@@ -1,0 +1,81 @@
+// GET /loki/api/v1/labels and /loki/api/v1/label/<name>/values (scope read):
+// Grafana's label and value pickers. Answered from what is stored, over a
+// sample of the newest events in the range (default: the last 6 hours) that
+// `query` (a stream selector, optional) matches, like /api/v1/fields. Label
+// names map back onto the columns the push mapped them to (./labels.ts).
+import type { FastifyInstance } from 'fastify';
+import { requireScope } from '../auth/plugin.js';
+import type { AppContext } from '../context.js';
+import { parseDurationNs } from '../model/time.js';
+import { readRows } from '../query/read.js';
+import { LABEL_COLUMNS, timeParam } from './labels.js';
+import { logWhere } from './logql/evaluate.js';
+import { type LogQuery, logqlError, parseLogQL } from './logql/parse.js';
+
+const SAMPLE = 100_000;
+const MAX_VALUES = 1000;
+const DEFAULT_RANGE_NS = 6n * 3600n * 1_000_000_000n;
+// Loki label names; dotted attribute names are left out.
+const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+interface RangeQuery {
+  start?: string;
+  end?: string;
+  since?: string;
+  query?: string;
+}
+
+/** The sample's FROM … LIMIT and its parameters: the newest events of the range that the query's selector matches. */
+function sample(q: RangeQuery, nowNs: bigint): { sql: string; params: Record<string, unknown> } {
+  const end = timeParam(q.end, 'end') ?? nowNs;
+  const since = q.since ? parseDurationNs(q.since) : undefined;
+  const start = timeParam(q.start, 'start') ?? end - (since ?? DEFAULT_RANGE_NS);
+  let log: LogQuery = { kind: 'log', matchers: [], filters: [], labels: [] };
+  if (q.query) {
+    const parsed = parseLogQL(q.query);
+    if (parsed.kind !== 'log') throw logqlError(`query must be a stream selector, as {service_name="api"}: ${JSON.stringify(q.query)}`);
+    log = parsed;
+  }
+  const f = logWhere(log, start, end);
+  return { sql: `FROM logs WHERE ${f.where.join(' AND ')} ORDER BY time DESC LIMIT {sample:UInt32}`, params: { ...f.params, sample: SAMPLE, max: MAX_VALUES } };
+}
+const rangeSchema = { type: 'object', properties: { start: { type: 'string' }, end: { type: 'string' }, since: { type: 'string' }, query: { type: 'string' } } };
+
+export async function lokiLabelRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
+  const { ctx } = opts;
+  const read = requireScope(ctx.tokens, 'read');
+
+  app.get<{ Querystring: RangeQuery }>('/loki/api/v1/labels', { onRequest: read, schema: { querystring: rangeSchema } }, async (req) => {
+    const { sql, params } = sample(req.query, ctx.clock.nowNs());
+    // Only fixed fragments are joined; every value is a parameter.
+    const rows = await readRows<{ name: string }>(
+      ctx,
+      'SELECT DISTINCT k AS name FROM (SELECT attributes ' + sql + ') ARRAY JOIN mapKeys(attributes) AS k ORDER BY name LIMIT {max:UInt32}',
+      params,
+    );
+    const names = new Set(['host', 'level', 'service_name']);
+    for (const r of rows) if (LABEL_NAME.test(r.name)) names.add(r.name);
+    return { status: 'success', data: [...names].sort() };
+  });
+
+  app.get<{ Params: { name: string }; Querystring: RangeQuery }>(
+    '/loki/api/v1/label/:name/values',
+    { onRequest: read, schema: { params: { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 128 } } }, querystring: rangeSchema } },
+    async (req) => {
+      const { sql, params } = sample(req.query, ctx.clock.nowNs());
+      // `expr` is a column from the allow-list or the fixed attribute lookup
+      // with the name as a parameter.
+      let expr = LABEL_COLUMNS.get(req.params.name);
+      if (expr === undefined) {
+        expr = 'attributes[{field:String}]';
+        params.field = req.params.name;
+      }
+      const rows = await readRows<{ value: string }>(
+        ctx,
+        'SELECT DISTINCT v AS value FROM (SELECT ' + expr + ' AS v ' + sql + ") WHERE v != '' ORDER BY value LIMIT {max:UInt32}",
+        params,
+      );
+      return { status: 'success', data: rows.map((r) => r.value) };
+    },
+  );
+}
