@@ -5,6 +5,7 @@
 //   GET /loki/api/v1/query         instant metric queries (vector, scalar)
 //   GET /loki/api/v1/series          stream label sets (match[] selectors)
 //   GET /loki/api/v1/index/stats     streams, entries, bytes (Grafana's query-size hint)
+//   GET /loki/api/v1/index/volume    bytes per series or per label (Logs Drilldown)
 //   GET /loki/api/v1/patterns        message patterns (src/patterns/), `<_>` for variables
 //   GET /loki/api/v1/tail            live tail over WebSocket (./tail.ts)
 //   GET /loki/api/v1/status/buildinfo
@@ -19,7 +20,7 @@ import { timeParam } from './labels.js';
 import { parseDurationNs } from '../model/time.js';
 import { minePatterns } from '../patterns/routes.js';
 import { lokiTailRoutes } from './tail.js';
-import { evaluateMetric, logLines, logWhere, MAX_STEPS, type MetricValue, seriesOf, statsOf, type Steps } from './logql/evaluate.js';
+import { evaluateMetric, logLines, logWhere, MAX_STEPS, type MetricValue, seriesOf, statsOf, type Steps, volumeOf } from './logql/evaluate.js';
 import { type LogQuery, logqlError, parseLogQL } from './logql/parse.js';
 
 const NS = 1_000_000_000n;
@@ -159,6 +160,22 @@ export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppConte
   // Loki answers index/stats without the status/data envelope.
   app.get<{ Querystring: { query?: string; start?: string; end?: string; since?: string } }>('/loki/api/v1/index/stats', { onRequest: read }, async (req) =>
     statsOf(ctx, logQuery(query(req.query)), window(req.query, ctx.clock.nowNs())),
+  );
+
+  app.get<{ Querystring: { query?: string; start?: string; end?: string; since?: string; limit?: string; targetLabels?: string; aggregateBy?: string } }>(
+    '/loki/api/v1/index/volume',
+    { onRequest: read },
+    async (req) => {
+      const q = req.query;
+      const log = logQuery(query(q));
+      const { startNs, endNs } = window(q, ctx.clock.nowNs());
+      const limit = q.limit === undefined ? 100 : Number(q.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SERIES) throw logqlError(`limit must be 1 to ${MAX_SERIES}`);
+      if (q.aggregateBy !== undefined && q.aggregateBy !== 'series' && q.aggregateBy !== 'labels') throw logqlError('aggregateBy must be series or labels');
+      const labels = (q.targetLabels ?? '').split(',').map((l) => l.trim()).filter(Boolean);
+      const volumes = await volumeOf(ctx, log, { startNs, endNs, labels, byLabel: q.aggregateBy === 'labels', limit });
+      return { status: 'success', data: { resultType: 'vector', result: volumes.map((v) => ({ metric: v.metric, value: [Number(endNs / NS), String(v.bytes)] })) } };
+    },
   );
 
   // Logs Drilldown's patterns tab: Sluice's own patterns (the miner of

@@ -195,6 +195,24 @@ describe('the label browser\'s requests', () => {
   });
 });
 
+describe('Logs Drilldown\'s volume call', () => {
+  it('index/volume: bytes per series of the selector\'s labels, of targetLabels, or per label', async () => {
+    const range = { start: new Date(at.ms(0)).toISOString(), end: new Date(at.ms(2 * 60 * MIN)).toISOString() };
+    const bytes = (f: (e: (typeof events)[number]) => boolean): string => String(events.filter(f).reduce((n, e) => n + Buffer.byteLength(e.message), 0));
+    const byService = await loki('index/volume', { ...range, query: '{service_name=~".+"}', limit: 5000 });
+    expect(byService.status).toBe(200);
+    const endS = Math.floor(at.ms(2 * 60 * MIN) / 1000);
+    expect(byService.body.data.result).toEqual(['api', 'web']
+      .map((svc) => ({ metric: { service_name: svc }, value: [endS, bytes((e) => e.service === svc)] }))
+      .sort((a, b) => Number(b.value[1]) - Number(a.value[1])));
+    const byLevel = await loki('index/volume', { ...range, query: '{service_name="web"}', targetLabels: 'level' });
+    expect((byLevel.body.data.result as Array<{ metric: { level: string }; value: [number, string] }>).map((r) => [r.metric.level, r.value[1]]).sort()).toEqual(
+      ['error', 'info', 'warn'].map((l) => [l, bytes((e) => e.service === 'web' && e.level === l)]));
+    const byLabel = await loki('index/volume', { ...range, query: '{service_name="api"}', targetLabels: 'region,service_name', aggregateBy: 'labels' });
+    expect((byLabel.body.data.result as Array<{ metric: Record<string, string> }>).map((r) => r.metric).sort((a, b) => (Object.keys(a)[0]! < Object.keys(b)[0]! ? -1 : 1))).toEqual([{ region: '' }, { service_name: '' }]);
+  });
+});
+
 describe('Logs Drilldown\'s patterns call', () => {
   it('answers Sluice\'s patterns in Loki\'s shape, with RFC 3339 times and a step', async () => {
     const r = await loki('patterns', { query: '{service_name="api"}', start: new Date(at.ms(0)).toISOString(), end: new Date(at.ms(2 * 60 * MIN)).toISOString(), step: '30s' });

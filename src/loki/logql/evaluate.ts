@@ -148,6 +148,35 @@ export async function statsOf(ctx: AppContext, log: LogQuery, r: { startNs: bigi
   return { streams: Number(streams), chunks: Number(streams), entries: Number(entries), bytes: Number(bytes) };
 }
 
+/**
+ * Loki's index/volume: bytes of the query's events in [start, end), per
+ * series of `labels` (by default the labels its selector names; with
+ * `byLabel`, per label name instead: the bytes of the events that have it),
+ * loudest first, at most `limit`.
+ */
+export async function volumeOf(
+  ctx: AppContext,
+  log: LogQuery,
+  r: { startNs: bigint; endNs: bigint; labels: readonly string[]; byLabel: boolean; limit: number },
+): Promise<Array<{ metric: Record<string, string>; bytes: number }>> {
+  const p = new Params();
+  const where = [`time >= ${p.add('DateTime64(9)', formatClickHouse(r.startNs))}`, `time < ${p.add('DateTime64(9)', formatClickHouse(r.endNs))}`, ...whereOf(log, p)];
+  const names = r.labels.length > 0 ? [...new Set(r.labels)] : [...new Set(log.matchers.map((m) => m.name))];
+  const exprs = names.map((n) => labelSql(n, p));
+  if (r.byLabel) {
+    const sums = exprs.map((x) => `sumIf(length(message), ${x} != '')`).join(', ');
+    const rows = await readCompactRows<Array<number | string>>(ctx, `SELECT ${sums} FROM logs WHERE ${where.join(' AND ')}`, p.values);
+    return names.map((n, i) => ({ metric: { [n]: '' }, bytes: Number(rows[0]?.[i] ?? 0) })).filter((v) => v.bytes > 0).sort((a, b) => b.bytes - a.bytes).slice(0, r.limit);
+  }
+  const keys = exprs.map((x, i) => `${x} AS k${i}`);
+  const rows = await readCompactRows<Array<number | string>>(
+    ctx,
+    `SELECT ${[...keys, 'sum(length(message)) AS bytes'].join(', ')} FROM logs WHERE ${where.join(' AND ')} GROUP BY ${names.map((_, i) => `k${i}`).join(', ') || 'tuple()'} ORDER BY bytes DESC LIMIT ${p.add('UInt32', r.limit)}`,
+    p.values,
+  );
+  return rows.map((row) => ({ metric: Object.fromEntries(names.map((n, i) => [n, String(row[i])]).filter(([, v]) => v !== '')), bytes: Number(row[names.length]) }));
+}
+
 /** Evaluates a metric query at each of `steps`. */
 export async function evaluateMetric(ctx: AppContext, q: MetricQuery, steps: Steps): Promise<MetricValue> {
   switch (q.kind) {
