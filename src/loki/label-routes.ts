@@ -1,5 +1,6 @@
-// GET /loki/api/v1/labels and /loki/api/v1/label/<name>/values (scope read):
-// Grafana's label and value pickers. Answered from what is stored, over a
+// GET /loki/api/v1/labels, /loki/api/v1/label/<name>/values and
+// /loki/api/v1/detected_labels (scope read): Grafana's label and value
+// pickers, and Logs Drilldown's labels. Answered from what is stored, over a
 // sample of the newest events in the range (default: the last 6 hours) that
 // `query` (a stream selector, optional) matches, like /api/v1/fields. Label
 // names map back onto the columns the push mapped them to (./labels.ts).
@@ -56,6 +57,19 @@ export async function lokiLabelRoutes(app: FastifyInstance, opts: { ctx: AppCont
     const names = new Set(['host', 'level', 'service_name']);
     for (const r of rows) if (LABEL_NAME.test(r.name)) names.add(r.name);
     return { status: 'success', data: [...names].sort() };
+  });
+
+  // Logs Drilldown: each label with its number of values in the sample, no envelope.
+  app.get<{ Querystring: RangeQuery }>('/loki/api/v1/detected_labels', { onRequest: read, schema: { querystring: rangeSchema } }, async (req) => {
+    const { sql, params } = sample(req.query, ctx.clock.nowNs());
+    const rows = await readRows<{ label: string; cardinality: string | number }>(
+      ctx,
+      'SELECT label, uniqExact(v) AS cardinality FROM (SELECT service, host, level, attributes ' + sql + ')' +
+        " ARRAY JOIN arrayConcat(['service_name', 'host', 'level'], mapKeys(attributes)) AS label, arrayConcat([service, host, level], mapValues(attributes)) AS v" +
+        " WHERE v != '' GROUP BY label ORDER BY label LIMIT {max:UInt32}",
+      params,
+    );
+    return { detectedLabels: rows.filter((r) => LABEL_NAME.test(r.label)).map((r) => ({ label: r.label, cardinality: Number(r.cardinality) })) };
   });
 
   app.get<{ Params: { name: string }; Querystring: RangeQuery }>(

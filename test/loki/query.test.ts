@@ -183,6 +183,17 @@ describe('the label browser\'s requests', () => {
     expect((await loki('labels', { ...range, query: 'rate({a="b"}[1m])' })).status).toBe(400);
   });
 
+  it('detected_labels: each label with its number of values, without an envelope', async () => {
+    const r = await loki('detected_labels', { start: ns(at.ms(0)), end: ns(at.ms(2 * 60 * MIN)), query: '{service_name="api"}' });
+    expect(r.status).toBe(200);
+    const api = events.filter((e) => e.service === 'api');
+    expect((r.body as unknown as { detectedLabels: Array<{ label: string; cardinality: number }> }).detectedLabels.filter((l) => l.label !== 'host')).toEqual([
+      { label: 'level', cardinality: new Set(api.map((e) => e.level)).size },
+      { label: 'region', cardinality: new Set(api.map((e) => e.region)).size },
+      { label: 'service_name', cardinality: 1 },
+    ]);
+  });
+
   it('index/stats: streams, entries and bytes of a query, without an envelope', async () => {
     const r = await loki('index/stats', { query: '{service_name="api"} |= "timeout"', start: ns(at.ms(0)), end: ns(at.ms(2 * 60 * MIN)) });
     expect(r.status).toBe(200);
