@@ -8,6 +8,7 @@
 //   GET /loki/api/v1/index/volume    bytes per series or per label (Logs Drilldown)
 //   GET /loki/api/v1/patterns        message patterns (src/patterns/), `<_>` for variables
 //   GET /loki/api/v1/tail            live tail over WebSocket (./tail.ts)
+//   GET /loki/api/v1/format_query    the query printed back in one spelling
 //   GET /loki/api/v1/status/buildinfo
 // Times are Unix nanoseconds, seconds or RFC 3339, as Loki takes them.
 // Errors are Loki's shape (status: error, errorType, error) with Sluice's
@@ -21,6 +22,7 @@ import { parseDurationNs } from '../model/time.js';
 import { minePatterns } from '../patterns/routes.js';
 import { lokiTailRoutes } from './tail.js';
 import { evaluateMetric, logLines, logWhere, MAX_STEPS, type MetricValue, seriesOf, statsOf, type Steps, volumeOf } from './logql/evaluate.js';
+import { formatLogQL } from './logql/format.js';
 import { type LogQuery, logqlError, parseLogQL } from './logql/parse.js';
 
 const NS = 1_000_000_000n;
@@ -201,6 +203,11 @@ export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppConte
 
   // In this plugin, so a refused tail gets Loki's error shape too.
   await lokiTailRoutes(app, { ctx });
+
+  app.get<{ Querystring: { query?: string } }>('/loki/api/v1/format_query', { onRequest: read }, async (req) => ({
+    status: 'success',
+    data: formatLogQL(parseLogQL(query(req.query))),
+  }));
 
   app.get('/loki/api/v1/status/buildinfo', { onRequest: read }, async () => ({
     // Grafana reads features from the version; Sluice answers the Loki 3 API.

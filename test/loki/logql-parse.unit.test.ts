@@ -1,6 +1,7 @@
 // LogQL to Sluice's AST through Grafana's grammar: the subset read as
 // written, the rest refused with its construct named (never read wrongly).
 import { describe, expect, it } from 'vitest';
+import { formatLogQL } from '../../src/loki/logql/format.js';
 import { parseLogQL } from '../../src/loki/logql/parse.js';
 
 describe('parseLogQL', () => {
@@ -60,6 +61,15 @@ describe('parseLogQL', () => {
     ['{}', /parse error|at least one matcher/],
   ])('refuses %s', (q, message) => {
     expect(() => parseLogQL(q)).toThrow(message);
+  });
+
+  it.each([
+    ['{app = "api",env=~`p.*`}|="x"  or `y`   |drop __error__', '{app="api", env=~"p.*"} |= "x" or "y" | drop __error__'],
+    ['sum(rate({a="b"}[90s]offset 1h)) by (level)', 'sum by (level) (rate({a="b"} [1m30s] offset 1h))'],
+    ['vector(1)+vector(1)', 'vector(1) + vector(1)'],
+  ])('prints %s back as %s, which parses to the same', (q, printed) => {
+    expect(formatLogQL(parseLogQL(q))).toBe(printed);
+    expect(parseLogQL(printed)).toEqual(parseLogQL(q));
   });
 
   it('says so with a 400 code', () => {

@@ -267,6 +267,12 @@ describe('errors in Loki\'s shape', () => {
     expect(badRegex.body.code).toBe('SLUICE_ERR_INVALID_REGEX');
   });
 
+  it('answers format_query with the query in one spelling', async () => {
+    const r = await loki('format_query', { query: 'sum(count_over_time({app = "api"}|="x"[5m])) by (level)' });
+    expect(r.body).toEqual({ status: 'success', data: 'sum by (level) (count_over_time({app="api"} |= "x" [5m]))' });
+    expect((await loki('format_query', { query: '{app="api"} | json' })).status).toBe(400);
+  });
+
   it('answers buildinfo', async () => {
     const r = await loki('status/buildinfo', {});
     expect(r.status).toBe(200);
