@@ -170,6 +170,8 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
     await app.register(lokiReadRoutes, { ctx });
     // `pattern:<id>` names a template this process may not have listed yet.
     app.addHook('preHandler', async (req) => {
+      // Only for a request a token let in: no store reads for anonymous ones.
+      if (!req.principal) return;
       const body = req.body as { q?: unknown; query?: unknown } | undefined;
       const q = (req.query as { q?: unknown } | undefined)?.q ?? body?.q ?? body?.query;
       if (typeof q === 'string') await knowPatternsOf(ctx, q);

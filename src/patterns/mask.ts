@@ -58,9 +58,17 @@ export function maskToken(token: string): string {
   return out === undefined ? token : out + token.slice(copied);
 }
 
+/**
+ * White space between tokens: RE2's `\s` (the store's regexes), not
+ * JavaScript's, which also counts Unicode spaces — the two sides must cut
+ * a message alike, or a pattern's events differ between the store and the
+ * tail.
+ */
+export const SPACE = /[ \t\n\f\r]+/;
+
 /** The masked tokens of a message. */
 export function maskedTokens(message: string): string[] {
   const out: string[] = [];
-  for (const token of message.split(/\s+/)) if (token !== '') out.push(maskToken(token));
+  for (const token of message.split(SPACE)) if (token !== '') out.push(maskToken(token));
   return out;
 }

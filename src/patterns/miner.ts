@@ -51,19 +51,32 @@ export function patternId(template: string): string {
   return createHash('sha256').update(template).digest('hex').slice(0, 16);
 }
 
-const segmentRegexes = new Map<string, RegExp>();
-
-/** Whether a template token takes a masked token: equal, or equal with each `<*>` standing for any run (empty too). */
+/**
+ * Whether a template token takes a masked token: equal, or equal with each
+ * `<*>` standing for any run (empty too). A glob with `*` only: the first
+ * and last literal pieces are anchored, the ones between found left to
+ * right, leftmost first — linear, where a regex of `.*`s backtracks
+ * (`<*>=<*>=…=end` against a run of `=` took seconds).
+ */
 export function tokenFits(template: string, token: string): boolean {
   if (template === token || template === WILDCARD) return true;
   if (!template.includes(WILDCARD)) return false;
-  let rx = segmentRegexes.get(template);
-  if (!rx) {
-    rx = new RegExp(`^${template.split(WILDCARD).map(escapeRegex).join('.*')}$`, 's');
-    if (segmentRegexes.size > 10_000) segmentRegexes.clear();
-    segmentRegexes.set(template, rx);
+  return globFits(template.split(WILDCARD), token);
+}
+
+/** `pieces` are the literal parts between wildcards; a wildcard sits between each two. */
+function globFits(pieces: readonly string[], s: string): boolean {
+  const first = pieces[0]!;
+  const last = pieces[pieces.length - 1]!;
+  if (s.length < first.length + last.length || !s.startsWith(first) || !s.endsWith(last)) return false;
+  let at = first.length;
+  const end = s.length - last.length;
+  for (let i = 1; i < pieces.length - 1; i++) {
+    const found = s.indexOf(pieces[i]!, at);
+    if (found < 0 || found + pieces[i]!.length > end) return false;
+    at = found + pieces[i]!.length;
   }
-  return rx.test(token);
+  return true;
 }
 
 export function escapeRegex(s: string): string {

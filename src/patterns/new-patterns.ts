@@ -25,7 +25,9 @@ export async function newPatternCounts(ctx: AppContext, rule: RuleSpec, now: num
   const windowStart = now - ms(rule.window);
   const params = {
     ...q.params, rx: SQL_DIGIT_SEGMENT, shapes: MAX_SHAPES,
-    from: nsText(now - ms(rule.lookback ?? DEFAULT_LOOKBACK)), w: nsText(windowStart), to: nsText(now),
+    // The lookback is before the window: a pattern is new when none of its
+    // events came in (windowStart - lookback, windowStart].
+    from: nsText(windowStart - ms(rule.lookback ?? DEFAULT_LOOKBACK)), w: nsText(windowStart), to: nsText(now),
   };
   const rows = await readCompactRows<[shape: string, fresh: string | number, before: string | number]>(
     ctx,

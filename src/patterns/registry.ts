@@ -2,17 +2,21 @@
 // hash of its template (./miner.ts), so it cannot be read back: every
 // template a process lists is kept here and in the store's `patterns`
 // table, and a query naming an id this process has not seen loads the
-// table first (`knowPatternsOf`). Templates are short and their number is
-// bounded by what users list; the map holds at most MAX_KNOWN, oldest
-// dropped first (still in the store, so loaded again when named).
+// table first (`knowPatternsOf`). The map holds at most MAX_KNOWN_CHARS of
+// templates, oldest dropped first (they are in the store, and loaded again
+// when named). A template whose write failed stays known here and is
+// written again with the next listing.
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.js';
 import { formatClickHouse } from '../model/time.js';
-import { WILDCARD } from './mask.js';
-import { escapeRegex } from './miner.js';
+import { SPACE, WILDCARD } from './mask.js';
+import { escapeRegex, tokenFits } from './miner.js';
 
-const MAX_KNOWN = 100_000;
+const MAX_KNOWN_CHARS = 32 * 1024 * 1024;
 const known = new Map<string, string>();
+let knownChars = 0;
+// Known here, not yet in the store (a write failed or is under way).
+const unwritten = new Set<string>();
 
 /** The template of a pattern id this process knows, or undefined. */
 export function templateOf(id: string): string | undefined {
@@ -21,20 +25,31 @@ export function templateOf(id: string): string | undefined {
 
 function keep(id: string, template: string): boolean {
   if (known.get(id) === template) return false;
-  if (known.size >= MAX_KNOWN) known.delete(known.keys().next().value!);
   known.set(id, template);
+  knownChars += template.length;
+  while (knownChars > MAX_KNOWN_CHARS && known.size > 1) {
+    const [oldId, oldTemplate] = known.entries().next().value!;
+    if (unwritten.has(oldId)) break;
+    known.delete(oldId);
+    knownChars -= oldTemplate.length;
+  }
   return true;
 }
 
-/** Keeps listed patterns, writing the ones new to this process to the store (in the background: a failed write is forgotten here, so the next listing writes it again). */
+/** Keeps listed patterns and writes the ones the store may lack (in the background; what fails is written with the next listing). */
 export function rememberTemplates(ctx: AppContext, patterns: ReadonlyArray<{ id: string; template: string }>, log?: FastifyBaseLogger): void {
-  const fresh = patterns.filter((p) => keep(p.id, p.template));
-  if (fresh.length === 0) return;
+  for (const p of patterns) if (keep(p.id, p.template)) unwritten.add(p.id);
+  const batch = [...unwritten].flatMap((id) => {
+    const template = known.get(id);
+    return template === undefined ? [] : [{ id, template }];
+  });
+  if (batch.length === 0) return;
+  for (const p of batch) unwritten.delete(p.id);
   const seenAt = formatClickHouse(ctx.clock.nowNs()).slice(0, 23);
-  const body = Buffer.from(fresh.map((p) => JSON.stringify({ id: p.id, template: p.template, seen_at: seenAt })).join('\n') + '\n');
+  const body = Buffer.from(batch.map((p) => JSON.stringify({ id: p.id, template: p.template, seen_at: seenAt })).join('\n') + '\n');
   ctx.store.insertRows('patterns', body, undefined, 'control').catch((e: unknown) => {
-    for (const p of fresh) known.delete(p.id);
-    log?.warn({ err: e }, 'could not record pattern templates; they are looked up again when named');
+    for (const p of batch) unwritten.add(p.id);
+    log?.warn({ err: e }, 'could not record pattern templates; they are written again with the next listing');
   });
 }
 
@@ -53,8 +68,22 @@ export async function knowPatternsOf(ctx: AppContext, q: string | undefined): Pr
   for (const r of await rs.json<{ id: string; template: string }>()) keep(r.id, r.template);
 }
 
+/** The same test as templateRegex in JavaScript, token by token and linear (a regex of `\S*`s backtracks). */
+export function templateMatcher(template: string): (message: string) => boolean {
+  const want = template.split(' ').filter((t) => t !== '');
+  return (message) => {
+    const got = message.split(SPACE).filter((t) => t !== '');
+    if (got.length !== want.length) return false;
+    for (let i = 0; i < want.length; i++) {
+      const w = want[i]!;
+      if (w === WILDCARD ? got[i] === '' : !tokenFits(w, got[i]!)) return false;
+    }
+    return true;
+  };
+}
+
 /**
- * A regex (RE2 and JavaScript alike) for the messages a template covers:
+ * A regex (RE2; the store's) for the messages a template covers:
  * its tokens in order, separated by white space, each `<*>` standing for a
  * run of non-space characters (a whole token: at least one).
  */

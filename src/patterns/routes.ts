@@ -28,6 +28,7 @@ const NS = 1_000_000_000n;
 // Shapes read from the store at most, loudest first; the events of the
 // rest are counted in `unmined`.
 export const MAX_SHAPES = 20_000;
+const MAX_BUCKETS = 1000;
 
 interface PatternsQuery extends FilterQuery {
   limit?: number;
@@ -81,6 +82,16 @@ interface Acc {
   sampleN: number;
 }
 
+/** A range within what can be stored: retention back, a day ahead (the store's times and step counters stay in range). */
+export function clampRange(ctx: AppContext, r: { fromNs: bigint; toNs: bigint }): { fromNs: bigint; toNs: bigint } {
+  const now = ctx.clock.nowNs();
+  const earliest = now - BigInt(ctx.config.retentionDays + 1) * 86_400n * NS;
+  const latest = now + 86_400n * NS;
+  const fromNs = r.fromNs < earliest ? earliest : r.fromNs > latest ? latest : r.fromNs;
+  const toNs = r.toNs > latest ? latest : r.toNs < fromNs ? fromNs : r.toNs;
+  return { fromNs, toNs };
+}
+
 /** `1m` for 60 s, `90s` for 90 s: the step as the answer names it. */
 function formatStep(ns: bigint): string {
   const s = ns / NS;
@@ -93,7 +104,7 @@ function pickStep(spanNs: bigint): string {
 }
 
 export async function patterns(ctx: AppContext, q: PatternsQuery, log: FastifyBaseLogger): Promise<Patterns> {
-  const asked = parseTimeRange(q, parseDurationNs('1h')!, ctx.clock.nowNs());
+  const asked = clampRange(ctx, parseTimeRange(q, parseDurationNs('1h')!, ctx.clock.nowNs()));
   const stepNs = parseDurationNs(pickStep(asked.toNs - asked.fromNs))!;
   const f = buildFilter(q, ctx.config.retentionDays, { range: asked, now: ctx.clock.nowNs() });
   return minePatterns(ctx, { where: f.where, params: f.params }, { fromNs: asked.fromNs, toNs: asked.toNs, stepNs, limit: q.limit ?? 50 }, log);
@@ -110,7 +121,10 @@ export async function minePatterns(
   r: { fromNs: bigint; toNs: bigint; stepNs: bigint; limit: number },
   log?: FastifyBaseLogger,
 ): Promise<Patterns> {
-  const stepNs = r.stepNs;
+  // At most MAX_BUCKETS steps: each shape's counts come back per step.
+  const span = r.toNs - r.fromNs;
+  const minStep = ((span / BigInt(MAX_BUCKETS) + NS - 1n) / NS) * NS;
+  const stepNs = r.stepNs >= minStep ? r.stepNs : minStep;
   const step = formatStep(stepNs);
   const fromNs = (r.fromNs / stepNs) * stepNs;
   const toNs = ((r.toNs + stepNs - 1n) / stepNs) * stepNs;

@@ -6,7 +6,7 @@
 import { isLevel, LEVELS } from '../../model/levels.js';
 import type { EventJson } from '../../model/event.js';
 import { field as columnOf } from '../columns.js';
-import { PATTERN_FIELD, patternRegex } from './pattern-term.js';
+import { PATTERN_FIELD, patternMatcher } from './pattern-term.js';
 import { levelRange, SEPARATOR_CLASS, tokenize } from './compile.js';
 import { type CompareOp, type Node, parseQuery, syntaxError } from './parse.js';
 
@@ -119,6 +119,22 @@ function checkBacktracking(pattern: string, pos: number): void {
   }
 }
 
+/**
+ * An RE2 pattern (the store's dialect) as a JavaScript regex for live
+ * filters: a leading `(?i)` becomes the i flag, `.` matches newlines as in
+ * the store, backtracking-prone groups are refused, and what JavaScript
+ * cannot compile is a syntax error (400) rather than a crash.
+ */
+export function liveRegex(pattern: string, pos: number): RegExp {
+  const caseless = pattern.startsWith('(?i)');
+  checkBacktracking(pattern, pos);
+  try {
+    return new RegExp(caseless ? pattern.slice(4) : pattern, caseless ? 'isu' : 'su');
+  } catch (err) {
+    throw syntaxError(`invalid regular expression: ${(err as Error).message}`, pos);
+  }
+}
+
 function levelBounds(op: CompareOp, value: string, pos: number): [number, number] {
   const v = value.toLowerCase();
   if (!isLevel(v)) throw syntaxError(`unknown level ${JSON.stringify(value)}: use ${LEVELS.join(', ')}`, pos);
@@ -146,14 +162,7 @@ function build(n: Node): Matcher {
     case 'phrase':
       return textMatcher(n.value, false);
     case 'regex': {
-      const caseless = n.value.startsWith('(?i)');
-      checkBacktracking(n.value, n.pos);
-      let re: RegExp;
-      try {
-        re = new RegExp(caseless ? n.value.slice(4) : n.value, caseless ? 'iu' : 'u');
-      } catch (err) {
-        throw syntaxError(`invalid regular expression: ${(err as Error).message}`, n.pos);
-      }
+      const re = liveRegex(n.value, n.pos);
       return (e) => re.test(e.message);
     }
     case 'exists': {
@@ -178,8 +187,8 @@ function build(n: Node): Matcher {
     }
     case 'field': {
       if (n.field === PATTERN_FIELD) {
-        const re = new RegExp(patternRegex(n.op, n.value, n.wildcard, n.pos), 's');
-        return (e) => re.test(e.message);
+        const fits = patternMatcher(n.op, n.value, n.wildcard, n.pos);
+        return (e) => fits(e.message);
       }
       const kind = columnOf(n.field)?.filter;
       if (kind === 'level') {
