@@ -19,7 +19,7 @@ import type { AppContext } from '../context.js';
 import { SluiceError } from '../errors.js';
 import { timeParam } from './labels.js';
 import { parseDurationNs } from '../model/time.js';
-import { minePatterns } from '../patterns/routes.js';
+import { clampRange, minePatterns } from '../patterns/routes.js';
 import { lokiTailRoutes } from './tail.js';
 import { evaluateMetric, logLines, logWhere, MAX_STEPS, type MetricValue, seriesOf, statsOf, type Steps, volumeOf } from './logql/evaluate.js';
 import { formatLogQL } from './logql/format.js';
@@ -57,6 +57,14 @@ const rangeSchema = { querystring: { type: 'object', properties: { ...common, st
 const instantSchema = { querystring: { type: 'object', properties: { ...common, time: { type: 'string' } } } } as const;
 
 const MAX_SERIES = 5000;
+const str = { type: 'string', maxLength: 8192 } as const;
+const timeProps = { start: str, end: str, since: str } as const;
+// Each parameter once: a repeated one is a 400, not an array that crashes.
+const seriesSchema = { querystring: { type: 'object', properties: { ...timeProps, 'match[]': { anyOf: [str, { type: 'array', items: str, maxItems: 50 }] }, match: { anyOf: [str, { type: 'array', items: str, maxItems: 50 }] } } } } as const;
+const statsSchema = { querystring: { type: 'object', properties: { ...timeProps, query: str } } } as const;
+const volumeSchema = { querystring: { type: 'object', properties: { ...timeProps, query: str, limit: str, targetLabels: str, aggregateBy: str } } } as const;
+const patternsSchema = { querystring: { type: 'object', properties: { ...timeProps, query: str, step: str } } } as const;
+const formatSchema = { querystring: { type: 'object', properties: { query: str } } } as const;
 
 /** [start, end): Loki's times, by default the hour (or `since`) before now. */
 function window(q: { start?: string; end?: string; since?: string }, nowNs: bigint): { startNs: bigint; endNs: bigint } {
@@ -79,10 +87,10 @@ function stepNs(step: string | undefined, spanNs: bigint): bigint {
     const s = spanNs / 250n / NS;
     return (s < 1n ? 1n : s) * NS;
   }
-  if (/^\d+(\.\d+)?$/.test(step)) return BigInt(Math.round(Number(step) * 1e9));
-  const ms = /^(\d+)ms$/.exec(step);
-  const ns = ms ? BigInt(ms[1]!) * 1_000_000n : parseDurationNs(step);
-  if (ns === undefined || ns <= 0n) throw logqlError(`step must be a duration or seconds: ${JSON.stringify(step)}`);
+  const seconds = /^\d{1,12}(\.\d+)?$/.test(step) ? Number(step) : undefined;
+  const ms = /^(\d{1,15})ms$/.exec(step);
+  const ns = seconds !== undefined ? BigInt(Math.round(seconds * 1e9)) : ms ? BigInt(ms[1]!) * 1_000_000n : parseDurationNs(step);
+  if (ns === undefined || ns < 1_000_000n) throw logqlError(`step must be a duration or seconds of at least 1ms: ${JSON.stringify(step)}`);
   return ns;
 }
 
@@ -150,7 +158,7 @@ export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppConte
 
   app.get<{ Querystring: { 'match[]'?: string | string[]; match?: string | string[]; start?: string; end?: string; since?: string } }>(
     '/loki/api/v1/series',
-    { onRequest: read },
+    { onRequest: read, schema: seriesSchema },
     async (req) => {
       const m = req.query['match[]'] ?? req.query.match;
       const selectors = (Array.isArray(m) ? m : m === undefined ? [] : [m]).map(logQuery);
@@ -160,13 +168,13 @@ export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppConte
   );
 
   // Loki answers index/stats without the status/data envelope.
-  app.get<{ Querystring: { query?: string; start?: string; end?: string; since?: string } }>('/loki/api/v1/index/stats', { onRequest: read }, async (req) =>
+  app.get<{ Querystring: { query?: string; start?: string; end?: string; since?: string } }>('/loki/api/v1/index/stats', { onRequest: read, schema: statsSchema }, async (req) =>
     statsOf(ctx, logQuery(query(req.query)), window(req.query, ctx.clock.nowNs())),
   );
 
   app.get<{ Querystring: { query?: string; start?: string; end?: string; since?: string; limit?: string; targetLabels?: string; aggregateBy?: string } }>(
     '/loki/api/v1/index/volume',
-    { onRequest: read },
+    { onRequest: read, schema: volumeSchema },
     async (req) => {
       const q = req.query;
       const log = logQuery(query(q));
@@ -183,9 +191,9 @@ export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppConte
   // Logs Drilldown's patterns tab: Sluice's own patterns (the miner of
   // GET /api/v1/patterns), in Loki's shape: `<_>` for a variable, one level
   // (the pattern's commonest), [seconds, count] per step that has events.
-  app.get<{ Querystring: { query?: string; start?: string; end?: string; since?: string; step?: string } }>('/loki/api/v1/patterns', { onRequest: read }, async (req) => {
+  app.get<{ Querystring: { query?: string; start?: string; end?: string; since?: string; step?: string } }>('/loki/api/v1/patterns', { onRequest: read, schema: patternsSchema }, async (req) => {
     const log = logQuery(query(req.query));
-    const { startNs, endNs } = window(req.query, ctx.clock.nowNs());
+    const { fromNs: startNs, toNs: endNs } = clampRange(ctx, (({ startNs: fromNs, endNs: toNs }) => ({ fromNs, toNs }))(window(req.query, ctx.clock.nowNs())));
     // The store counts per whole second.
     const step = ((stepNs(req.query.step, endNs - startNs) + NS - 1n) / NS) * NS;
     if ((endNs - startNs) / step > BigInt(MAX_STEPS)) throw logqlError(`step too small: more than ${MAX_STEPS} points`);
@@ -204,7 +212,7 @@ export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppConte
   // In this plugin, so a refused tail gets Loki's error shape too.
   await lokiTailRoutes(app, { ctx });
 
-  app.get<{ Querystring: { query?: string } }>('/loki/api/v1/format_query', { onRequest: read }, async (req) => ({
+  app.get<{ Querystring: { query?: string } }>('/loki/api/v1/format_query', { onRequest: read, schema: formatSchema }, async (req) => ({
     status: 'success',
     data: formatLogQL(parseLogQL(query(req.query))),
   }));

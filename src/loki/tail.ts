@@ -45,6 +45,17 @@ const toLine = (e: EventJson): { ns: string; service: string; host: string; leve
   ns: String(parseIsoNs(e.time) ?? 0n), service: e.service, host: e.host, level: e.level, message: e.message,
 });
 
+interface Prepared {
+  log: LogQuery;
+  matcher: (e: EventJson) => boolean;
+  limit: number;
+  nowNs: bigint;
+  startNs: bigint;
+}
+
+// What the checks before the upgrade worked out, for the socket's handler.
+const prepared = new WeakMap<object, Prepared>();
+
 export async function lokiTailRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   const { ctx } = opts;
   const read = requireScope(ctx.tokens, 'read');
@@ -54,25 +65,29 @@ export async function lokiTailRoutes(app: FastifyInstance, opts: { ctx: AppConte
     {
       websocket: true,
       // The query is checked before the upgrade: a bad one is a 400, not a socket.
+      schema: { querystring: { type: 'object', properties: { query: { type: 'string', maxLength: 8192 }, start: { type: 'string' }, limit: { type: 'string' }, delay_for: { type: 'string' } } } },
+      // Everything is checked before the upgrade: a bad query, regex or time
+      // is a 400, not a socket that dies.
       onRequest: [read, async (req) => {
         const q = req.query.query;
-        if (!q) throw logqlError('query is required');
-        const parsed = parseLogQL(q);
-        if (parsed.kind !== 'log') throw logqlError('the live tail takes a log query, as {service_name="api"} |= "error"');
+        if (typeof q !== 'string' || q === '') throw logqlError('query is required');
+        const log = parseLogQL(q);
+        if (log.kind !== 'log') throw logqlError('the live tail takes a log query, as {service_name="api"} |= "error"');
         const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
         if (!Number.isInteger(limit) || limit < 0 || limit > MAX_LIMIT) throw logqlError(`limit must be 0 to ${MAX_LIMIT}`);
         if (req.query.delay_for !== undefined && !/^\d+$/.test(req.query.delay_for)) throw logqlError('delay_for must be whole seconds');
+        const nowNs = ctx.clock.nowNs();
+        const startNs = timeParam(typeof req.query.start === 'string' ? req.query.start : undefined, 'start') ?? nowNs - parseDurationNs('1h')!;
         const p = req.principal!;
         if (ctx.hub.countFor(p.name) >= ctx.config.tail.maxPerToken) {
           throw new SluiceError('SLUICE_ERR_TAIL_LIMIT', `token ${p.name} already holds ${ctx.config.tail.maxPerToken} live tails (SLUICE_TAIL_MAX_PER_TOKEN)`);
         }
+        prepared.set(req, { log, matcher: logMatcher(log), limit, nowNs, startNs });
       }],
     },
     (socket, req) => {
-      const log = parseLogQL(req.query.query!) as LogQuery;
-      const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
-      const nowNs = ctx.clock.nowNs();
-      const startNs = timeParam(req.query.start, 'start') ?? nowNs - parseDurationNs('1h')!;
+      const { log, matcher, limit, nowNs, startNs } = prepared.get(req)!;
+      prepared.delete(req);
       const outlet = {
         get bufferedAmount() {
           return socket.bufferedAmount;
@@ -89,7 +104,7 @@ export async function lokiTailRoutes(app: FastifyInstance, opts: { ctx: AppConte
       socket.on('close', () => ctx.hub.remove(viewer));
       // Live events queue from here; the backfill's ids are skipped when
       // they come again (the store poller's overlap).
-      viewer.reset(logMatcher(log), servicesOf(log));
+      viewer.reset(matcher, servicesOf(log));
       void (async () => {
         const sent = new Set<string>();
         try {

@@ -34,6 +34,15 @@ describe('parseLogQL', () => {
     expect(parseLogQL('count without (host) (bytes_over_time({a="b"}[30s]))')).toMatchObject({ op: 'count', grouping: { mode: 'without', labels: ['host'] }, expr: { fn: 'bytes_over_time', rangeNs: 30_000_000_000n } });
   });
 
+  it('reads Go strings in one pass and long durations', () => {
+    const f = (q: string): readonly string[] => (parseLogQL(q) as unknown as { filters: Array<{ values: string[] }> }).filters[0]!.values;
+    expect(f('{a="b"} |= "C:\\\\app\\\\v1"')).toEqual(['C:\\app\\v1']);
+    expect(f('{a="b"} |= "x\\\'y \\x41\\u00e9\\t"')).toEqual(["x'y A\u00e9\t"]);
+    expect(() => parseLogQL('{a="b"} |= "\\q"')).toThrow(/unknown escape/);
+    expect(parseLogQL('count_over_time({a="b"}[1209600s])')).toMatchObject({ rangeNs: 14n * 86_400_000_000_000n });
+    expect(parseLogQL('count_over_time({a="b"}[1w2d])')).toMatchObject({ rangeNs: 9n * 86_400_000_000_000n });
+  });
+
   it('reads drop and keep by name, as in the logs-volume query Grafana sends', () => {
     expect(parseLogQL('sum by (level, detected_level) (count_over_time({service_name="api"} | drop __error__[1m]))')).toMatchObject({
       grouping: { mode: 'by', labels: ['level', 'detected_level'] },
@@ -67,6 +76,7 @@ describe('parseLogQL', () => {
     ['{app = "api",env=~`p.*`}|="x"  or `y`   |drop __error__', '{app="api", env=~"p.*"} |= "x" or "y" | drop __error__'],
     ['sum(rate({a="b"}[90s]offset 1h)) by (level)', 'sum by (level) (rate({a="b"} [1m30s] offset 1h))'],
     ['vector(1)+vector(1)', 'vector(1) + vector(1)'],
+    ['(count_over_time({a="b"}[1m]) + 1) * 2', '(count_over_time({a="b"} [1m]) + 1) * 2'],
   ])('prints %s back as %s, which parses to the same', (q, printed) => {
     expect(formatLogQL(parseLogQL(q))).toBe(printed);
     expect(parseLogQL(printed)).toEqual(parseLogQL(q));

@@ -273,6 +273,24 @@ describe('errors in Loki\'s shape', () => {
     expect((await loki('format_query', { query: '{app="api"} | json' })).status).toBe(400);
   });
 
+  it('400s, not 500s, for a step of 0, a repeated parameter, a range before 1970', async () => {
+    for (const step of ['0', '0.0000000001', '0ms', '9'.repeat(400)]) {
+      const r = await loki('query_range', { query: 'count_over_time({service_name="api"}[1m])', start: ns(at.ms(0)), end: ns(at.ms(MIN)), step });
+      expect(r.status).toBe(400);
+      expect(r.body.errorType).toBe('bad_data');
+    }
+    const twice = await fetch(`${s.url}/loki/api/v1/index/stats?query=${encodeURIComponent('{a="b"}')}&query=${encodeURIComponent('{a="c"}')}`, { headers: { authorization: basic } });
+    expect(twice.status).toBe(400);
+    const old = await loki('query', { query: 'count_over_time({service_name="api"}[60y] offset 10y)', time: ns(at.ms(0)) });
+    expect(old.status).toBe(200);
+    expect(old.body.data.result).toEqual([]);
+  });
+
+  it('reads RE2\'s (?i) in line filters, in the store and in the tail\'s matcher alike', async () => {
+    const r = await loki('query_range', { query: '{service_name="api"} |~ "(?i)TIMEOUT"', start: ns(at.ms(0)), end: ns(at.ms(2 * 60 * MIN)), limit: 5000 });
+    expect((r.body.data.result as Array<{ values: unknown[] }>).reduce((n, st) => n + st.values.length, 0)).toBe(events.filter((e) => e.service === 'api' && e.message.includes('timeout')).length);
+  });
+
   it('answers buildinfo', async () => {
     const r = await loki('status/buildinfo', {});
     expect(r.status).toBe(200);

@@ -35,6 +35,8 @@ export type MetricValue = { type: 'scalar'; values: number[] } | { type: 'vector
 
 /** Loki's limit on points per series. */
 export const MAX_STEPS = 11_000;
+/** Series a range aggregation may make before its vector aggregation (Loki's max_query_series is 500). */
+export const MAX_SERIES = 2000;
 
 class Params {
   readonly values: Record<string, unknown> = {};
@@ -212,7 +214,8 @@ async function rangeSeries(ctx: AppContext, q: Extract<MetricQuery, { kind: 'ran
   const lo = `if(${a} <= 0, 0, intDiv(${a} + ${STEP} - 1, ${STEP}))`;
   const hi = `least(${LAST}, intDiv(${a} + ${R} - 1, ${STEP}))`;
   const where = [
-    `time > ${p.add('DateTime64(9)', formatClickHouse(s - q.rangeNs))}`,
+    // Before 1970 nothing is stored, and DateTime64 has no text for it.
+    `time > ${p.add('DateTime64(9)', formatClickHouse(s - q.rangeNs > 0n ? s - q.rangeNs : 0n))}`,
     `time <= ${p.add('DateTime64(9)', formatClickHouse(s + BigInt(steps.n - 1) * steps.stepNs))}`,
     ...whereOf(q.log, p),
   ];
@@ -227,7 +230,10 @@ async function rangeSeries(ctx: AppContext, q: Extract<MetricQuery, { kind: 'ran
     // Streams a drop or keep made alike are one series: their counts add.
     const [labels, key] = streamLabels(q.log, service, host, level);
     let one = series.get(key);
-    if (!one) series.set(key, (one = { labels, values: new Array<number | undefined>(steps.n).fill(undefined) }));
+    if (!one) {
+      if (series.size >= MAX_SERIES) throw logqlError(`the query makes more than ${MAX_SERIES} series; narrow the selector or drop labels (| drop host)`);
+      series.set(key, (one = { labels, values: new Array<number | undefined>(steps.n).fill(undefined) }));
+    }
     const v = q.fn === 'count_over_time' || q.fn === 'rate' ? Number(n) : Number(bytes);
     one.values[Number(i)] = (one.values[Number(i)] ?? 0) + (q.fn === 'rate' || q.fn === 'bytes_rate' ? v / seconds : v);
   }

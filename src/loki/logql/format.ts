@@ -36,8 +36,11 @@ function metric(q: MetricQuery): string {
       return `${q.fn}(${log(q.log)} [${duration(q.rangeNs)}]${q.offsetNs > 0n ? ` offset ${duration(q.offsetNs)}` : ''})`;
     case 'aggregate':
       return `${q.op}${q.grouping ? ` ${q.grouping.mode} (${q.grouping.labels.join(', ')})` : ''} (${metric(q.expr)})`;
-    case 'binary':
-      return `${metric(q.left)} ${q.op} ${metric(q.right)}`;
+    case 'binary': {
+      // An operand that is itself an operation keeps its parentheses.
+      const side = (x: MetricQuery): string => (x.kind === 'binary' ? `(${metric(x)})` : metric(x));
+      return `${side(q.left)} ${q.op} ${side(q.right)}`;
+    }
   }
 }
 

@@ -1,12 +1,20 @@
 // A LogQL log query (./parse.ts) as a predicate on stored events, for the
 // live tail: the same labels and filters as the SQL of ./evaluate.ts, in
-// JavaScript (regexes in JavaScript's dialect here, RE2's in the store;
-// they agree on the common syntax).
+// JavaScript. Regexes go through the search language's liveRegex: RE2's
+// `(?i)` and `.`-matches-newline kept, backtracking-prone groups refused
+// (the tail runs on the ingest path), and a bad one is a 400.
 import { LABEL_COLUMNS } from '../labels.js';
 import type { EventJson } from '../../model/event.js';
+import { liveRegex } from '../../query/language/match.js';
 import type { LineFilter, LogQuery, Matcher } from './parse.js';
 
 type Predicate = (e: EventJson) => boolean;
+
+/** A label regex matches the whole value, as in Loki; `(?i)` first keeps its meaning. */
+function anchored(pattern: string): RegExp {
+  const caseless = pattern.startsWith('(?i)');
+  return liveRegex(`${caseless ? '(?i)' : ''}^(?:${caseless ? pattern.slice(4) : pattern})$`, 0);
+}
 
 function reader(name: string): (e: EventJson) => string {
   switch (LABEL_COLUMNS.get(name)) {
@@ -29,11 +37,11 @@ function matcher(m: Matcher): Predicate {
     case '!=':
       return (e) => read(e) !== m.value;
     case '=~': {
-      const re = new RegExp(`^(?:${m.value})$`, 's');
+      const re = anchored(m.value);
       return (e) => re.test(read(e));
     }
     case '!~': {
-      const re = new RegExp(`^(?:${m.value})$`, 's');
+      const re = anchored(m.value);
       return (e) => !re.test(read(e));
     }
   }
@@ -44,7 +52,7 @@ function filter(f: LineFilter): Predicate {
     const has = (e: EventJson): boolean => f.values.some((v) => e.message.includes(v));
     return f.op === '|=' ? has : (e) => !has(e);
   }
-  const res = f.values.map((v) => new RegExp(v));
+  const res = f.values.map((v) => liveRegex(v, 0));
   const has = (e: EventJson): boolean => res.some((re) => re.test(e.message));
   return f.op === '|~' ? has : (e) => !has(e);
 }

@@ -6,7 +6,6 @@
 import { parser } from '@grafana/lezer-logql';
 import type { SyntaxNode } from '@lezer/common';
 import { SluiceError } from '../../errors.js';
-import { parseDurationNs } from '../../model/time.js';
 
 export type MatchOp = '=' | '!=' | '=~' | '!~';
 export interface Matcher {
@@ -84,6 +83,11 @@ function unsupported(node: SyntaxNode, q: string): SluiceError {
   return logqlError(`not supported yet: ${node.name} (${JSON.stringify(text.length > 60 ? text.slice(0, 57) + '...' : text)} at position ${node.from}); docs/grafana.md lists what is`);
 }
 
+const GO_ESCAPES: Readonly<Record<string, string>> = { a: '\u0007', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"', "'": "'" };
+const UNIT_NS: Readonly<Record<string, bigint>> = {
+  ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n, d: 86_400_000_000_000n, w: 604_800_000_000_000n, y: 31_536_000_000_000_000n,
+};
+
 const MATCH_OPS: Readonly<Record<string, MatchOp>> = { Eq: '=', Neq: '!=', Re: '=~', Nre: '!~' };
 const FILTER_OPS: Readonly<Record<string, FilterOp>> = { PipeExact: '|=', Neq: '!=', PipeMatch: '|~', Nre: '!~' };
 const RANGE_FNS: Readonly<Record<string, RangeFn>> = { CountOverTime: 'count_over_time', Rate: 'rate', BytesOverTime: 'bytes_over_time', BytesRate: 'bytes_rate' };
@@ -110,24 +114,35 @@ class Reader {
     return this.q.slice(n.from, n.to);
   }
 
-  /** A LogQL string: Go-quoted "…" (JSON's escapes and a few more) or raw `…`. */
+  /** A LogQL string: Go-quoted "…" (unescaped in one pass) or raw `…`. */
   string(n: SyntaxNode): string {
     const t = this.text(n);
     if (t.startsWith('`')) return t.slice(1, -1);
-    try {
-      return JSON.parse(t.replace(/\\([abfv'])/g, (_m, c: string) => ({ a: '\\u0007', b: '\\b', f: '\\f', v: '\\u000b', "'": "'" })[c]!)) as string;
-    } catch {
-      throw logqlError(`bad string ${t} at position ${n.from}`);
-    }
+    const body = t.slice(1, -1);
+    let bad: string | undefined;
+    const out = body.replace(/\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|([0-7]{3})|(.))/gs, (_m, x?: string, u?: string, U?: string, o?: string, c?: string) => {
+      if (x !== undefined) return String.fromCharCode(parseInt(x, 16));
+      if (u !== undefined) return String.fromCharCode(parseInt(u, 16));
+      if (U !== undefined) return String.fromCodePoint(parseInt(U, 16));
+      if (o !== undefined) return String.fromCharCode(parseInt(o, 8));
+      const simple = GO_ESCAPES[c!];
+      if (simple === undefined) bad ??= c;
+      return simple ?? '';
+    });
+    if (bad !== undefined) throw logqlError(`unknown escape \\${bad} in ${t} at position ${n.from}`);
+    return out;
   }
 
   duration(n: SyntaxNode): bigint {
     const text = this.text(n);
-    // Loki takes compound durations (1h30m); Sluice's parser one unit.
-    let total = 0n;
+    // Loki takes compound durations (1h30m), in Go's units plus d, w, y.
     const parts = text.match(/\d+(?:ms|[smhdwy])/g);
     if (!parts || parts.join('') !== text) throw logqlError(`not supported yet: the duration ${text} at position ${n.from}`);
-    for (const p of parts) total += p.endsWith('ms') ? BigInt(p.slice(0, -2)) * 1_000_000n : p.endsWith('w') ? BigInt(p.slice(0, -1)) * 7n * 86_400_000_000_000n : p.endsWith('y') ? BigInt(p.slice(0, -1)) * 365n * 86_400_000_000_000n : parseDurationNs(p)!;
+    let total = 0n;
+    for (const p of parts) {
+      const unit = p.endsWith('ms') ? 'ms' : p.slice(-1);
+      total += BigInt(p.slice(0, -unit.length)) * UNIT_NS[unit]!;
+    }
     if (total <= 0n) throw logqlError(`the duration ${text} must be positive`);
     return total;
   }
