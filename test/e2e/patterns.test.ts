@@ -244,8 +244,9 @@ describe('the search view\'s Patterns tab', () => {
     const patterns = page.getByRole('tab', { name: 'Patterns' });
     expect(await events.getAttribute('aria-selected')).toBe('true');
     await patterns.click();
-    expect(await patterns.getAttribute('aria-selected')).toBe('true');
-    expect(hashParams(page).get('tab')).toBe('patterns');
+    // The click re-renders after it returns: wait for the state, do not read it at once.
+    await expect.poll(() => patterns.getAttribute('aria-selected'), POLL).toBe('true');
+    await expect.poll(() => hashParams(page).get('tab'), POLL).toBe('patterns');
     // The search's patterns only: not the database's.
     await expect.poll(() => listed(page), POLL).toEqual([
       [T_INVALID, '12 events'],
@@ -258,14 +259,14 @@ describe('the search view\'s Patterns tab', () => {
     const id = await patternId(T_ACCEPTED, 'service:sshd');
     await expect.poll(() => hashParams(page).get('q'), POLL).toBe(`service:sshd pattern:${id}`);
     expect(hashParams(page).get('tab')).toBeNull();
-    expect(await events.getAttribute('aria-selected')).toBe('true');
+    await expect.poll(() => events.getAttribute('aria-selected'), POLL).toBe('true');
     expect(await searchedMessages(page, ACCEPTED.length)).toEqual(messages(ACCEPTED));
 
     // The arrow keys move between the tabs; a new query keeps the tab.
     await events.focus();
     await page.keyboard.press('ArrowRight');
     await expect.poll(() => hashParams(page).get('tab'), POLL).toBe('patterns');
-    expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe('Patterns');
+    await expect.poll(() => page.evaluate('document.activeElement && document.activeElement.textContent'), POLL).toBe('Patterns');
     await expect.poll(() => listed(page), POLL).toEqual([[T_ACCEPTED, '5 events']]);
     const box = page.getByRole('searchbox', { name: 'Query' });
     await box.fill('service:db');
