@@ -13,10 +13,9 @@ import type { AppContext } from '../context.js';
 import { SluiceError } from '../errors.js';
 import type { EventJson } from '../model/event.js';
 import { parseDurationNs, parseIsoNs } from '../model/time.js';
-import { readCompactRows } from '../query/read.js';
-import { Viewer } from '../tail/hub.js';
+import { type TailFormat, Viewer } from '../tail/hub.js';
 import { timeParam } from './labels.js';
-import { logWhere, streamLabels } from './logql/evaluate.js';
+import { groupStreams, type Line, readLines } from './logql/evaluate.js';
 import { logMatcher, servicesOf } from './logql/match.js';
 import { type LogQuery, logqlError, parseLogQL } from './logql/parse.js';
 
@@ -30,20 +29,15 @@ interface TailQuery {
   delay_for?: string;
 }
 
-function streamsOf(log: LogQuery, lines: ReadonlyArray<{ ns: string; service: string; host: string; level: string; message: string }>): unknown[] {
-  const streams = new Map<string, { stream: Record<string, string>; values: Array<[string, string]> }>();
-  for (const l of lines) {
-    const [labels, key] = streamLabels(log, l.service, l.host, l.level);
-    let s = streams.get(key);
-    if (!s) streams.set(key, (s = { stream: labels, values: [] }));
-    s.values.push([l.ns, l.message]);
-  }
-  return [...streams.values()];
-}
+const toLine = (e: EventJson): Line => ({ ns: String(parseIsoNs(e.time) ?? 0n), service: e.service, host: e.host, level: e.level, message: e.message });
 
-const toLine = (e: EventJson): { ns: string; service: string; host: string; level: string; message: string } => ({
-  ns: String(parseIsoNs(e.time) ?? 0n), service: e.service, host: e.host, level: e.level, message: e.message,
-});
+/** Loki's tail messages, for the hub's viewer. */
+function lokiFormat(log: LogQuery): TailFormat {
+  return {
+    events: (events) => JSON.stringify({ streams: groupStreams(log, events.map(toLine)), dropped_entries: [] }),
+    dropped: (count) => JSON.stringify({ streams: [], dropped_entries: [], dropped: count }),
+  };
+}
 
 interface Prepared {
   log: LogQuery;
@@ -88,18 +82,8 @@ export async function lokiTailRoutes(app: FastifyInstance, opts: { ctx: AppConte
     (socket, req) => {
       const { log, matcher, limit, nowNs, startNs } = prepared.get(req)!;
       prepared.delete(req);
-      const outlet = {
-        get bufferedAmount() {
-          return socket.bufferedAmount;
-        },
-        // The hub speaks Sluice's tail messages; each becomes Loki's.
-        send(data: string | Buffer) {
-          const m = JSON.parse(data.toString()) as { type: string; events?: EventJson[]; count?: number };
-          if (m.type === 'events') socket.send(JSON.stringify({ streams: streamsOf(log, m.events!.map(toLine)), dropped_entries: [] }));
-          else if (m.type === 'dropped') socket.send(JSON.stringify({ streams: [], dropped_entries: [], dropped: m.count }));
-        },
-      };
-      const viewer = new Viewer(req.principal!.name, outlet, { bufferEvents: ctx.config.tail.bufferEvents, maxSocketBytes: MAX_SOCKET_BYTES, clock: ctx.clock });
+      const outlet = { get bufferedAmount() { return socket.bufferedAmount; }, send: (d: string | Buffer) => socket.send(d) };
+      const viewer = new Viewer(req.principal!.name, outlet, { bufferEvents: ctx.config.tail.bufferEvents, maxSocketBytes: MAX_SOCKET_BYTES, clock: ctx.clock, format: lokiFormat(log) });
       ctx.hub.add(viewer);
       socket.on('close', () => ctx.hub.remove(viewer));
       // Live events queue from here; the backfill's ids are skipped when
@@ -109,17 +93,9 @@ export async function lokiTailRoutes(app: FastifyInstance, opts: { ctx: AppConte
         const sent = new Set<string>();
         try {
           if (limit > 0) {
-            const f = logWhere(log, startNs, nowNs + 1n);
-            const rows = await readCompactRows<[id: string, ns: string, service: string, host: string, level: string, message: string]>(
-              ctx,
-              `SELECT toString(id), toString(toUnixTimestamp64Nano(time)), service, host, level, message FROM logs WHERE ${f.where.join(' AND ')} ORDER BY time DESC, id DESC LIMIT {tailLimit:UInt32}`,
-              { ...f.params, tailLimit: limit },
-            );
-            rows.reverse();
-            for (const r of rows) sent.add(r[0]);
-            if (rows.length > 0) {
-              socket.send(JSON.stringify({ streams: streamsOf(log, rows.map(([, ns, service, host, level, message]) => ({ ns, service, host, level, message }))), dropped_entries: [] }));
-            }
+            const lines = (await readLines(ctx, log, { startNs, endNs: nowNs + 1n, limit, direction: 'backward' })).reverse();
+            for (const l of lines) sent.add(l.id!);
+            if (lines.length > 0) socket.send(JSON.stringify({ streams: groupStreams(log, lines), dropped_entries: [] }));
           }
         } catch (err) {
           req.log.warn({ err }, 'loki tail: backfill failed; live lines flow all the same');

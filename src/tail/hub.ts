@@ -43,11 +43,24 @@ export interface Outlet {
   send(data: string | Buffer): void;
 }
 
+/** How a viewer's messages are written: Sluice's tail messages by default; Loki's tail has its own. */
+export interface TailFormat {
+  events(events: readonly EventJson[]): string;
+  dropped(count: number): string;
+}
+
+export const SLUICE_FORMAT: TailFormat = {
+  events: (events) => JSON.stringify({ type: 'events', events }),
+  dropped: (count) => JSON.stringify({ type: 'dropped', count }),
+};
+
 export interface ViewerOptions {
   readonly bufferEvents: number;
   readonly maxSocketBytes: number;
   /** The process's clock (what a backfill's skip window is measured on). */
   readonly clock: Clock;
+  /** Sluice's messages when absent; the hub's shared encoding is in that format, so it is used only then. */
+  readonly format?: TailFormat;
 }
 
 export class Viewer {
@@ -105,17 +118,18 @@ export class Viewer {
       this.#dropped += events.length;
       return;
     }
+    const format = this.opts.format ?? SLUICE_FORMAT;
     if (this.#dropped > 0) {
       // Reported in order: the count comes before the events after the gap.
-      this.out.send(JSON.stringify({ type: 'dropped', count: this.#dropped }));
+      this.out.send(format.dropped(this.#dropped));
       this.#dropped = 0;
     }
-    if (events.length > 0) this.out.send(serialized ? serialized() : JSON.stringify({ type: 'events', events }));
+    if (events.length > 0) this.out.send(serialized && !this.opts.format ? serialized() : format.events(events));
   }
 
   /** Sends events directly (a backfill), bypassing the filter. */
   sendBackfill(events: EventJson[]): void {
-    if (events.length > 0) this.out.send(JSON.stringify({ type: 'events', events }));
+    if (events.length > 0) this.out.send((this.opts.format ?? SLUICE_FORMAT).events(events));
   }
 
   /** The backfill is out: drop what it already sent, and flow unless paused. */
@@ -184,7 +198,7 @@ export class Hub {
     const encoded = new Map<readonly EventJson[], Buffer>();
     const serialize: Serialize = (list) => {
       let b = encoded.get(list);
-      if (b === undefined) encoded.set(list, (b = Buffer.from(JSON.stringify({ type: 'events', events: list }))));
+      if (b === undefined) encoded.set(list, (b = Buffer.from(SLUICE_FORMAT.events(list))));
       return b;
     };
     for (const v of this.#viewers) {

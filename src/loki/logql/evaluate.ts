@@ -98,31 +98,55 @@ export function streamLabels(log: LogQuery, service: string, host: string, level
   return [out, JSON.stringify(Object.entries(out))];
 }
 
+/** The time range [start, end) and a log query's conditions on logs, with their parameters. */
+function rangeWhere(log: LogQuery, startNs: bigint, endNs: bigint, p: Params): string[] {
+  return [`time >= ${p.add('DateTime64(9)', formatClickHouse(startNs))}`, `time < ${p.add('DateTime64(9)', formatClickHouse(endNs))}`, ...whereOf(log, p)];
+}
+
 /** A log query's events in [start, end) as SQL conditions on logs and their parameters (named l0, l1, …). */
 export function logWhere(log: LogQuery, startNs: bigint, endNs: bigint): { where: string[]; params: Record<string, unknown> } {
   const p = new Params();
-  const where = [`time >= ${p.add('DateTime64(9)', formatClickHouse(startNs))}`, `time < ${p.add('DateTime64(9)', formatClickHouse(endNs))}`, ...whereOf(log, p)];
-  return { where, params: p.values };
+  return { where: rangeWhere(log, startNs, endNs, p), params: p.values };
+}
+
+/** A stored line as a Loki answer needs it. */
+export interface Line {
+  readonly id?: string;
+  readonly ns: string;
+  readonly service: string;
+  readonly host: string;
+  readonly level: string;
+  readonly message: string;
+}
+
+/** A log query's lines in [start, end), the newest `limit` (backward) or the oldest. */
+export async function readLines(ctx: AppContext, log: LogQuery, r: { startNs: bigint; endNs: bigint; limit: number; direction: 'forward' | 'backward' }): Promise<Line[]> {
+  const p = new Params();
+  const where = rangeWhere(log, r.startNs, r.endNs, p);
+  const order = r.direction === 'forward' ? 'ASC' : 'DESC';
+  const rows = await readCompactRows<[id: string, ns: string, service: string, host: string, level: string, message: string]>(
+    ctx,
+    `SELECT toString(id), toString(toUnixTimestamp64Nano(time)), service, host, level, message FROM logs WHERE ${where.join(' AND ')} ORDER BY time ${order}, id ${order} LIMIT ${p.add('UInt32', r.limit)}`,
+    p.values,
+  );
+  return rows.map(([id, ns, service, host, level, message]) => ({ id, ns, service, host, level, message }));
+}
+
+/** Lines into Loki's streams: one per label set (after drop/keep), lines in the order given. */
+export function groupStreams(log: LogQuery, lines: Iterable<Line>): Stream[] {
+  const streams = new Map<string, Stream>();
+  for (const l of lines) {
+    const [labels, key] = streamLabels(log, l.service, l.host, l.level);
+    let s = streams.get(key);
+    if (!s) streams.set(key, (s = { stream: labels, values: [] }));
+    s.values.push([l.ns, l.message]);
+  }
+  return [...streams.values()];
 }
 
 /** A log query's lines in [start, end), newest first (backward) or oldest first, grouped into streams. */
 export async function logLines(ctx: AppContext, log: LogQuery, r: { startNs: bigint; endNs: bigint; limit: number; direction: 'forward' | 'backward' }): Promise<Stream[]> {
-  const p = new Params();
-  const where = [`time >= ${p.add('DateTime64(9)', formatClickHouse(r.startNs))}`, `time < ${p.add('DateTime64(9)', formatClickHouse(r.endNs))}`, ...whereOf(log, p)];
-  const order = r.direction === 'forward' ? 'ASC' : 'DESC';
-  const rows = await readCompactRows<[ns: string, service: string, host: string, level: string, message: string]>(
-    ctx,
-    `SELECT toString(toUnixTimestamp64Nano(time)), service, host, level, message FROM logs WHERE ${where.join(' AND ')} ORDER BY time ${order}, id ${order} LIMIT ${p.add('UInt32', r.limit)}`,
-    p.values,
-  );
-  const streams = new Map<string, Stream>();
-  for (const [ns, service, host, level, message] of rows) {
-    const [labels, key] = streamLabels(log, service, host, level);
-    let s = streams.get(key);
-    if (!s) streams.set(key, (s = { stream: labels, values: [] }));
-    s.values.push([ns, message]);
-  }
-  return [...streams.values()];
+  return groupStreams(log, await readLines(ctx, log, r));
 }
 
 /** The distinct stream label sets of events any of `selectors` matches in [start, end), at most `max` of them. */
@@ -140,7 +164,7 @@ export async function seriesOf(ctx: AppContext, selectors: readonly LogQuery[], 
 /** Loki's index/stats for a log query over [start, end): streams, entries and bytes (chunks: Sluice has none; it reports the streams). */
 export async function statsOf(ctx: AppContext, log: LogQuery, r: { startNs: bigint; endNs: bigint }): Promise<{ streams: number; chunks: number; entries: number; bytes: number }> {
   const p = new Params();
-  const where = [`time >= ${p.add('DateTime64(9)', formatClickHouse(r.startNs))}`, `time < ${p.add('DateTime64(9)', formatClickHouse(r.endNs))}`, ...whereOf(log, p)];
+  const where = rangeWhere(log, r.startNs, r.endNs, p);
   const rows = await readCompactRows<[streams: number | string, entries: number | string, bytes: number | string]>(
     ctx,
     `SELECT uniqExact(service, host, level), count(), sum(length(message)) FROM logs WHERE ${where.join(' AND ')}`,
@@ -162,7 +186,7 @@ export async function volumeOf(
   r: { startNs: bigint; endNs: bigint; labels: readonly string[]; byLabel: boolean; limit: number },
 ): Promise<Array<{ metric: Record<string, string>; bytes: number }>> {
   const p = new Params();
-  const where = [`time >= ${p.add('DateTime64(9)', formatClickHouse(r.startNs))}`, `time < ${p.add('DateTime64(9)', formatClickHouse(r.endNs))}`, ...whereOf(log, p)];
+  const where = rangeWhere(log, r.startNs, r.endNs, p);
   const names = r.labels.length > 0 ? [...new Set(r.labels)] : [...new Set(log.matchers.map((m) => m.name))];
   const exprs = names.map((n) => labelSql(n, p));
   if (r.byLabel) {
