@@ -7,11 +7,10 @@
 import type { FastifyInstance } from 'fastify';
 import { requireScope } from '../auth/plugin.js';
 import type { AppContext } from '../context.js';
-import { parseDurationNs } from '../model/time.js';
 import { readRows } from '../query/read.js';
-import { LABEL_COLUMNS, timeParam } from './labels.js';
+import { LABEL_COLUMNS, lokiRange } from './labels.js';
 import { logWhere } from './logql/evaluate.js';
-import { type LogQuery, logqlError, parseLogQL } from './logql/parse.js';
+import { type LogQuery, parseLogQuery } from './logql/parse.js';
 
 const SAMPLE = 100_000;
 const MAX_VALUES = 1000;
@@ -28,16 +27,9 @@ interface RangeQuery {
 
 /** The sample's FROM … LIMIT and its parameters: the newest events of the range that the query's selector matches. */
 function sample(q: RangeQuery, nowNs: bigint): { sql: string; params: Record<string, unknown> } {
-  const end = timeParam(q.end, 'end') ?? nowNs;
-  const since = q.since ? parseDurationNs(q.since) : undefined;
-  const start = timeParam(q.start, 'start') ?? end - (since ?? DEFAULT_RANGE_NS);
-  let log: LogQuery = { kind: 'log', matchers: [], filters: [], labels: [] };
-  if (q.query) {
-    const parsed = parseLogQL(q.query);
-    if (parsed.kind !== 'log') throw logqlError(`query must be a stream selector, as {service_name="api"}: ${JSON.stringify(q.query)}`);
-    log = parsed;
-  }
-  const f = logWhere(log, start, end);
+  const { startNs, endNs } = lokiRange(q, nowNs, DEFAULT_RANGE_NS);
+  const log: LogQuery = q.query ? parseLogQuery(q.query, 'query must be a stream selector') : { kind: 'log', matchers: [], filters: [], labels: [] };
+  const f = logWhere(log, startNs, endNs);
   return { sql: `FROM logs WHERE ${f.where.join(' AND ')} ORDER BY time DESC LIMIT {sample:UInt32}`, params: { ...f.params, sample: SAMPLE, max: MAX_VALUES } };
 }
 const rangeSchema = { type: 'object', properties: { start: { type: 'string' }, end: { type: 'string' }, since: { type: 'string' }, query: { type: 'string' } } };

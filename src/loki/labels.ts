@@ -2,7 +2,7 @@
 // maps onto Sluice's columns (src/ingest/loki), read back the same way by
 // the query API; other names are event attributes.
 import { SluiceError } from '../errors.js';
-import { parseIsoNs } from '../model/time.js';
+import { parseDurationNs, parseIsoNs } from '../model/time.js';
 
 // Label name → column.
 export const LABEL_COLUMNS: ReadonlyMap<string, string> = new Map([
@@ -19,4 +19,11 @@ export function timeParam(v: string | undefined, name: string): bigint | undefin
   const t = seconds !== undefined ? (seconds < 1e10 ? BigInt(Math.round(seconds * 1e9)) : undefined) : parseIsoNs(v);
   if (t === undefined) throw new SluiceError('SLUICE_ERR_INVALID_TIME_RANGE', `${name} must be Unix nanoseconds, seconds or RFC 3339`);
   return t;
+}
+
+/** [start, end) from Loki's start, end and since; by default the `defaultSpanNs` before end (now). */
+export function lokiRange(q: { start?: string; end?: string; since?: string }, nowNs: bigint, defaultSpanNs: bigint): { startNs: bigint; endNs: bigint } {
+  const endNs = timeParam(q.end, 'end') ?? nowNs;
+  const since = q.since ? parseDurationNs(q.since) : undefined;
+  return { startNs: timeParam(q.start, 'start') ?? endNs - (since ?? defaultSpanNs), endNs };
 }

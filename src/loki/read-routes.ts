@@ -17,13 +17,13 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { requireScope } from '../auth/plugin.js';
 import type { AppContext } from '../context.js';
 import { SluiceError } from '../errors.js';
-import { timeParam } from './labels.js';
+import { lokiRange, timeParam } from './labels.js';
 import { parseDurationNs } from '../model/time.js';
 import { clampRange, minePatterns } from '../patterns/routes.js';
 import { lokiTailRoutes } from './tail.js';
 import { evaluateMetric, logLines, logWhere, MAX_STEPS, type MetricValue, seriesOf, statsOf, type Steps, volumeOf } from './logql/evaluate.js';
 import { formatLogQL } from './logql/format.js';
-import { type LogQuery, logqlError, parseLogQL } from './logql/parse.js';
+import { logqlError, parseLogQL, parseLogQuery } from './logql/parse.js';
 
 const NS = 1_000_000_000n;
 const DEFAULT_SPAN_NS = 3600n * NS;
@@ -68,17 +68,9 @@ const formatSchema = { querystring: { type: 'object', properties: { query: str }
 
 /** [start, end): Loki's times, by default the hour (or `since`) before now. */
 function window(q: { start?: string; end?: string; since?: string }, nowNs: bigint): { startNs: bigint; endNs: bigint } {
-  const endNs = timeParam(q.end, 'end') ?? nowNs;
-  const since = q.since ? parseDurationNs(q.since) : undefined;
-  const startNs = timeParam(q.start, 'start') ?? endNs - (since ?? DEFAULT_SPAN_NS);
-  if (startNs > endNs) throw new SluiceError('SLUICE_ERR_INVALID_TIME_RANGE', 'start is after end');
-  return { startNs, endNs };
-}
-
-function logQuery(text: string): LogQuery {
-  const q = parseLogQL(text);
-  if (q.kind !== 'log') throw logqlError(`a stream selector was expected, as {service_name="api"}: ${JSON.stringify(text)}`);
-  return q;
+  const r = lokiRange(q, nowNs, DEFAULT_SPAN_NS);
+  if (r.startNs > r.endNs) throw new SluiceError('SLUICE_ERR_INVALID_TIME_RANGE', 'start is after end');
+  return r;
 }
 
 /** Loki's step: a duration (`15s`, `2000ms`) or float seconds; by default the range over 250, at least 1 s. */
@@ -161,7 +153,7 @@ export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppConte
     { onRequest: read, schema: seriesSchema },
     async (req) => {
       const m = req.query['match[]'] ?? req.query.match;
-      const selectors = (Array.isArray(m) ? m : m === undefined ? [] : [m]).map(logQuery);
+      const selectors = (Array.isArray(m) ? m : m === undefined ? [] : [m]).map((m) => parseLogQuery(m));
       if (selectors.length === 0) throw logqlError('match[] is required: a stream selector, as {service_name="api"}');
       return { status: 'success', data: await seriesOf(ctx, selectors, { ...window(req.query, ctx.clock.nowNs()), max: MAX_SERIES }) };
     },
@@ -169,7 +161,7 @@ export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppConte
 
   // Loki answers index/stats without the status/data envelope.
   app.get<{ Querystring: { query?: string; start?: string; end?: string; since?: string } }>('/loki/api/v1/index/stats', { onRequest: read, schema: statsSchema }, async (req) =>
-    statsOf(ctx, logQuery(query(req.query)), window(req.query, ctx.clock.nowNs())),
+    statsOf(ctx, parseLogQuery(query(req.query)), window(req.query, ctx.clock.nowNs())),
   );
 
   app.get<{ Querystring: { query?: string; start?: string; end?: string; since?: string; limit?: string; targetLabels?: string; aggregateBy?: string } }>(
@@ -177,7 +169,7 @@ export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppConte
     { onRequest: read, schema: volumeSchema },
     async (req) => {
       const q = req.query;
-      const log = logQuery(query(q));
+      const log = parseLogQuery(query(q));
       const { startNs, endNs } = window(q, ctx.clock.nowNs());
       const limit = q.limit === undefined ? 100 : Number(q.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SERIES) throw logqlError(`limit must be 1 to ${MAX_SERIES}`);
@@ -192,7 +184,7 @@ export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppConte
   // GET /api/v1/patterns), in Loki's shape: `<_>` for a variable, one level
   // (the pattern's commonest), [seconds, count] per step that has events.
   app.get<{ Querystring: { query?: string; start?: string; end?: string; since?: string; step?: string } }>('/loki/api/v1/patterns', { onRequest: read, schema: patternsSchema }, async (req) => {
-    const log = logQuery(query(req.query));
+    const log = parseLogQuery(query(req.query));
     const { fromNs: startNs, toNs: endNs } = clampRange(ctx, (({ startNs: fromNs, endNs: toNs }) => ({ fromNs, toNs }))(window(req.query, ctx.clock.nowNs())));
     // The store counts per whole second.
     const step = ((stepNs(req.query.step, endNs - startNs) + NS - 1n) / NS) * NS;

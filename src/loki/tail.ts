@@ -17,7 +17,7 @@ import { type TailFormat, Viewer } from '../tail/hub.js';
 import { timeParam } from './labels.js';
 import { groupStreams, type Line, readLines } from './logql/evaluate.js';
 import { logMatcher, servicesOf } from './logql/match.js';
-import { type LogQuery, logqlError, parseLogQL } from './logql/parse.js';
+import { type LogQuery, logqlError, parseLogQuery } from './logql/parse.js';
 
 const MAX_SOCKET_BYTES = 4 * 1024 * 1024;
 const MAX_LIMIT = 5000;
@@ -65,8 +65,7 @@ export async function lokiTailRoutes(app: FastifyInstance, opts: { ctx: AppConte
       onRequest: [read, async (req) => {
         const q = req.query.query;
         if (typeof q !== 'string' || q === '') throw logqlError('query is required');
-        const log = parseLogQL(q);
-        if (log.kind !== 'log') throw logqlError('the live tail takes a log query, as {service_name="api"} |= "error"');
+        const log = parseLogQuery(q, 'the live tail takes a log query');
         const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
         if (!Number.isInteger(limit) || limit < 0 || limit > MAX_LIMIT) throw logqlError(`limit must be 0 to ${MAX_LIMIT}`);
         if (req.query.delay_for !== undefined && !/^\d+$/.test(req.query.delay_for)) throw logqlError('delay_for must be whole seconds');

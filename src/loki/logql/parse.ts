@@ -107,6 +107,13 @@ export function parseLogQL(q: string): Query {
   return new Reader(q).expr(expr);
 }
 
+/** A query that must be a log query (a selector, its filters and stages); `complaint` says so when it is not. */
+export function parseLogQuery(q: string, complaint = 'a stream selector was expected'): LogQuery {
+  const parsed = parseLogQL(q);
+  if (parsed.kind !== 'log') throw logqlError(`${complaint}, as {service_name="api"}: ${JSON.stringify(q)}`);
+  return parsed;
+}
+
 class Reader {
   constructor(private readonly q: string) {}
 
