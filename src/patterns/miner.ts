@@ -79,9 +79,6 @@ function globFits(pieces: readonly string[], s: string): boolean {
   return true;
 }
 
-export function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 function fits(template: readonly string[], tokens: readonly string[]): boolean {
   for (let i = 0; i < tokens.length; i++) if (!tokenFits(template[i]!, tokens[i]!)) return false;
@@ -195,4 +192,27 @@ export class PatternMiner {
     leaf.splice(leaf.indexOf(from), 1);
     this.#templates--;
   }
+}
+
+/**
+ * Mines shapes counted in the store (each weighted by its count) and hands
+ * each template the items whose shapes ended in it: templates merge as
+ * shapes arrive, so an item's template is known only after the last one.
+ * Items past the miner's cap are in no group.
+ */
+export function mineShapes<T>(items: Iterable<T>, shapeOf: (item: T) => string, weightOf: (item: T) => number): Map<Template, T[]> {
+  const miner = new PatternMiner();
+  const assigned: Array<[Template, T]> = [];
+  for (const item of items) {
+    const t = miner.add(shapeOf(item), weightOf(item));
+    if (t) assigned.push([t, item]);
+  }
+  const groups = new Map<Template, T[]>();
+  for (const [t0, item] of assigned) {
+    const t = t0.resolve();
+    const list = groups.get(t);
+    if (list) list.push(item);
+    else groups.set(t, [item]);
+  }
+  return groups;
 }

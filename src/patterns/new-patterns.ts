@@ -14,7 +14,7 @@ import { DEFAULT_LOOKBACK, ms, type RuleSpec } from '../alerts/rule.js';
 import { compileQuery } from '../query/language/compile.js';
 import { readCompactRows } from '../query/read.js';
 import { SQL_DIGIT_SEGMENT } from './mask.js';
-import { PatternMiner, patternId, type Template } from './miner.js';
+import { mineShapes, patternId, type Template } from './miner.js';
 import { rememberTemplates } from './registry.js';
 import { MAX_SHAPES } from './routes.js';
 
@@ -41,19 +41,9 @@ export async function newPatternCounts(ctx: AppContext, rule: RuleSpec, now: num
     params,
     ctx.store.alerts,
   );
-  const miner = new PatternMiner();
-  const assigned: Array<[Template, number, number]> = [];
-  for (const [shape, fresh, before] of rows) {
-    const t = miner.add(shape, Number(fresh) + Number(before));
-    if (t) assigned.push([t, Number(fresh), Number(before)]);
-  }
   const tally = new Map<Template, { fresh: number; before: number }>();
-  for (const [t0, fresh, before] of assigned) {
-    const t = t0.resolve();
-    const c = tally.get(t) ?? { fresh: 0, before: 0 };
-    c.fresh += fresh;
-    c.before += before;
-    tally.set(t, c);
+  for (const [t, shapes] of mineShapes(rows, (row) => row[0], (row) => Number(row[1]) + Number(row[2]))) {
+    tally.set(t, { fresh: shapes.reduce((n, row) => n + Number(row[1]), 0), before: shapes.reduce((n, row) => n + Number(row[2]), 0) });
   }
   const out = new Map<string, GroupCount>();
   const fresh: Array<{ id: string; template: string }> = [];

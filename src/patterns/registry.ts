@@ -10,7 +10,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.js';
 import { formatClickHouse } from '../model/time.js';
 import { SPACE, WILDCARD } from './mask.js';
-import { escapeRegex, tokenFits } from './miner.js';
+import { tokenFits } from './miner.js';
 
 const MAX_KNOWN_CHARS = 32 * 1024 * 1024;
 const known = new Map<string, string>();
@@ -80,6 +80,10 @@ export function templateMatcher(template: string): (message: string) => boolean 
     }
     return true;
   };
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**

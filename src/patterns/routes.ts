@@ -17,12 +17,12 @@ import { EVENT_SELECT } from '../query/columns.js';
 import { buildFilter, type FilterQuery, filterQuerySchema } from '../query/filter.js';
 import { readCompactRows, readRows } from '../query/read.js';
 import { parseTimeRange } from '../query/time-range.js';
+import { autoStep, STEPS } from '../query/trends.js';
 import { type EventRow, toEventJson } from '../store/events-read.js';
 import { SQL_DIGIT_SEGMENT } from './mask.js';
-import { PatternMiner, patternId, type Template } from './miner.js';
+import { mineShapes, patternId, type Template } from './miner.js';
 import { rememberTemplates } from './registry.js';
 
-const STEPS = ['1m', '5m', '10m', '15m', '30m', '1h', '3h', '6h', '12h', '1d'] as const;
 const SPARK_BUCKETS = 60;
 const NS = 1_000_000_000n;
 // Shapes read from the store at most, loudest first; the events of the
@@ -99,13 +99,9 @@ function formatStep(ns: bigint): string {
   return known ?? `${s}s`;
 }
 
-function pickStep(spanNs: bigint): string {
-  return STEPS.find((s) => spanNs / parseDurationNs(s)! <= SPARK_BUCKETS) ?? '1d';
-}
-
 export async function patterns(ctx: AppContext, q: PatternsQuery, log: FastifyBaseLogger): Promise<Patterns> {
   const asked = clampRange(ctx, parseTimeRange(q, parseDurationNs('1h')!, ctx.clock.nowNs()));
-  const stepNs = parseDurationNs(pickStep(asked.toNs - asked.fromNs))!;
+  const stepNs = parseDurationNs(autoStep(asked.toNs - asked.fromNs, SPARK_BUCKETS))!;
   const f = buildFilter(q, ctx.config.retentionDays, { range: asked, now: ctx.clock.nowNs() });
   return minePatterns(ctx, { where: f.where, params: f.params }, { fromNs: asked.fromNs, toNs: asked.toNs, stepNs, limit: q.limit ?? 50 }, log);
 }
@@ -154,41 +150,32 @@ export async function minePatterns(
     params,
   );
 
-  const miner = new PatternMiner();
-  const byTemplate = new Map<Template, Acc>();
+  const accs: Acc[] = [];
   let mined = 0;
-  const assigned: Array<[Template, ShapeRow]> = [];
-  for (const row of rows) {
-    const t = miner.add(row[0], Number(row[1]));
-    if (t) assigned.push([t, row]);
-  }
-  // Templates merge as shapes arrive: sum each shape into where its template ended up.
-  for (const [t0, row] of assigned) {
-    const t = t0.resolve();
-    const n = Number(row[1]);
-    mined += n;
-    let acc = byTemplate.get(t);
-    const first = String(row[2 + LEVELS.length]);
-    const last = String(row[3 + LEVELS.length]);
-    if (!acc) {
-      acc = { template: t, count: 0, levels: LEVELS.map(() => 0), first, last, counts: new Array<number>(nBuckets).fill(0), sampleId: '', sampleN: -1 };
-      byTemplate.set(t, acc);
+  for (const [template, shapes] of mineShapes(rows, (row) => row[0], (row) => Number(row[1]))) {
+    const acc: Acc = { template, count: 0, levels: LEVELS.map(() => 0), first: '', last: '', counts: new Array<number>(nBuckets).fill(0), sampleId: '', sampleN: -1 };
+    for (const row of shapes) {
+      const n = Number(row[1]);
+      const first = String(row[2 + LEVELS.length]);
+      const last = String(row[3 + LEVELS.length]);
+      acc.count += n;
+      LEVELS.forEach((_, i) => (acc.levels[i]! += Number(row[2 + i])));
+      if (acc.first === '' || first < acc.first) acc.first = first;
+      if (last > acc.last) acc.last = last;
+      const steps = row[4 + LEVELS.length] as Array<string | number>;
+      for (let i = 0; i < nBuckets; i++) acc.counts[i]! += Number(steps[i] ?? 0);
+      // The sample comes from the template's loudest shape.
+      if (n > acc.sampleN) {
+        acc.sampleN = n;
+        acc.sampleId = String(row[5 + LEVELS.length]);
+      }
     }
-    acc.count += n;
-    LEVELS.forEach((_, i) => (acc.levels[i]! += Number(row[2 + i])));
-    if (first < acc.first) acc.first = first;
-    if (last > acc.last) acc.last = last;
-    const steps = row[4 + LEVELS.length] as Array<string | number>;
-    for (let i = 0; i < nBuckets; i++) acc.counts[i]! += Number(steps[i] ?? 0);
-    // The sample comes from the template's loudest shape.
-    if (n > acc.sampleN) {
-      acc.sampleN = n;
-      acc.sampleId = String(row[5 + LEVELS.length]);
-    }
+    mined += acc.count;
+    accs.push(acc);
   }
   // Below the shape limit every event is in a shape; at it, count them.
   const total = rows.length < MAX_SHAPES ? rows.reduce((n, r) => n + Number(r[1]), 0) : await countAll(ctx, f.where, params);
-  const kept = [...byTemplate.values()].sort((a, b) => b.count - a.count || (a.template.text < b.template.text ? -1 : 1)).slice(0, r.limit);
+  const kept = accs.sort((a, b) => b.count - a.count || (a.template.text < b.template.text ? -1 : 1)).slice(0, r.limit);
   const samples = await sampleEvents(ctx, kept.map((a) => a.sampleId), f.params, f.where);
   const out: PatternJson[] = kept.map((a) => {
     const template = a.template.text;

@@ -14,7 +14,7 @@ import { buildFilter, filterAst, type FilterQuery, filterQuerySchema } from './f
 import { readCompactRows } from './read.js';
 import { parseTimeRange } from './time-range.js';
 
-const STEPS = ['1m', '5m', '10m', '15m', '30m', '1h', '3h', '6h', '12h', '1d'] as const;
+export const STEPS = ['1m', '5m', '10m', '15m', '30m', '1h', '3h', '6h', '12h', '1d'] as const;
 const AUTO_BUCKETS = 360;
 const MAX_BUCKETS = 5000;
 const MAX_SERIES = 50;
@@ -48,9 +48,14 @@ export interface Trends {
   series: Array<{ key: string; total: number; counts: number[] }>;
 }
 
+/** The smallest of STEPS that cuts `spanNs` into at most `maxBuckets` (1d past that). */
+export function autoStep(spanNs: bigint, maxBuckets: number): string {
+  return STEPS.find((s) => spanNs / parseDurationNs(s)! <= maxBuckets) ?? '1d';
+}
+
 function pickStep(spanNs: bigint, step: string | undefined): string {
   if (step && step !== 'auto') return step;
-  return STEPS.find((s) => spanNs / parseDurationNs(s)! <= AUTO_BUCKETS) ?? '1d';
+  return autoStep(spanNs, AUTO_BUCKETS);
 }
 
 // `by` is a column or attribute (./columns.ts); `none` is one series of everything.
