@@ -94,6 +94,20 @@ const RANGE_FNS: Readonly<Record<string, RangeFn>> = { CountOverTime: 'count_ove
 const VECTOR_OPS: Readonly<Record<string, VectorOp>> = { Sum: 'sum', Count: 'count', Min: 'min', Max: 'max', Avg: 'avg' };
 const BINARY_OPS: Readonly<Record<string, BinaryOp>> = { Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%', Pow: '^' };
 
+/**
+ * The `item` nodes of one of the grammar's lists, in order: a list nests to
+ * the left, `Matchers(Matchers(Matcher), Matcher)`, and its inner lists have
+ * the list's own name.
+ */
+function listItems(list: SyntaxNode | null, item: string): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  for (let c = list?.firstChild ?? null; c; c = c.nextSibling) {
+    if (c.name === list!.name) out.push(...listItems(c, item));
+    else if (c.name === item) out.push(c);
+  }
+  return out;
+}
+
 /** Parses LogQL; a 400 (SLUICE_ERR_LOGQL) for a syntax error or a construct not supported yet. */
 export function parseLogQL(q: string): Query {
   const tree = parser.parse(q);
@@ -172,14 +186,7 @@ class Reader {
   }
 
   matchers(selector: SyntaxNode): Matcher[] {
-    const out: Matcher[] = [];
-    const walk = (m: SyntaxNode | null): void => {
-      for (let c = m?.firstChild ?? null; c; c = c.nextSibling) {
-        if (c.name === 'Matchers') walk(c);
-        else if (c.name === 'Matcher') out.push(this.matcher(c));
-      }
-    };
-    walk(selector.getChild('Matchers'));
+    const out = listItems(selector.getChild('Matchers'), 'Matcher').map((m) => this.matcher(m));
     if (out.length === 0) throw logqlError('a stream selector needs at least one matcher, as {service_name="api"}');
     return out;
   }
@@ -206,19 +213,13 @@ class Reader {
 
   /** `drop a, b` / `keep a, b` by name; a matcher inside (`drop level="info"`) is not supported yet. */
   labelStage(n: SyntaxNode): LabelStage {
-    const names: string[] = [];
-    const walk = (l: SyntaxNode): void => {
-      for (let c = l.firstChild; c; c = c.nextSibling) {
-        if (c.name === 'DropLabels' || c.name === 'KeepLabels') walk(c);
-        else if (c.name === 'DropLabel' || c.name === 'KeepLabel') {
-          const id = c.firstChild;
-          if (id?.name !== 'Identifier') throw unsupported(c, this.q);
-          names.push(this.text(id));
-        }
-      }
-    };
-    walk(n);
-    return { mode: n.name === 'DropLabelsExpr' ? 'drop' : 'keep', names };
+    const drop = n.name === 'DropLabelsExpr';
+    const names = listItems(n.getChild(drop ? 'DropLabels' : 'KeepLabels'), drop ? 'DropLabel' : 'KeepLabel').map((c) => {
+      const id = c.firstChild;
+      if (id?.name !== 'Identifier') throw unsupported(c, this.q);
+      return this.text(id);
+    });
+    return { mode: drop ? 'drop' : 'keep', names };
   }
 
   lineFilters(n: SyntaxNode, into: LineFilter[]): void {
@@ -285,14 +286,7 @@ class Reader {
     const grouping = n.getChild('Grouping');
     let g: VectorAggregation['grouping'];
     if (grouping) {
-      const labels: string[] = [];
-      const walk = (l: SyntaxNode | null): void => {
-        for (let c = l?.firstChild ?? null; c; c = c.nextSibling) {
-          if (c.name === 'Labels') walk(c);
-          else if (c.name === 'Identifier') labels.push(this.text(c));
-        }
-      };
-      walk(grouping.getChild('Labels'));
+      const labels = listItems(grouping.getChild('Labels'), 'Identifier').map((c) => this.text(c));
       g = { mode: grouping.getChild('Without') ? 'without' : 'by', labels };
     }
     const inner = n.getChild('MetricExpr');
