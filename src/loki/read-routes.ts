@@ -190,7 +190,7 @@ export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppConte
     const step = ((stepNs(req.query.step, endNs - startNs) + NS - 1n) / NS) * NS;
     if ((endNs - startNs) / step > BigInt(MAX_STEPS)) throw logqlError(`step too small: more than ${MAX_STEPS} points`);
     const mined = await minePatterns(ctx, logWhere(log, startNs, endNs), { fromNs: startNs, toNs: endNs, stepNs: step, limit: 1000 }, req.log);
-    const first = Number(timeParam(mined.from, 'from')! / NS);
+    const first = Date.parse(mined.from) / 1000; // whole seconds: the steps are
     return {
       status: 'success',
       data: mined.patterns.map((p) => ({
