@@ -26,7 +26,7 @@ export interface Steps {
   readonly n: number;
 }
 
-interface Series {
+export interface Series {
   labels: Record<string, string>;
   values: Array<number | undefined>;
 }
