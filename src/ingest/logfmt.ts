@@ -1,8 +1,13 @@
 // logfmt (key=value key2="quoted value" flag) as written by logrus, go-kit,
 // Heroku's router and many others.
 
-/** Parses a logfmt line; undefined when the line is not logfmt. */
-export function parseLogfmt(line: string): Record<string, string> | undefined {
+/**
+ * Parses a logfmt line; undefined when the line is not logfmt. A bare key
+ * (`flag`) reads as `flag=true`, unless `bareKeys: false`: Loki's logfmt
+ * parser drops keys without a value (Sluice's detected_fields follows it).
+ */
+export function parseLogfmt(line: string, opts: { bareKeys?: boolean } = {}): Record<string, string> | undefined {
+  const bareKeys = opts.bareKeys ?? true;
   const out: Record<string, string> = {};
   let i = 0;
   let pairs = 0;
@@ -16,7 +21,7 @@ export function parseLogfmt(line: string): Record<string, string> | undefined {
     if (key.length === 0) return undefined;
     if (line[i] !== '=') {
       if (line[i] === '"') return undefined;
-      out[key] = 'true';
+      if (bareKeys) out[key] = 'true';
       continue;
     }
     i++; // '='
