@@ -6,6 +6,8 @@
 //   GET /loki/api/v1/series          stream label sets (match[] selectors)
 //   GET /loki/api/v1/index/stats     streams, entries, bytes (Grafana's query-size hint)
 //   GET /loki/api/v1/index/volume    bytes per series or per label (Logs Drilldown)
+//   GET /loki/api/v1/index/volume_range  the same per step, a matrix (./drilldown-routes.ts)
+//   GET /loki/api/v1/detected_fields     fields of a sample of lines, and detected_field/{name}/values (./drilldown-routes.ts)
 //   GET /loki/api/v1/patterns        message patterns (src/patterns/), `<_>` for variables
 //   GET /loki/api/v1/tail            live tail over WebSocket (./tail.ts)
 //   GET /loki/api/v1/format_query    the query printed back in one spelling
@@ -21,6 +23,7 @@ import { lokiRange, timeParam } from './labels.js';
 import { parseDurationNs } from '../model/time.js';
 import { clampRange, minePatterns } from '../patterns/routes.js';
 import { lokiTailRoutes } from './tail.js';
+import { lokiDrilldownRoutes } from './drilldown-routes.js';
 import { evaluateMetric, logLines, logWhere, MAX_STEPS, type MetricValue, seriesOf, statsOf, type Steps, volumeOf } from './logql/evaluate.js';
 import { formatLogQL } from './logql/format.js';
 import { logqlError, parseLogQL, parseLogQuery } from './logql/parse.js';
@@ -203,6 +206,7 @@ export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppConte
 
   // In this plugin, so a refused tail gets Loki's error shape too.
   await lokiTailRoutes(app, { ctx });
+  await lokiDrilldownRoutes(app, { ctx });
 
   app.get<{ Querystring: { query?: string } }>('/loki/api/v1/format_query', { onRequest: read, schema: formatSchema }, async (req) => ({
     status: 'success',
