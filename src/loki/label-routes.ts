@@ -28,7 +28,7 @@ interface RangeQuery {
 /** The sample's FROM … LIMIT and its parameters: the newest events of the range that the query's selector matches. */
 function sample(q: RangeQuery, nowNs: bigint): { sql: string; params: Record<string, unknown> } {
   const { startNs, endNs } = lokiRange(q, nowNs, DEFAULT_RANGE_NS);
-  const log: LogQuery = q.query ? parseLogQuery(q.query, 'query must be a stream selector') : { kind: 'log', matchers: [], filters: [], labels: [] };
+  const log: LogQuery = q.query ? parseLogQuery(q.query, 'query must be a stream selector') : { kind: 'log', matchers: [], filters: [], stages: [] };
   const f = logWhere(log, startNs, endNs);
   return { sql: `FROM logs WHERE ${f.where.join(' AND ')} ORDER BY time DESC LIMIT {sample:UInt32}`, params: { ...f.params, sample: SAMPLE, max: MAX_VALUES } };
 }

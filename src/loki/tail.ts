@@ -15,7 +15,8 @@ import type { EventJson } from '../model/event.js';
 import { parseDurationNs, parseIsoNs } from '../model/time.js';
 import { type TailFormat, Viewer } from '../tail/hub.js';
 import { timeParam } from './labels.js';
-import { groupStreams, type Line, readLines } from './logql/evaluate.js';
+import { groupStreams, type Line, processor, readLines, type Result } from './logql/evaluate.js';
+import { needsPipeline } from './logql/pipeline.js';
 import { logMatcher, servicesOf } from './logql/match.js';
 import { type LogQuery, logqlError, parseLogQuery } from './logql/parse.js';
 
@@ -29,12 +30,13 @@ interface TailQuery {
   delay_for?: string;
 }
 
-const toLine = (e: EventJson): Line => ({ ns: String(parseIsoNs(e.time) ?? 0n), service: e.service, host: e.host, level: e.level, message: e.message });
+const toLine = (e: EventJson): Line => ({ id: e.id, ns: String(parseIsoNs(e.time) ?? 0n), service: e.service, host: e.host, level: e.level, message: e.message, attributes: e.attributes });
 
 /** Loki's tail messages, for the hub's viewer. */
 function lokiFormat(log: LogQuery): TailFormat {
+  const process = processor(log);
   return {
-    events: (events) => JSON.stringify({ streams: groupStreams(log, events.map(toLine)), dropped_entries: [] }),
+    events: (events) => JSON.stringify({ streams: groupStreams(events.map((e) => process(toLine(e))).filter((r): r is Result => r !== undefined)), dropped_entries: [] }),
     dropped: (count) => JSON.stringify({ streams: [], dropped_entries: [], dropped: count }),
   };
 }
@@ -75,7 +77,12 @@ export async function lokiTailRoutes(app: FastifyInstance, opts: { ctx: AppConte
         if (ctx.hub.countFor(p.name) >= ctx.config.tail.maxPerToken) {
           throw new SluiceError('SLUICE_ERR_TAIL_LIMIT', `token ${p.name} already holds ${ctx.config.tail.maxPerToken} live tails (SLUICE_TAIL_MAX_PER_TOKEN)`);
         }
-        prepared.set(req, { log, matcher: logMatcher(log), limit, nowNs, startNs });
+        // A pipeline's label filters drop lines too: the hub offers the viewer
+        // only lines that come through it.
+        const selected = logMatcher(log);
+        const process = processor(log);
+        const matcher = needsPipeline(log) ? (e: EventJson) => selected(e) && process(toLine(e)) !== undefined : selected;
+        prepared.set(req, { log, matcher, limit, nowNs, startNs });
       }],
     },
     (socket, req) => {
@@ -94,7 +101,7 @@ export async function lokiTailRoutes(app: FastifyInstance, opts: { ctx: AppConte
           if (limit > 0) {
             const lines = (await readLines(ctx, log, { startNs, endNs: nowNs + 1n, limit, direction: 'backward' })).reverse();
             for (const l of lines) sent.add(l.id!);
-            if (lines.length > 0) socket.send(JSON.stringify({ streams: groupStreams(log, lines), dropped_entries: [] }));
+            if (lines.length > 0) socket.send(JSON.stringify({ streams: groupStreams(lines), dropped_entries: [] }));
           }
         } catch (err) {
           req.log.warn({ err }, 'loki tail: backfill failed; live lines flow all the same');

@@ -12,7 +12,8 @@ import type { AppContext } from '../../context.js';
 import { formatClickHouse } from '../../model/time.js';
 import { readCompactRows } from '../../query/read.js';
 import { LABEL_COLUMNS } from '../labels.js';
-import { type LineFilter, type LogQuery, logqlError, type Matcher, type MetricQuery } from './parse.js';
+import { type Binary, type Grouping, type LineFilter, type LogQuery, logqlError, type Matcher, type MetricQuery, type RangeAggregation } from './parse.js';
+import { baseLabels, compilePipeline, needsPipeline, type PipelineInput } from './pipeline.js';
 
 export interface Stream {
   stream: Record<string, string>;
@@ -87,16 +88,18 @@ function whereOf(log: LogQuery, p: Params): string[] {
   return [...log.matchers.map((m) => matcherSql(m, p)), ...log.filters.map((f) => filterSql(f, p))];
 }
 
-/** A stream's labels after the query's drop/keep stages, and a key for them. */
+/** A stream's labels after the query's drop/keep-by-name stages (a query without other stages), and a key for them. */
 export function streamLabels(log: LogQuery, service: string, host: string, level: string): [Record<string, string>, string] {
-  let out: Record<string, string> = { service_name: service };
-  if (host) out.host = host;
-  if (level) out.level = level;
-  for (const stage of log.labels) {
-    out = Object.fromEntries(Object.entries(out).filter(([k]) => stage.names.includes(k) === (stage.mode === 'keep')));
+  let out = baseLabels(service, host, level);
+  for (const stage of log.stages) {
+    if (stage.kind !== 'drop' && stage.kind !== 'keep') continue;
+    const names = stage.items.map((i) => i.name);
+    out = Object.fromEntries(Object.entries(out).filter(([k]) => names.includes(k) === (stage.kind === 'keep')));
   }
-  return [out, JSON.stringify(Object.entries(out))];
+  return [out, labelKey(out)];
 }
+
+const labelKey = (labels: Record<string, string>): string => JSON.stringify(Object.entries(labels).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
 
 /** The time range [start, end) and a log query's conditions on logs, with their parameters. */
 function rangeWhere(log: LogQuery, startNs: bigint, endNs: bigint, p: Params): string[] {
@@ -109,44 +112,90 @@ export function logWhere(log: LogQuery, startNs: bigint, endNs: bigint): { where
   return { where: rangeWhere(log, startNs, endNs, p), params: p.values };
 }
 
-/** A stored line as a Loki answer needs it. */
-export interface Line {
+/** A stored line as the pipeline reads it. */
+export interface Line extends PipelineInput {
+  readonly id?: string;
+}
+
+/** A line of an answer: its labels and its text after the query's pipeline. */
+export interface Result {
   readonly id?: string;
   readonly ns: string;
-  readonly service: string;
-  readonly host: string;
-  readonly level: string;
-  readonly message: string;
+  readonly labels: Record<string, string>;
+  readonly line: string;
 }
 
-/** A log query's lines in [start, end), the newest `limit` (backward) or the oldest. */
-export async function readLines(ctx: AppContext, log: LogQuery, r: { startNs: bigint; endNs: bigint; limit: number; direction: 'forward' | 'backward' }): Promise<Line[]> {
-  const p = new Params();
-  const where = rangeWhere(log, r.startNs, r.endNs, p);
+/** What a query makes of one stored line: its result, or undefined when the pipeline drops it. */
+export function processor(log: LogQuery): (l: Line) => Result | undefined {
+  if (!needsPipeline(log)) {
+    return (l) => ({ id: l.id, ns: l.ns, labels: streamLabels(log, l.service, l.host, l.level)[0], line: l.message });
+  }
+  const pipeline = compilePipeline(log);
+  return (l) => {
+    const out = pipeline(l);
+    return out && { id: l.id, ns: l.ns, labels: out.labels, line: out.line };
+  };
+}
+
+/** Lines a pipeline may read for one log query before Sluice gives up (a 400: narrow the query). */
+export const MAX_PIPELINE_LINES = 1_000_000;
+
+type LineRow = [id: string, ns: string, service: string, host: string, level: string, message: string, attributes: Record<string, string>];
+const toLine = ([id, ns, service, host, level, message, attributes]: LineRow): Line => ({ id, ns, service, host, level, message, attributes });
+
+/**
+ * A log query's results in [start, end), the newest `limit` (backward) or
+ * the oldest. With a pipeline that can drop lines, the store is read page
+ * by page in time order until `limit` lines pass it.
+ */
+export async function readLines(ctx: AppContext, log: LogQuery, r: { startNs: bigint; endNs: bigint; limit: number; direction: 'forward' | 'backward' }): Promise<Result[]> {
+  const process = processor(log);
   const order = r.direction === 'forward' ? 'ASC' : 'DESC';
-  const rows = await readCompactRows<[id: string, ns: string, service: string, host: string, level: string, message: string]>(
-    ctx,
-    `SELECT toString(id), toString(toUnixTimestamp64Nano(time)), service, host, level, message FROM logs WHERE ${where.join(' AND ')} ORDER BY time ${order}, id ${order} LIMIT ${p.add('UInt32', r.limit)}`,
-    p.values,
-  );
-  return rows.map(([id, ns, service, host, level, message]) => ({ id, ns, service, host, level, message }));
+  const paged = needsPipeline(log);
+  const page = paged ? Math.min(10_000, Math.max(1000, r.limit * 4)) : r.limit;
+  const out: Result[] = [];
+  let cursor: { ns: string; id: string } | undefined;
+  for (let read = 0; out.length < r.limit; ) {
+    const p = new Params();
+    const where = rangeWhere(log, r.startNs, r.endNs, p);
+    if (cursor) {
+      // After the last line read: the order is (time, id), so ties in time are neither lost nor read twice.
+      where.push(`(time, id) ${r.direction === 'forward' ? '>' : '<'} (fromUnixTimestamp64Nano(${p.add('Int64', cursor.ns)}, 'UTC'), ${p.add('UUID', cursor.id)})`);
+    }
+    const rows = await readCompactRows<LineRow>(
+      ctx,
+      `SELECT toString(id), toString(toUnixTimestamp64Nano(time)), service, host, level, message, attributes FROM logs WHERE ${where.join(' AND ')} ORDER BY time ${order}, id ${order} LIMIT ${p.add('UInt32', page)}`,
+      p.values,
+    );
+    for (const row of rows) {
+      const res = process(toLine(row));
+      if (res) out.push(res);
+      if (out.length >= r.limit) break;
+    }
+    read += rows.length;
+    if (!paged || rows.length < page) break;
+    if (read >= MAX_PIPELINE_LINES) throw logqlError(`the pipeline read ${MAX_PIPELINE_LINES} lines and found ${out.length} of the ${r.limit} asked for; narrow the selector, the line filters or the time range`);
+    const last = rows[rows.length - 1]!;
+    cursor = { ns: last[1], id: last[0] };
+  }
+  return out;
 }
 
-/** Lines into Loki's streams: one per label set (after drop/keep), lines in the order given. */
-export function groupStreams(log: LogQuery, lines: Iterable<Line>): Stream[] {
+/** Results into Loki's streams: one per label set, lines in the order given. */
+export function groupStreams(results: Iterable<Result>): Stream[] {
   const streams = new Map<string, Stream>();
-  for (const l of lines) {
-    const [labels, key] = streamLabels(log, l.service, l.host, l.level);
+  for (const r of results) {
+    const key = labelKey(r.labels);
     let s = streams.get(key);
-    if (!s) streams.set(key, (s = { stream: labels, values: [] }));
-    s.values.push([l.ns, l.message]);
+    if (!s) streams.set(key, (s = { stream: r.labels, values: [] }));
+    s.values.push([r.ns, r.line]);
   }
   return [...streams.values()];
 }
 
 /** A log query's lines in [start, end), newest first (backward) or oldest first, grouped into streams. */
 export async function logLines(ctx: AppContext, log: LogQuery, r: { startNs: bigint; endNs: bigint; limit: number; direction: 'forward' | 'backward' }): Promise<Stream[]> {
-  return groupStreams(log, await readLines(ctx, log, r));
+  return groupStreams(await readLines(ctx, log, r));
 }
 
 /** The distinct stream label sets of events any of `selectors` matches in [start, end), at most `max` of them. */
@@ -158,7 +207,7 @@ export async function seriesOf(ctx: AppContext, selectors: readonly LogQuery[], 
     `SELECT DISTINCT service, host, level FROM logs WHERE time >= ${p.add('DateTime64(9)', formatClickHouse(r.startNs))} AND time < ${p.add('DateTime64(9)', formatClickHouse(r.endNs))} AND (${any}) ORDER BY service, host, level LIMIT ${p.add('UInt32', r.max)}`,
     p.values,
   );
-  return rows.map(([service, host, level]) => streamLabels({ kind: 'log', matchers: [], filters: [], labels: [] }, service, host, level)[0]);
+  return rows.map(([service, host, level]) => baseLabels(service, host, level));
 }
 
 /** Loki's index/stats for a log query over [start, end): streams, entries and bytes (chunks: Sluice has none; it reports the streams). */
@@ -211,20 +260,27 @@ export async function evaluateMetric(ctx: AppContext, q: MetricQuery, steps: Ste
     case 'vector':
       return { type: 'vector', series: [{ labels: {}, values: new Array<number>(steps.n).fill(q.value) }] };
     case 'range':
-      return { type: 'vector', series: await rangeSeries(ctx, q, steps) };
+      return { type: 'vector', series: await rangeVector(ctx, q, steps) };
     case 'aggregate': {
       const inner = await evaluateMetric(ctx, q.expr, steps);
       if (inner.type === 'scalar') throw logqlError(`${q.op} takes a vector, not a number`);
-      return { type: 'vector', series: aggregate(q.op, q.grouping, inner.series, steps.n) };
+      return { type: 'vector', series: aggregate(q, inner.series, steps.n) };
     }
     case 'binary': {
       const [l, r] = await Promise.all([evaluateMetric(ctx, q.left, steps), evaluateMetric(ctx, q.right, steps)]);
-      return binary(q.op, l, r);
+      return binary(q, l, r);
     }
   }
 }
 
-async function rangeSeries(ctx: AppContext, q: Extract<MetricQuery, { kind: 'range' }>, steps: Steps): Promise<Series[]> {
+/** A range aggregation's series: from the store's counting, or the pipeline. */
+async function rangeVector(ctx: AppContext, q: RangeAggregation, steps: Steps): Promise<Series[]> {
+  if (q.fn === 'absent_over_time') return absent(q, await rangeVector(ctx, { ...q, fn: 'count_over_time' }, steps), steps.n);
+  if (q.unwrap || needsPipeline(q.log)) return pipelineSeries(ctx, q, steps);
+  return rangeSeries(ctx, q, steps);
+}
+
+async function rangeSeries(ctx: AppContext, q: RangeAggregation, steps: Steps): Promise<Series[]> {
   const p = new Params();
   // The window of step i is (t_i - range, t_i] with t_i = s + i·step, s the
   // start moved back by the offset; an event at x (a = x - s) is in the
@@ -264,18 +320,148 @@ async function rangeSeries(ctx: AppContext, q: Extract<MetricQuery, { kind: 'ran
   return [...series.values()];
 }
 
-function aggregate(op: string, grouping: Extract<MetricQuery, { kind: 'aggregate' }>['grouping'], input: Series[], n: number): Series[] {
+function grouped(labels: Record<string, string>, g: Grouping | undefined): Record<string, string> {
+  if (!g) return labels;
+  return Object.fromEntries(Object.entries(labels).filter(([k]) => g.labels.includes(k) === (g.mode === 'by')));
+}
+
+/**
+ * A range aggregation over a pipeline: the store selects the lines (the
+ * selector and the line filters it can run) in time order, the pipeline
+ * labels and filters each (./pipeline.ts), and each series' samples are
+ * reduced per step window (t - range, t].
+ */
+async function pipelineSeries(ctx: AppContext, q: RangeAggregation, steps: Steps): Promise<Series[]> {
+  const s = steps.startNs - q.offsetNs;
+  const from = s - q.rangeNs > 0n ? s - q.rangeNs : 0n;
+  const to = s + BigInt(steps.n - 1) * steps.stepNs;
+  // Sample times are kept as ns after `from` in doubles: exact below 2^53 ns (104 days).
+  if (to - from >= 2n ** 53n) throw logqlError('a query with a pipeline or unwrap may span at most 104 days');
+  const p = new Params();
+  const where = [
+    `time > ${p.add('DateTime64(9)', formatClickHouse(from))}`,
+    `time <= ${p.add('DateTime64(9)', formatClickHouse(to))}`,
+    ...whereOf(q.log, p),
+  ];
+  const rows = await readCompactRows<LineRow>(
+    ctx,
+    `SELECT toString(id), toString(toUnixTimestamp64Nano(time)), service, host, level, message, attributes FROM logs WHERE ${where.join(' AND ')} ORDER BY time LIMIT ${p.add('UInt32', MAX_PIPELINE_LINES + 1)}`,
+    p.values,
+  );
+  if (rows.length > MAX_PIPELINE_LINES) throw logqlError(`the query's pipeline would read more than ${MAX_PIPELINE_LINES} lines; narrow the selector, add line filters (|= "…") before the parser, or shorten the range`);
+  const pipeline = compilePipeline(q.log, q.unwrap);
+  const samples = new Map<string, { labels: Record<string, string>; at: number[]; v: number[] }>();
+  for (const row of rows) {
+    const out = pipeline(toLine(row));
+    if (!out) continue;
+    if (out.labels.__error__ !== undefined) {
+      throw logqlError(`pipeline error: '${out.labels.__error__}' for series: '${JSON.stringify(out.labels)}'. Use a label filter to intentionally skip this error (e.g. | __error__!="${out.labels.__error__}"); to skip all errors use | __error__=""`);
+    }
+    const labels = grouped(out.labels, q.grouping);
+    const key = labelKey(labels);
+    let one = samples.get(key);
+    if (!one) {
+      if (samples.size >= MAX_SERIES) throw logqlError(`the query makes more than ${MAX_SERIES} series; narrow the selector or drop labels (| drop host)`);
+      samples.set(key, (one = { labels, at: [], v: [] }));
+    }
+    one.at.push(Number(BigInt(row[1]) - from));
+    one.v.push(q.unwrap ? out.value! : q.fn === 'bytes_over_time' || q.fn === 'bytes_rate' ? Buffer.byteLength(out.line) : 1);
+  }
+  const seconds = Number(q.rangeNs) / 1e9;
+  const reduce = REDUCERS[q.fn];
+  if (!reduce) throw logqlError(`not supported yet: ${q.fn}`);
+  const out: Series[] = [];
+  for (const one of samples.values()) {
+    const values = new Array<number | undefined>(steps.n).fill(undefined);
+    let lo = 0;
+    let hi = 0;
+    for (let i = 0; i < steps.n; i++) {
+      const end = Number(s + BigInt(i) * steps.stepNs - from);
+      const start = end - Number(q.rangeNs);
+      while (lo < one.at.length && one.at[lo]! <= start) lo++;
+      while (hi < one.at.length && one.at[hi]! <= end) hi++;
+      if (hi > lo) values[i] = reduce(one.v.slice(lo, hi), seconds, q.param);
+    }
+    out.push({ labels: one.labels, values });
+  }
+  return out;
+}
+
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+const variance = (xs: readonly number[]): number => {
+  const mean = sum(xs) / xs.length;
+  return sum(xs.map((x) => (x - mean) ** 2)) / xs.length;
+};
+
+/** Prometheus's quantile: linear between the closest ranks; φ outside [0, 1] is ∓Inf. */
+export function quantile(phi: number, xs: readonly number[]): number {
+  if (Number.isNaN(phi)) return NaN;
+  if (phi < 0) return -Infinity;
+  if (phi > 1) return Infinity;
+  const sorted = [...xs].sort((a, b) => a - b);
+  const rank = phi * (sorted.length - 1);
+  const lo = Math.max(0, Math.floor(rank));
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  const w = rank - Math.floor(rank);
+  return sorted[lo]! * (1 - w) + sorted[hi]! * w;
+}
+
+// Each range function on the samples of one window (never empty).
+const REDUCERS: Partial<Record<RangeAggregation['fn'], (xs: number[], seconds: number, param: number | undefined) => number>> = {
+  count_over_time: (xs) => xs.length,
+  rate: (xs, seconds) => sum(xs) / seconds,
+  bytes_over_time: (xs) => sum(xs),
+  bytes_rate: (xs, seconds) => sum(xs) / seconds,
+  sum_over_time: (xs) => sum(xs),
+  avg_over_time: (xs) => sum(xs) / xs.length,
+  min_over_time: (xs) => Math.min(...xs),
+  max_over_time: (xs) => Math.max(...xs),
+  stddev_over_time: (xs) => Math.sqrt(variance(xs)),
+  stdvar_over_time: (xs) => variance(xs),
+  quantile_over_time: (xs, _s, phi) => quantile(phi!, xs),
+  first_over_time: (xs) => xs[0]!,
+  last_over_time: (xs) => xs[xs.length - 1]!,
+};
+
+/** absent_over_time: 1 where no line matched, with the labels of the selector's equality matchers, as Loki gives. */
+function absent(q: RangeAggregation, present: Series[], n: number): Series[] {
+  const values = new Array<number | undefined>(n).fill(undefined);
+  for (let i = 0; i < n; i++) if (!present.some((s) => s.values[i] !== undefined)) values[i] = 1;
+  const labels: Record<string, string> = {};
+  for (const m of q.log.matchers) if (m.op === '=') labels[m.name] = m.value;
+  return values.some((v) => v !== undefined) ? [{ labels, values }] : [];
+}
+
+function aggregate(q: Extract<MetricQuery, { kind: 'aggregate' }>, input: Series[], n: number): Series[] {
+  if (q.op === 'sort' || q.op === 'sort_desc') {
+    // An order of series; a range query's matrix has none, an instant query's vector has.
+    const first = (s: Series): number => s.values.find((v) => v !== undefined) ?? NaN;
+    return [...input].sort((a, b) => (q.op === 'sort' ? first(a) - first(b) : first(b) - first(a)));
+  }
   const groups = new Map<string, { labels: Record<string, string>; members: Series[] }>();
   for (const s of input) {
-    const labels: Record<string, string> = {};
-    for (const [k, v] of Object.entries(s.labels)) {
-      const keep = grouping === undefined ? false : grouping.mode === 'by' ? grouping.labels.includes(k) : !grouping.labels.includes(k);
-      if (keep) labels[k] = v;
-    }
-    const key = JSON.stringify(Object.entries(labels).sort());
+    const labels = q.grouping ? grouped(s.labels, q.grouping) : {};
+    const key = labelKey(labels);
     const g = groups.get(key) ?? { labels, members: [] };
     g.members.push(s);
     groups.set(key, g);
+  }
+  if (q.op === 'topk' || q.op === 'bottomk') {
+    // Per step and group, the k largest (smallest); each keeps its own labels.
+    const k = q.param!;
+    const kept = new Map<Series, Array<number | undefined>>();
+    for (const g of groups.values()) {
+      for (let i = 0; i < n; i++) {
+        const present = g.members.filter((m) => m.values[i] !== undefined);
+        present.sort((a, b) => (q.op === 'topk' ? b.values[i]! - a.values[i]! : a.values[i]! - b.values[i]!));
+        for (const m of present.slice(0, k)) {
+          let values = kept.get(m);
+          if (!values) kept.set(m, (values = new Array<number | undefined>(n).fill(undefined)));
+          values[i] = m.values[i];
+        }
+      }
+    }
+    return [...kept].map(([m, values]) => ({ labels: m.labels, values }));
   }
   const out: Series[] = [];
   for (const g of groups.values()) {
@@ -283,43 +469,123 @@ function aggregate(op: string, grouping: Extract<MetricQuery, { kind: 'aggregate
     for (let i = 0; i < n; i++) {
       const xs = g.members.map((m) => m.values[i]).filter((v): v is number => v !== undefined);
       if (xs.length === 0) continue;
-      values[i] = op === 'sum' ? xs.reduce((a, b) => a + b, 0)
-        : op === 'count' ? xs.length
-        : op === 'min' ? Math.min(...xs)
-        : op === 'max' ? Math.max(...xs)
-        : xs.reduce((a, b) => a + b, 0) / xs.length;
+      values[i] = q.op === 'sum' ? sum(xs)
+        : q.op === 'count' ? xs.length
+        : q.op === 'min' ? Math.min(...xs)
+        : q.op === 'max' ? Math.max(...xs)
+        : q.op === 'avg' ? sum(xs) / xs.length
+        : q.op === 'stddev' ? Math.sqrt(variance(xs))
+        : variance(xs);
     }
     out.push({ labels: g.labels, values });
   }
   return out;
 }
 
-const ARITHMETIC: Readonly<Record<string, (a: number, b: number) => number>> = {
+const OPERATORS: Readonly<Record<string, (a: number, b: number) => number>> = {
   '+': (a, b) => a + b, '-': (a, b) => a - b, '*': (a, b) => a * b, '/': (a, b) => a / b, '%': (a, b) => a % b, '^': (a, b) => a ** b,
+  '==': (a, b) => Number(a === b), '!=': (a, b) => Number(a !== b), '>': (a, b) => Number(a > b), '>=': (a, b) => Number(a >= b), '<': (a, b) => Number(a < b), '<=': (a, b) => Number(a <= b),
 };
+const IS_COMPARISON = new Set(['==', '!=', '>', '>=', '<', '<=']);
 
-function binary(op: string, l: MetricValue, r: MetricValue): MetricValue {
-  const f = ARITHMETIC[op]!;
-  if (l.type === 'scalar' && r.type === 'scalar') return { type: 'scalar', values: l.values.map((v, i) => f(v, r.values[i]!)) };
-  const apply = (s: Series, other: (i: number) => number | undefined, flip: boolean): Series => ({
-    labels: s.labels,
-    values: s.values.map((v, i) => {
-      const o = other(i);
-      return v === undefined || o === undefined ? undefined : flip ? f(o, v) : f(v, o);
-    }),
-  });
-  if (l.type === 'vector' && r.type === 'scalar') return { type: 'vector', series: l.series.map((s) => apply(s, (i) => r.values[i], false)) };
-  if (l.type === 'scalar' && r.type === 'vector') return { type: 'vector', series: r.series.map((s) => apply(s, (i) => l.values[i], true)) };
-  // Vector with vector: one-to-one on identical label sets, as PromQL matches by default.
-  const lv = l as Extract<MetricValue, { type: 'vector' }>;
-  const rv = r as Extract<MetricValue, { type: 'vector' }>;
-  const key = (s: Series): string => JSON.stringify(Object.entries(s.labels).sort());
-  const right = new Map(rv.series.map((s) => [key(s), s]));
-  const out: Series[] = [];
-  for (const s of lv.series) {
-    const other = right.get(key(s));
-    if (other) out.push(apply(s, (i) => other.values[i], false));
-  }
-  return { type: 'vector', series: out };
+/**
+ * One step's operation on two samples, as PromQL does it: arithmetic gives
+ * its value; a comparison keeps the vector side's value where true (or
+ * gives 1/0 with bool).
+ */
+function combine(q: Binary, a: number, b: number, keep: number): number | undefined {
+  const v = OPERATORS[q.op]!(a, b);
+  if (!IS_COMPARISON.has(q.op)) return v;
+  if (q.bool) return v;
+  return v === 1 ? keep : undefined;
 }
 
+/** The labels two series are matched on: on (…) only those, ignoring (…) all but those. */
+function signature(labels: Record<string, string>, m: Binary['matching']): string {
+  if (!m) return labelKey(labels);
+  return labelKey(Object.fromEntries(Object.entries(labels).filter(([k]) => m.labels.includes(k) === m.on)));
+}
+
+function binary(q: Binary, l: MetricValue, r: MetricValue): MetricValue {
+  if (l.type === 'scalar' && r.type === 'scalar') return { type: 'scalar', values: l.values.map((v, i) => OPERATORS[q.op]!(v, r.values[i]!)) };
+  const withScalar = (s: Series, other: (i: number) => number, scalarLeft: boolean): Series => ({
+    labels: s.labels,
+    values: s.values.map((v, i) => (v === undefined ? undefined : scalarLeft ? combine(q, other(i), v, v) : combine(q, v, other(i), v))),
+  });
+  if (l.type === 'vector' && r.type === 'scalar') return { type: 'vector', series: l.series.map((s) => withScalar(s, (i) => r.values[i]!, false)) };
+  if (l.type === 'scalar' && r.type === 'vector') return { type: 'vector', series: r.series.map((s) => withScalar(s, (i) => l.values[i]!, true)) };
+  const left = (l as Extract<MetricValue, { type: 'vector' }>).series;
+  const right = (r as Extract<MetricValue, { type: 'vector' }>).series;
+  if (q.op === 'and' || q.op === 'or' || q.op === 'unless') return { type: 'vector', series: setOperation(q, left, right) };
+  return { type: 'vector', series: vectorMatch(q, left, right) };
+}
+
+/** and, or, unless: per step, by the series' signatures; values and labels from the side they come from. */
+function setOperation(q: Binary, left: Series[], right: Series[]): Series[] {
+  const n = left[0]?.values.length ?? right[0]?.values.length ?? 0;
+  const present = (side: Series[], i: number): Set<string> => new Set(side.filter((s) => s.values[i] !== undefined).map((s) => signature(s.labels, q.matching)));
+  const rightAt = Array.from({ length: n }, (_, i) => present(right, i));
+  if (q.op === 'and' || q.op === 'unless') {
+    const want = q.op === 'and';
+    return left.map((s) => ({ labels: s.labels, values: s.values.map((v, i) => (v !== undefined && rightAt[i]!.has(signature(s.labels, q.matching)) === want ? v : undefined)) }));
+  }
+  const leftAt = Array.from({ length: n }, (_, i) => present(left, i));
+  return [...left, ...right.map((s) => ({ labels: s.labels, values: s.values.map((v, i) => (leftAt[i]!.has(signature(s.labels, q.matching)) ? undefined : v)) }))];
+}
+
+/**
+ * Arithmetic and comparisons between two vectors: one-to-one by signature,
+ * or many-to-one with group_left (group_right: one-to-many), as PromQL
+ * matches; more than one match where one is allowed is a 400.
+ */
+function vectorMatch(q: Binary, left: Series[], right: Series[]): Series[] {
+  const many = q.group?.side === 'right' ? right : left;
+  const one = q.group?.side === 'right' ? left : right;
+  const n = many[0]?.values.length ?? one[0]?.values.length ?? 0;
+  const out = new Map<string, Series>();
+  for (let i = 0; i < n; i++) {
+    const bySig = new Map<string, Series>();
+    for (const s of one) {
+      if (s.values[i] === undefined) continue;
+      const sig = signature(s.labels, q.matching);
+      if (bySig.has(sig)) throw logqlError(`found duplicate series for the match group ${sig} on the ${q.group?.side === 'right' ? 'left' : 'right'} side of ${q.op}; many-to-many matching is not allowed: use group_left or group_right, or aggregate first`);
+      bySig.set(sig, s);
+    }
+    const seen = new Set<string>();
+    for (const s of many) {
+      const v = s.values[i];
+      if (v === undefined) continue;
+      const sig = signature(s.labels, q.matching);
+      const match = bySig.get(sig);
+      if (!match) continue;
+      if (!q.group) {
+        if (seen.has(sig)) throw logqlError(`found duplicate series for the match group ${sig} on the left side of ${q.op}; many-to-many matching is not allowed: use group_left or group_right`);
+        seen.add(sig);
+      }
+      const [a, b] = q.group?.side === 'right' ? [match.values[i]!, v] : [v, match.values[i]!];
+      const value = combine(q, a, b, a);
+      if (value === undefined) continue;
+      const labels = resultLabels(q, s.labels, match.labels);
+      const key = labelKey(labels);
+      let series = out.get(key);
+      if (!series) out.set(key, (series = { labels, values: new Array<number | undefined>(n).fill(undefined) }));
+      series.values[i] = value;
+    }
+  }
+  return [...out.values()];
+}
+
+/** PromQL's result labels: one-to-one keeps the on (…) labels or drops the ignoring (…) ones; group_x keeps the many side's, plus the named labels of the one side. */
+function resultLabels(q: Binary, many: Record<string, string>, one: Record<string, string>): Record<string, string> {
+  if (IS_COMPARISON.has(q.op) && !q.bool && !q.group) return many;
+  if (!q.group) {
+    if (!q.matching) return many;
+    return Object.fromEntries(Object.entries(many).filter(([k]) => q.matching!.labels.includes(k) === q.matching!.on));
+  }
+  const out = { ...many };
+  for (const name of q.group.labels) {
+    if (one[name] !== undefined) out[name] = one[name];
+    else delete out[name];
+  }
+  return out;
+}

@@ -6,6 +6,7 @@
 import { parser } from '@grafana/lezer-logql';
 import type { SyntaxNode } from '@lezer/common';
 import { SluiceError } from '../../errors.js';
+import { humanBytes } from './units.js';
 
 export type MatchOp = '=' | '!=' | '=~' | '!~';
 export interface Matcher {
@@ -21,34 +22,85 @@ export interface LineFilter {
   readonly values: readonly string[];
 }
 
-/** `| drop a, b` or `| keep a, b`: which stream labels a result keeps, in pipeline order. */
-export interface LabelStage {
-  readonly mode: 'drop' | 'keep';
-  readonly names: readonly string[];
+/** A label comparison in a label filter; numbers, durations (seconds) and bytes compare as numbers. */
+export type CmpOp = '==' | '!=' | '>' | '>=' | '<' | '<=';
+export type LabelFilterExpr =
+  | { readonly kind: 'and' | 'or'; readonly left: LabelFilterExpr; readonly right: LabelFilterExpr }
+  | { readonly kind: 'match'; readonly matcher: Matcher }
+  | { readonly kind: 'number' | 'duration' | 'bytes'; readonly name: string; readonly op: CmpOp; readonly value: number };
+
+/** `a` (the field a), or `a="b.c"` (the field at a path: json) / `a="b"` (the key b: logfmt). */
+export interface Extraction {
+  readonly label: string;
+  readonly path: string | undefined;
 }
+
+/** A label in drop/keep: by name, or (with a matcher) only where its value matches. */
+export interface LabelItem {
+  readonly name: string;
+  readonly matcher: Matcher | undefined;
+}
+
+/** A pipeline stage after the selector (and after the line filters Sluice runs in the store), in order. */
+export type Stage =
+  | { readonly kind: 'line_filter'; readonly filter: LineFilter }
+  | { readonly kind: 'json' | 'logfmt'; readonly extract: readonly Extraction[]; readonly strict: boolean; readonly keepEmpty: boolean }
+  | { readonly kind: 'regexp' | 'pattern'; readonly expr: string }
+  | { readonly kind: 'unpack' | 'decolorize' }
+  | { readonly kind: 'label_filter'; readonly filter: LabelFilterExpr }
+  | { readonly kind: 'line_format'; readonly template: string }
+  | { readonly kind: 'label_format'; readonly items: ReadonlyArray<{ readonly name: string; readonly from: string | undefined; readonly template: string | undefined }> }
+  | { readonly kind: 'drop' | 'keep'; readonly items: readonly LabelItem[] };
 
 export interface LogQuery {
   readonly kind: 'log';
   readonly matchers: readonly Matcher[];
+  /** Line filters that see the stored line (before any stage that rewrites it): run in the store. */
   readonly filters: readonly LineFilter[];
-  readonly labels: readonly LabelStage[];
+  /** The rest of the pipeline, run on each line the store returns (./pipeline.ts). */
+  readonly stages: readonly Stage[];
 }
 
-export type RangeFn = 'count_over_time' | 'rate' | 'bytes_over_time' | 'bytes_rate';
+export type RangeFn =
+  | 'count_over_time' | 'rate' | 'bytes_over_time' | 'bytes_rate' | 'absent_over_time'
+  | 'rate_counter' | 'sum_over_time' | 'avg_over_time' | 'min_over_time' | 'max_over_time'
+  | 'stddev_over_time' | 'stdvar_over_time' | 'quantile_over_time' | 'first_over_time' | 'last_over_time';
+/** The functions that take an unwrapped label's values rather than counting lines. */
+export const UNWRAP_FNS: ReadonlySet<RangeFn> = new Set(['rate', 'rate_counter', 'sum_over_time', 'avg_over_time', 'min_over_time', 'max_over_time', 'stddev_over_time', 'stdvar_over_time', 'quantile_over_time', 'first_over_time', 'last_over_time']);
+
+export interface Unwrap {
+  readonly label: string;
+  readonly conv: 'number' | 'duration' | 'duration_seconds' | 'bytes';
+  /** Label filters after the unwrap (`| unwrap x | __error__=""`). */
+  readonly filters: readonly LabelFilterExpr[];
+}
+
+export interface Grouping {
+  readonly mode: 'by' | 'without';
+  readonly labels: readonly string[];
+}
+
 export interface RangeAggregation {
   readonly kind: 'range';
   readonly fn: RangeFn;
   readonly log: LogQuery;
   readonly rangeNs: bigint;
   readonly offsetNs: bigint;
+  readonly unwrap: Unwrap | undefined;
+  /** quantile_over_time's φ. */
+  readonly param: number | undefined;
+  /** `by`/`without` on an unwrapped range aggregation. */
+  readonly grouping: Grouping | undefined;
 }
 
-export type VectorOp = 'sum' | 'count' | 'min' | 'max' | 'avg';
+export type VectorOp = 'sum' | 'count' | 'min' | 'max' | 'avg' | 'stddev' | 'stdvar' | 'topk' | 'bottomk' | 'sort' | 'sort_desc';
 export interface VectorAggregation {
   readonly kind: 'aggregate';
   readonly op: VectorOp;
   /** `by` labels, or `without` labels; neither: everything into one series. */
-  readonly grouping: { readonly mode: 'by' | 'without'; readonly labels: readonly string[] } | undefined;
+  readonly grouping: Grouping | undefined;
+  /** topk/bottomk's k. */
+  readonly param: number | undefined;
   readonly expr: MetricQuery;
 }
 
@@ -63,12 +115,19 @@ export interface VectorLiteral {
   readonly value: number;
 }
 
-export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '^';
+export type ArithmeticOp = '+' | '-' | '*' | '/' | '%' | '^';
+export type BinaryOp = ArithmeticOp | CmpOp | 'and' | 'or' | 'unless';
 export interface Binary {
   readonly kind: 'binary';
   readonly op: BinaryOp;
   readonly left: MetricQuery;
   readonly right: MetricQuery;
+  /** A comparison's `bool`: 0 or 1 instead of filtering. */
+  readonly bool: boolean;
+  /** `on (…)` or `ignoring (…)`: which labels match two vectors' series. */
+  readonly matching: { readonly on: boolean; readonly labels: readonly string[] } | undefined;
+  /** `group_left (…)` / `group_right (…)`: many-to-one matching, with the labels taken from the one side. */
+  readonly group: { readonly side: 'left' | 'right'; readonly labels: readonly string[] } | undefined;
 }
 
 export type MetricQuery = RangeAggregation | VectorAggregation | NumberLiteral | VectorLiteral | Binary;
@@ -90,9 +149,25 @@ const UNIT_NS: Readonly<Record<string, bigint>> = {
 
 const MATCH_OPS: Readonly<Record<string, MatchOp>> = { Eq: '=', Neq: '!=', Re: '=~', Nre: '!~' };
 const FILTER_OPS: Readonly<Record<string, FilterOp>> = { PipeExact: '|=', Neq: '!=', PipeMatch: '|~', Nre: '!~' };
-const RANGE_FNS: Readonly<Record<string, RangeFn>> = { CountOverTime: 'count_over_time', Rate: 'rate', BytesOverTime: 'bytes_over_time', BytesRate: 'bytes_rate' };
-const VECTOR_OPS: Readonly<Record<string, VectorOp>> = { Sum: 'sum', Count: 'count', Min: 'min', Max: 'max', Avg: 'avg' };
-const BINARY_OPS: Readonly<Record<string, BinaryOp>> = { Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%', Pow: '^' };
+const CMP_OPS: Readonly<Record<string, CmpOp>> = { Eql: '==', Eq: '==', Neq: '!=', Gtr: '>', Gte: '>=', Lss: '<', Lte: '<=' };
+const RANGE_FNS: Readonly<Record<string, RangeFn>> = {
+  CountOverTime: 'count_over_time', Rate: 'rate', BytesOverTime: 'bytes_over_time', BytesRate: 'bytes_rate', AbsentOverTime: 'absent_over_time',
+  RateCounter: 'rate_counter', SumOverTime: 'sum_over_time', AvgOverTime: 'avg_over_time', MinOverTime: 'min_over_time', MaxOverTime: 'max_over_time',
+  StddevOverTime: 'stddev_over_time', StdvarOverTime: 'stdvar_over_time', QuantileOverTime: 'quantile_over_time', FirstOverTime: 'first_over_time', LastOverTime: 'last_over_time',
+};
+const VECTOR_OPS: Readonly<Record<string, VectorOp>> = {
+  Sum: 'sum', Count: 'count', Min: 'min', Max: 'max', Avg: 'avg', Stddev: 'stddev', Stdvar: 'stdvar', Topk: 'topk', Bottomk: 'bottomk', Sort: 'sort', Sort_Desc: 'sort_desc',
+};
+const BINARY_OPS: Readonly<Record<string, BinaryOp>> = {
+  Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%', Pow: '^', Eql: '==', Neq: '!=', Gtr: '>', Gte: '>=', Lss: '<', Lte: '<=', And: 'and', Or: 'or', Unless: 'unless',
+};
+// PromQL's precedence, which Loki's parser follows (the lezer grammar has
+// one level for all operators, so a chain is re-read here): higher binds
+// tighter; ^ alone groups to the right.
+const PRECEDENCE: Readonly<Record<BinaryOp, number>> = {
+  or: 1, and: 2, unless: 2, '==': 3, '!=': 3, '>': 3, '>=': 3, '<': 3, '<=': 3, '+': 4, '-': 4, '*': 5, '/': 5, '%': 5, '^': 6,
+};
+const COMPARISONS: ReadonlySet<BinaryOp> = new Set(['==', '!=', '>', '>=', '<', '<=']);
 
 /**
  * The `item` nodes of one of the grammar's lists, in order: a list nests to
@@ -127,6 +202,11 @@ export function parseLogQuery(q: string, complaint = 'a stream selector was expe
   if (parsed.kind !== 'log') throw logqlError(`${complaint}, as {service_name="api"}: ${JSON.stringify(q)}`);
   return parsed;
 }
+
+/** The stages that rewrite the line: line filters after one of them see the new line, so they run with the pipeline. */
+const REWRITES_LINE: ReadonlySet<Stage['kind']> = new Set(['line_format', 'unpack', 'decolorize']);
+
+type BinaryToken = { op: BinaryOp; bool: boolean; matching: Binary['matching']; group: Binary['group'] };
 
 class Reader {
   constructor(private readonly q: string) {}
@@ -168,6 +248,12 @@ class Reader {
     return total;
   }
 
+  number(n: SyntaxNode): number {
+    const v = Number(this.text(n));
+    if (!Number.isFinite(v)) throw logqlError(`not a number: ${this.text(n)} at position ${n.from}`);
+    return v;
+  }
+
   expr(n: SyntaxNode): Query {
     const child = n.firstChild!;
     if (child.name === 'LogExpr') return this.log(child);
@@ -178,11 +264,17 @@ class Reader {
   log(n: SyntaxNode): LogQuery {
     const selector = n.getChild('Selector');
     if (!selector) throw unsupported(n, this.q);
-    const filters: LineFilter[] = [];
-    const labels: LabelStage[] = [];
+    const stages: Stage[] = [];
     const pipeline = n.getChild('PipelineExpr');
-    if (pipeline) this.pipeline(pipeline, filters, labels);
-    return { kind: 'log', matchers: this.matchers(selector), filters, labels };
+    if (pipeline) this.pipeline(pipeline, stages);
+    // Line filters before the first stage that rewrites the line see the
+    // stored line, whatever parsers or label filters come between: they
+    // are all conditions on the same event, so the store runs them.
+    const firstRewrite = stages.findIndex((s) => REWRITES_LINE.has(s.kind));
+    const before = firstRewrite < 0 ? stages : stages.slice(0, firstRewrite);
+    const filters = before.flatMap((s) => (s.kind === 'line_filter' ? [s.filter] : []));
+    const rest = [...before.filter((s) => s.kind !== 'line_filter'), ...(firstRewrite < 0 ? [] : stages.slice(firstRewrite))];
+    return { kind: 'log', matchers: this.matchers(selector), filters, stages: rest };
   }
 
   matchers(selector: SyntaxNode): Matcher[] {
@@ -199,30 +291,102 @@ class Reader {
     return { name: this.text(name), op, value: this.string(value) };
   }
 
-  pipeline(p: SyntaxNode, into: LineFilter[], labels: LabelStage[]): void {
+  pipeline(p: SyntaxNode, into: Stage[]): void {
     for (let c = p.firstChild; c; c = c.nextSibling) {
-      if (c.name === 'PipelineExpr') this.pipeline(c, into, labels);
+      if (c.name === 'PipelineExpr') this.pipeline(c, into);
       else if (c.name === 'PipelineStage') {
-        const stage = c.firstChild!;
-        if (stage.name === 'LineFilters') this.lineFilters(stage, into);
-        else if (stage.name === 'Pipe' && (stage.nextSibling?.name === 'DropLabelsExpr' || stage.nextSibling?.name === 'KeepLabelsExpr')) labels.push(this.labelStage(stage.nextSibling));
-        else throw unsupported(stage.name === 'Pipe' && stage.nextSibling ? stage.nextSibling : stage, this.q);
+        const first = c.firstChild!;
+        if (first.name === 'LineFilters') this.lineFilters(first, into);
+        else if (first.name === 'Pipe' && first.nextSibling) into.push(this.stage(first.nextSibling));
+        else throw unsupported(first, this.q);
       } else throw unsupported(c, this.q);
     }
   }
 
-  /** `drop a, b` / `keep a, b` by name; a matcher inside (`drop level="info"`) is not supported yet. */
-  labelStage(n: SyntaxNode): LabelStage {
-    const drop = n.name === 'DropLabelsExpr';
-    const names = listItems(n.getChild(drop ? 'DropLabels' : 'KeepLabels'), drop ? 'DropLabel' : 'KeepLabel').map((c) => {
-      const id = c.firstChild;
-      if (id?.name !== 'Identifier') throw unsupported(c, this.q);
-      return this.text(id);
-    });
-    return { mode: drop ? 'drop' : 'keep', names };
+  stage(n: SyntaxNode): Stage {
+    switch (n.name) {
+      case 'LabelParser': {
+        const kind = n.firstChild!.name;
+        const arg = n.getChild('String');
+        if (kind === 'Json') return { kind: 'json', extract: [], strict: false, keepEmpty: false };
+        if (kind === 'Logfmt') return { kind: 'logfmt', extract: [], strict: false, keepEmpty: false };
+        if (kind === 'Unpack') return { kind: 'unpack' };
+        if ((kind === 'Regexp' || kind === 'Pattern') && arg) return { kind: kind === 'Regexp' ? 'regexp' : 'pattern', expr: this.string(arg) };
+        throw unsupported(n, this.q);
+      }
+      case 'LogfmtParser':
+      case 'LogfmtExpressionParser':
+      case 'JsonExpressionParser': {
+        const flags = listItems(n.getChild('LogfmtParserFlags'), 'ParserFlag').map((f) => this.text(f));
+        const extract = listItems(n.getChild('LabelExtractionExpressionList'), 'LabelExtractionExpression').map((e) => {
+          const path = e.getChild('String');
+          return { label: this.text(e.getChild('Identifier')!), path: path ? this.string(path) : undefined };
+        });
+        return { kind: n.name === 'JsonExpressionParser' ? 'json' : 'logfmt', extract, strict: flags.includes('--strict'), keepEmpty: flags.includes('--keep-empty') };
+      }
+      case 'DecolorizeExpr':
+        return { kind: 'decolorize' };
+      case 'LabelFilter':
+        return { kind: 'label_filter', filter: this.labelFilter(n) };
+      case 'LineFormatExpr':
+        return { kind: 'line_format', template: this.string(n.getChild('String')!) };
+      case 'LabelFormatExpr':
+        return {
+          kind: 'label_format',
+          items: listItems(n.getChild('LabelsFormat'), 'LabelFormatMatcher').map((m) => {
+            const [name, from] = m.getChildren('Identifier');
+            const template = m.getChild('String');
+            return { name: this.text(name!), from: from ? this.text(from) : undefined, template: template ? this.string(template) : undefined };
+          }),
+        };
+      case 'DropLabelsExpr':
+      case 'KeepLabelsExpr': {
+        const drop = n.name === 'DropLabelsExpr';
+        const items = listItems(n.getChild(drop ? 'DropLabels' : 'KeepLabels'), drop ? 'DropLabel' : 'KeepLabel').map((c) => {
+          const id = c.firstChild!;
+          if (id.name === 'Identifier') return { name: this.text(id), matcher: undefined };
+          const m = this.matcher(id);
+          return { name: m.name, matcher: m };
+        });
+        return { kind: drop ? 'drop' : 'keep', items };
+      }
+      default:
+        throw unsupported(n, this.q);
+    }
   }
 
-  lineFilters(n: SyntaxNode, into: LineFilter[]): void {
+  labelFilter(n: SyntaxNode): LabelFilterExpr {
+    const parts = n.getChildren('LabelFilter');
+    if (parts.length === 2) {
+      // `a, b` is `a and b`.
+      return { kind: n.getChild('Or') ? 'or' : 'and', left: this.labelFilter(parts[0]!), right: this.labelFilter(parts[1]!) };
+    }
+    if (parts.length === 1) return this.labelFilter(parts[0]!); // parentheses
+    const c = n.firstChild!;
+    if (c.name === 'Matcher') return { kind: 'match', matcher: this.matcher(c) };
+    const leaf = c.name === 'UnitFilter' ? c.firstChild! : c;
+    const id = leaf.getChild('Identifier');
+    const op = CMP_OPS[id?.nextSibling?.name ?? ''];
+    if (!id || !op) throw unsupported(leaf, this.q);
+    const name = this.text(id);
+    switch (leaf.name) {
+      case 'NumberFilter': {
+        const lit = leaf.getChild('LiteralExpr')!;
+        return { kind: 'number', name, op, value: (lit.getChild('Sub') ? -1 : 1) * this.number(lit.getChild('Number')!) };
+      }
+      case 'DurationFilter':
+        return { kind: 'duration', name, op, value: Number(this.duration(leaf.getChild('Duration')!)) / 1e9 };
+      case 'BytesFilter': {
+        const v = humanBytes(this.text(leaf.getChild('Bytes')!));
+        if (v === undefined) throw unsupported(leaf, this.q);
+        return { kind: 'bytes', name, op, value: v };
+      }
+      default:
+        throw unsupported(leaf, this.q);
+    }
+  }
+
+  lineFilters(n: SyntaxNode, into: Stage[]): void {
     for (let c = n.firstChild; c; c = c.nextSibling) {
       if (c.name === 'LineFilters') this.lineFilters(c, into);
       else if (c.name === 'LineFilter') {
@@ -230,7 +394,7 @@ class Reader {
         if (!op || c.getChild('FilterOp')) throw unsupported(c, this.q);
         const values = [this.string(c.getChild('String')!)];
         for (let or = c.getChild('OrFilter'); or; or = or.getChild('OrFilter')) values.push(this.string(or.getChild('String')!));
-        into.push({ op, values });
+        into.push({ kind: 'line_filter', filter: { op, values } });
       } else throw unsupported(c, this.q);
     }
   }
@@ -264,53 +428,134 @@ class Reader {
   range(n: SyntaxNode): RangeAggregation {
     const fnNode = n.getChild('RangeOp')?.firstChild;
     const fn = RANGE_FNS[fnNode?.name ?? ''];
-    if (!fn) throw unsupported(fnNode ?? n, this.q);
-    if (n.getChild('Grouping')) throw unsupported(n.getChild('Grouping')!, this.q);
+    // rate_counter (a counter's rate with resets) is not built yet.
+    if (!fn || fn === 'rate_counter') throw unsupported(fnNode ?? n, this.q);
     const lr = n.getChild('LogRangeExpr');
     if (!lr) throw unsupported(n, this.q);
     for (let c = lr.firstChild; c; c = c.nextSibling) {
-      if (!['Selector', 'PipelineExpr', 'Range', 'OffsetExpr', 'OpenParenthesis', 'CloseParenthesis'].includes(c.name)) throw unsupported(c, this.q);
+      if (!['Selector', 'PipelineExpr', 'UnwrapExpr', 'Range', 'OffsetExpr', 'OpenParenthesis', 'CloseParenthesis'].includes(c.name)) throw unsupported(c, this.q);
     }
     const log = this.log(lr);
     const range = lr.getChild('Range')?.getChild('Duration');
     if (!range) throw unsupported(lr, this.q);
     const offset = lr.getChild('OffsetExpr')?.getChild('Duration');
-    return { kind: 'range', fn, log, rangeNs: this.duration(range), offsetNs: offset ? this.duration(offset) : 0n };
+    const unwrapNode = lr.getChild('UnwrapExpr');
+    const unwrap = unwrapNode ? this.unwrap(unwrapNode) : undefined;
+    const unwrapped = fn !== 'rate' && UNWRAP_FNS.has(fn);
+    if (unwrapped && !unwrap) throw logqlError(`${fn} needs an unwrapped label: ${fn}({…} | unwrap <label> [range])`);
+    if (unwrap && !UNWRAP_FNS.has(fn)) throw logqlError(`${fn} counts lines and takes no unwrap; use sum_over_time, avg_over_time, … for a label's values`);
+    const paramNode = n.getChild('Number');
+    const param = paramNode ? this.number(paramNode) : undefined;
+    if (fn === 'quantile_over_time' && param === undefined) throw logqlError('quantile_over_time needs its quantile: quantile_over_time(0.99, …)');
+    if (fn !== 'quantile_over_time' && param !== undefined) throw unsupported(paramNode!, this.q);
+    const grouping = this.grouping(n.getChild('Grouping'));
+    if (grouping && !unwrap) throw logqlError(`${fn} takes by/without only with an unwrapped label; put the grouping on an outer sum, as sum by (…) (${fn}(…))`);
+    return { kind: 'range', fn, log, rangeNs: this.duration(range), offsetNs: offset ? this.duration(offset) : 0n, unwrap, param, grouping };
+  }
+
+  unwrap(n: SyntaxNode): Unwrap {
+    // UnwrapExpr(UnwrapExpr(| unwrap conv(label)), | label filter): the
+    // innermost names the label, the outer ones filter after it.
+    const filters: LabelFilterExpr[] = [];
+    let u = n;
+    while (u.getChild('UnwrapExpr')) {
+      filters.unshift(this.labelFilter(u.getChild('LabelFilter')!));
+      u = u.getChild('UnwrapExpr')!;
+    }
+    const conv = u.getChild('ConvOp')?.firstChild?.name;
+    const label = u.getChild('Identifier');
+    if (!label) throw unsupported(u, this.q);
+    return {
+      label: this.text(label),
+      conv: conv === 'DurationConv' ? 'duration' : conv === 'DurationSecondsConv' ? 'duration_seconds' : conv === 'BytesConv' ? 'bytes' : 'number',
+      filters,
+    };
+  }
+
+  grouping(g: SyntaxNode | null): Grouping | undefined {
+    if (!g) return undefined;
+    return { mode: g.getChild('Without') ? 'without' : 'by', labels: listItems(g.getChild('Labels'), 'Identifier').map((c) => this.text(c)) };
   }
 
   aggregate(n: SyntaxNode): VectorAggregation {
     const opNode = n.getChild('VectorOp')?.firstChild;
     const op = VECTOR_OPS[opNode?.name ?? ''];
     if (!op) throw unsupported(opNode ?? n, this.q);
-    if (n.getChild('Number')) throw unsupported(n, this.q);
-    const grouping = n.getChild('Grouping');
-    let g: VectorAggregation['grouping'];
-    if (grouping) {
-      const labels = listItems(grouping.getChild('Labels'), 'Identifier').map((c) => this.text(c));
-      g = { mode: grouping.getChild('Without') ? 'without' : 'by', labels };
-    }
+    const paramNode = n.getChild('Number');
+    let param: number | undefined;
+    if (op === 'topk' || op === 'bottomk') {
+      param = paramNode ? this.number(paramNode) : undefined;
+      if (param === undefined || !Number.isInteger(param) || param < 1) throw logqlError(`${op} needs a whole number k of at least 1: ${op}(5, …)`);
+    } else if (paramNode) throw unsupported(paramNode, this.q);
     const inner = n.getChild('MetricExpr');
     if (!inner) throw unsupported(n, this.q);
-    return { kind: 'aggregate', op, grouping: g, expr: this.metric(inner) };
+    return { kind: 'aggregate', op, grouping: this.grouping(n.getChild('Grouping')), param, expr: this.metric(inner) };
   }
 
-  binary(n: SyntaxNode): Binary {
-    const [left, right] = n.getChildren('Expr');
-    const opNode = left?.nextSibling;
-    const op = BINARY_OPS[opNode?.name ?? ''];
-    if (!left || !right || !op) throw unsupported(opNode ?? n, this.q);
-    const modifier = n.getChild('BinOpModifier');
-    if (modifier && modifier.from !== modifier.to) throw unsupported(modifier, this.q);
-    // The grammar's precedence between operators is not PromQL's: a chain
-    // of them is refused rather than read in the wrong order.
-    for (const side of [left, right]) {
-      if (side.getChild('MetricExpr')?.getChild('BinOpExpr')) throw logqlError('not supported yet: several binary operators in a row; put parentheses around each');
-    }
-    const operand = (e: SyntaxNode): MetricQuery => {
-      const q = this.expr(e);
-      if (q.kind === 'log') throw logqlError('a binary operator takes metric queries or numbers, not a log query');
-      return q;
+  /**
+   * A chain of binary operators, re-grouped by PromQL's precedence: the
+   * grammar nests them in the order it meets them, so its operands and
+   * operators are read in text order (parentheses stay one operand) and
+   * built again by precedence climbing.
+   */
+  binary(n: SyntaxNode): MetricQuery {
+    const operands: MetricQuery[] = [];
+    const ops: BinaryToken[] = [];
+    const flatten = (b: SyntaxNode): void => {
+      const [left, right] = b.getChildren('Expr');
+      const opNode = left?.nextSibling;
+      const op = BINARY_OPS[opNode?.name ?? ''];
+      if (!left || !right || !op) throw unsupported(opNode ?? b, this.q);
+      this.operand(left, operands, flatten);
+      ops.push({ op, ...this.modifier(b.getChild('BinOpModifier'), op) });
+      this.operand(right, operands, flatten);
     };
-    return { kind: 'binary', op, left: operand(left), right: operand(right) };
+    flatten(n);
+    let next = 0;
+    let opIndex = 0;
+    const climb = (minPrec: number): MetricQuery => {
+      let left = operands[next++]!;
+      while (opIndex < ops.length && PRECEDENCE[ops[opIndex]!.op] >= minPrec) {
+        const t = ops[opIndex++]!;
+        const prec = PRECEDENCE[t.op];
+        // Left-associative but for ^: the right side takes only tighter operators.
+        const right = climb(t.op === '^' ? prec : prec + 1);
+        left = this.makeBinary(t, left, right);
+      }
+      return left;
+    };
+    return climb(0);
+  }
+
+  operand(e: SyntaxNode, operands: MetricQuery[], flatten: (b: SyntaxNode) => void): void {
+    const bin = e.getChild('MetricExpr')?.getChild('BinOpExpr');
+    if (bin) return flatten(bin);
+    const q = this.expr(e);
+    if (q.kind === 'log') throw logqlError('a binary operator takes metric queries or numbers, not a log query');
+    operands.push(q);
+  }
+
+  modifier(m: SyntaxNode | null, op: BinaryOp): Omit<BinaryToken, 'op'> {
+    const none = { bool: false, matching: undefined, group: undefined };
+    if (!m || m.from === m.to) return none;
+    const bool = m.getChild('Bool') !== null;
+    if (bool && !COMPARISONS.has(op)) throw logqlError(`bool modifies only comparisons, not ${op}`);
+    const onIgnoring = m.getChild('OnOrIgnoringModifier');
+    const labelsOf = (g: SyntaxNode | null): string[] => listItems(g?.getChild('GroupingLabelList') ?? null, 'GroupingLabel').map((l) => this.text(l));
+    const matching = onIgnoring ? { on: onIgnoring.getChild('On') !== null, labels: labelsOf(onIgnoring.getChild('GroupingLabels')) } : undefined;
+    const left = m.getChild('GroupLeft') ?? onIgnoring?.getChild('GroupLeft');
+    const right = m.getChild('GroupRight') ?? onIgnoring?.getChild('GroupRight');
+    const groupLabels = left ?? right ? labelsOf((left ?? right)!.nextSibling?.name === 'GroupingLabels' ? (left ?? right)!.nextSibling : null) : [];
+    const group = left ? { side: 'left' as const, labels: groupLabels } : right ? { side: 'right' as const, labels: groupLabels } : undefined;
+    return { bool, matching, group };
+  }
+
+  makeBinary(t: BinaryToken, left: MetricQuery, right: MetricQuery): Binary {
+    const setOp = t.op === 'and' || t.op === 'or' || t.op === 'unless';
+    const scalar = (x: MetricQuery): boolean => x.kind === 'number';
+    if (setOp && (scalar(left) || scalar(right))) throw logqlError(`${t.op} works on vectors, not numbers`);
+    if (COMPARISONS.has(t.op) && scalar(left) && scalar(right) && !t.bool) throw logqlError('a comparison between two numbers needs bool: 1 > bool 0');
+    if (t.group && setOp) throw logqlError(`${t.op} takes no group_left/group_right`);
+    return { kind: 'binary', op: t.op, left, right, bool: t.bool, matching: t.matching, group: t.group };
   }
 }

@@ -1,0 +1,101 @@
+// The LogQL pipeline on single lines, with Loki's semantics: what each
+// parser extracts and names, how label filters treat errors and missing
+// labels, what templates print, and what is refused.
+import { describe, expect, it } from 'vitest';
+import { parseLogQuery } from '../../src/loki/logql/parse.js';
+import { compilePipeline, type PipelineInput } from '../../src/loki/logql/pipeline.js';
+
+const line = (message: string, attributes: Record<string, string> = {}): PipelineInput => ({ ns: '1700000000123456789', message, service: 'api', host: 'h1', level: 'info', attributes });
+const run = (q: string, input: PipelineInput): ReturnType<ReturnType<typeof compilePipeline>> => compilePipeline(parseLogQuery(q))(input);
+
+describe('parsers', () => {
+  it('json flattens objects with _, skips arrays, sanitizes names and renames a stream label it meets', () => {
+    expect(run('{a="b"} | json', line('{"level":"warn","req":{"id":7,"ok":true},"tags":["x"],"a-b":"c","1x":"d"}'))?.labels).toEqual({
+      service_name: 'api', host: 'h1', level: 'info', level_extracted: 'warn', req_id: '7', req_ok: 'true', a_b: 'c', _1x: 'd',
+    });
+  });
+
+  it('json with paths, including an index and a quoted key; a missing path is an empty (absent) label', () => {
+    expect(run('{a="b"} | json first="items[0]", k=`m["x y"]`, gone="nope.no"', line('{"items":["p","q"],"m":{"x y":"z"}}'))?.labels).toMatchObject({ first: 'p', k: 'z' });
+    expect(run('{a="b"} | json gone="nope.no"', line('{"items":[]}'))?.labels.gone).toBeUndefined();
+  });
+
+  it('json on a line that is not JSON: the ingest-time fields stand in; with none, JSONParserErr', () => {
+    expect(run('{a="b"} | json', line('handled', { status: '200', path: '/x' }))?.labels).toMatchObject({ status: '200', path: '/x' });
+    expect(run('{a="b"} | json', line('plain text'))?.labels).toMatchObject({ __error__: 'JSONParserErr' });
+  });
+
+  it('logfmt drops empty values; --strict marks a line that is not logfmt', () => {
+    expect(run('{a="b"} | logfmt', line('a=1 b= c="x y"'))?.labels).toMatchObject({ a: '1', c: 'x y' });
+    expect(run('{a="b"} | logfmt', line('a=1 b= c="x y"'))?.labels.b).toBeUndefined();
+    expect(run('{a="b"} | logfmt --strict', line('a="unterminated'))?.labels).toMatchObject({ __error__: 'LogfmtParserErr' });
+  });
+
+  it('regexp takes named groups (RE2 spelling); pattern captures up to the next literal; unpack replaces the line', () => {
+    expect(run('{a="b"} | regexp `(?P<verb>[A-Z]+) (?P<path>\\S+)`', line('GET /a/b HTTP/1.1'))?.labels).toMatchObject({ verb: 'GET', path: '/a/b' });
+    expect(run('{a="b"} | pattern `<ip> - - [<_>] "<method> <uri> <_>" <status>`', line('1.2.3.4 - - [10/Oct/2000] "GET /x HTTP/1.0" 200'))?.labels).toMatchObject({
+      ip: '1.2.3.4', method: 'GET', uri: '/x', status: '200',
+    });
+    expect(run('{a="b"} | pattern "<a> and <b>"', line('no match here'))?.labels.a).toBeUndefined();
+    const u = run('{a="b"} | unpack', line('{"_entry":"the line","pod":"p1","n":3}'));
+    expect(u).toMatchObject({ line: 'the line', labels: { pod: 'p1' } });
+    expect(u?.labels.n).toBeUndefined();
+    expect(run('{a="b"} | decolorize', line('\u001b[31mred\u001b[0m text'))?.line).toBe('red text');
+  });
+
+  it('refuses a regexp without a named group and a pattern with two captures in a row', () => {
+    expect(() => compilePipeline(parseLogQuery('{a="b"} | regexp "x+"'))).toThrow(/named group/);
+    expect(() => compilePipeline(parseLogQuery('{a="b"} | pattern "<a><b>"'))).toThrow(/two captures in a row/);
+  });
+});
+
+describe('label filters', () => {
+  it('compare numbers, durations and bytes; a missing label passes only !=', () => {
+    const l = line('{"n":"12","d":"1m30s","s":"3KiB"}');
+    expect(run('{a="b"} | json | n > 10 and d >= 90s and s == 3072B', l)).toBeDefined();
+    expect(run('{a="b"} | json | n > 12', l)).toBeUndefined();
+    expect(run('{a="b"} | json | missing > 1', l)).toBeUndefined();
+    expect(run('{a="b"} | json | missing != 1', l)).toBeDefined();
+  });
+
+  it('a value that does not convert marks the line LabelFilterErr and keeps it; __error__="" then drops it', () => {
+    const l = line('{"n":"twelve"}');
+    expect(run('{a="b"} | json | n > 10', l)?.labels).toMatchObject({ __error__: 'LabelFilterErr' });
+    expect(run('{a="b"} | json | n > 10 | __error__=""', l)).toBeUndefined();
+  });
+
+  it('read structured metadata (attributes) and stream labels; or, and, parentheses', () => {
+    const l = line('x', { trace: 'abc', code: '503' });
+    expect(run('{a="b"} | trace="abc" and (code >= 500 or level="debug")', l)).toBeDefined();
+    expect(run('{a="b"} | trace=~"a.*" , code < 500', l)).toBeUndefined();
+    // Attributes are read, not added to the result's labels.
+    expect(run('{a="b"} | trace="abc"', l)?.labels).toEqual({ service_name: 'api', host: 'h1', level: 'info' });
+  });
+});
+
+describe('formats and label stages', () => {
+  it('line_format: fields, pipelines, functions, if/else, __line__ and __timestamp__; a missing label is empty', () => {
+    const l = line('{"status":"500","path":"/a","user":"Ann"}');
+    const f = (t: string): string | undefined => run(`{a="b"} | json | line_format \`${t}\``, l)?.line;
+    expect(f('{{.path}} {{ .user | ToLower }} {{ .nope }}|')).toBe('/a ann |');
+    expect(f('{{ if eq .status "500" }}ERR{{ else if eq .status "404" }}NF{{ else }}OK{{ end }}')).toBe('ERR');
+    expect(f('{{ printf "%s=%05d" .path 42 }} {{ default "anon" .nobody }} {{ Replace .path "/" "_" -1 }}')).toBe('/a=00042 anon _a');
+    expect(f('{{ __line__ | len }} {{ __timestamp__ }}')).toBe(`${l.message.length} 2023-11-14 22:13:20.123456789 +0000 UTC`);
+    expect(f('{{- .user -}}  !')).toBe('Ann!');
+  });
+
+  it('refuses template actions it does not run, rather than printing something else', () => {
+    expect(() => compilePipeline(parseLogQuery('{a="b"} | line_format "{{ range .x }}{{ end }}"'))).toThrow(/not supported yet: the template action range/);
+    expect(() => compilePipeline(parseLogQuery('{a="b"} | line_format "{{ toJson .x }}"'))).toThrow(/template function toJson/);
+    expect(() => compilePipeline(parseLogQuery('{a="b"} | line_format "{{ .x "'))).toThrow(/without }}/);
+  });
+
+  it('label_format renames and templates from the labels before the stage; drop and keep by name and by value', () => {
+    const l = line('{"a":"1","b":"2"}');
+    expect(run('{a="b"} | json | label_format x=a, y="{{.a}}-{{.b}}"', l)?.labels).toMatchObject({ x: '1', y: '1-2', b: '2' });
+    expect(run('{a="b"} | json | label_format x=a', l)?.labels.a).toBeUndefined();
+    expect(() => compilePipeline(parseLogQuery('{a="b"} | label_format x=a, x=b'))).toThrow(/sets x twice/);
+    expect(run('{a="b"} | json | drop a, b="3"', l)?.labels).toEqual({ service_name: 'api', host: 'h1', level: 'info', b: '2' });
+    expect(run('{a="b"} | json | keep a, host="h2"', l)?.labels).toEqual({ a: '1' });
+  });
+});
