@@ -133,8 +133,10 @@ export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppConte
     const parsed = parseLogQL(query(q));
     const { startNs, endNs } = window(q, ctx.clock.nowNs());
     if (parsed.kind === 'log') {
-      const result = await logLines(ctx, parsed, { startNs, endNs, limit: q.limit ?? 100, direction: q.direction ?? 'backward' });
-      return { status: 'success', data: { resultType: 'streams', result, stats: {} } };
+      // Grafana asks for categorized labels: stream labels apart from each line's metadata and parsed labels.
+      const categorize = String(req.headers['x-loki-response-encoding-flags'] ?? '').split(',').some((f) => f.trim() === 'categorize-labels');
+      const result = await logLines(ctx, parsed, { startNs, endNs, limit: q.limit ?? 100, direction: q.direction ?? 'backward', categorize });
+      return { status: 'success', data: { resultType: 'streams', result, stats: {}, ...(categorize ? { encodingFlags: ['categorize-labels'] } : {}) } };
     }
     const step = stepNs(q.step, endNs - startNs);
     const n = Number((endNs - startNs) / step) + 1;

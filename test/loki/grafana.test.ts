@@ -132,7 +132,7 @@ async function resource(path: string, params: Array<[string, string]>): Promise<
 }
 const range: Array<[string, string]> = [['start', jsNs(from)], ['end', jsNs(to)]];
 
-interface Stream { stream: Record<string, string>; values: Array<[string, string]> }
+interface Stream { stream: Record<string, string>; values: Array<[string, string] | [string, string, object]> }
 interface Series { metric: Record<string, string>; values: Array<[number, string]> }
 
 /** The answer's matrix as expected: per step t of the grid, the events in (t - windowMs, t]; steps without any left out, as Loki does. */
@@ -162,16 +162,18 @@ describe('Explore: a log query over the last 3 hours', () => {
     expect(stepMs).toBe(5000);
     const r = await dataQuery('query_range', { direction: 'backward', end: goNs(to), limit: '1000', query: expr, start: goNs(from), step: `${stepMs}ms` });
     expect(r.status).toBe(200);
-    const data = r.body.data as { resultType: string; result: Stream[] };
+    const data = r.body.data as { resultType: string; result: Stream[]; encodingFlags?: string[] };
     expect(r.body.status).toBe('success');
     expect(data.resultType).toBe('streams');
+    // Grafana asked for categorized labels: each line carries its structured metadata (Sluice's attributes).
+    expect(data.encodingFlags).toEqual(['categorize-labels']);
     const got = data.result.flatMap((st) => st.values.map((v) => ({ stream: st.stream, v })));
     expect(got).toHaveLength(want.length);
     const byLine = new Map(want.map((e) => [e.message, e]));
     for (const { stream, v } of got) {
       const e = byLine.get(v[1])!;
       expect(e).toBeDefined();
-      expect(v).toEqual([goNs(e.ms), e.message]);
+      expect(v).toEqual([goNs(e.ms), e.message, { structuredMetadata: { region: e.region } }]);
       expect(stream).toEqual({ service_name: 'api', host: 'api-1', level: e.level });
     }
     for (const st of data.result) {

@@ -42,9 +42,9 @@ afterAll(async () => s?.close());
 type Streams = Array<{ stream: Record<string, string>; values: Array<[string, string]> }>;
 type Matrix = Array<{ metric: Record<string, string>; values: Array<[number, string]> }>;
 
-async function loki<T>(params: Record<string, string | number>): Promise<{ status: number; result: T; error?: string }> {
+async function loki<T>(params: Record<string, string | number>, headers: Record<string, string> = {}): Promise<{ status: number; result: T; error?: string }> {
   const qs = new URLSearchParams(Object.entries({ start: ns(at.ms(0)), end: ns(at.ms(120 * MIN)), limit: 1000, ...params }).map(([k, v]): [string, string] => [k, String(v)]));
-  const res = await fetch(`${s.url}/loki/api/v1/query_range?${qs}`, { headers: { authorization: basic } });
+  const res = await fetch(`${s.url}/loki/api/v1/query_range?${qs}`, { headers: { authorization: basic, ...headers } });
   const body = (await res.json()) as { data?: { result: T }; error?: string };
   return { status: res.status, result: body.data?.result as T, error: body.error };
 }
@@ -99,6 +99,24 @@ describe('LogQL pipelines on log queries', () => {
     expect(lines(re.result).map((g) => g.line)).toEqual(events.filter((e) => e.kind === 2 && e.path === '/p3').map((e) => e.line));
     const pat = await loki<Streams>({ query: '{service_name="pay"} | pattern "status=<code> path=<_> latency=<lat>" | code="500" | line_format "{{.lat}}"' });
     expect(lines(pat.result).map((g) => g.line)).toEqual(events.filter((e) => e.kind === 2 && e.status === 500).map((e) => `${e.latencyMs}ms`));
+  });
+});
+
+describe('categorized labels, as Grafana asks for them', () => {
+  it('streams keep only stream labels; each line has its parsed labels and its structured metadata (attributes) apart', async () => {
+    const r = await loki<Array<{ stream: Record<string, string>; values: Array<[string, string, { parsed?: Record<string, string>; structuredMetadata?: Record<string, string> }]> }>>(
+      { query: '{service_name="pay"} | json | __error__="" | status="500"' },
+      { 'x-loki-response-encoding-flags': 'categorize-labels' },
+    );
+    const want = events.filter((e) => e.kind !== 2 && e.status === 500);
+    const got = r.result.flatMap((st) => st.values.map((v) => ({ stream: st.stream, v })));
+    expect(got).toHaveLength(want.length);
+    for (const { stream, v } of got) {
+      const e = want.find((w) => ns(w.ms) === v[0])!;
+      expect(stream).toEqual({ service_name: 'pay', level: 'error' });
+      const parsed = { status: '500', path: e.path, latency: `${e.latencyMs}ms` };
+      expect(v[2]).toEqual(e.kind === 0 ? { parsed: { ...parsed, user_id: `u${e.i % 7}` } } : { parsed, structuredMetadata: parsed });
+    }
   });
 });
 

@@ -15,9 +15,15 @@ import { LABEL_COLUMNS } from '../labels.js';
 import { type Binary, type Grouping, type LineFilter, type LogQuery, logqlError, type Matcher, type MetricQuery, type RangeAggregation } from './parse.js';
 import { baseLabels, compilePipeline, needsPipeline, type PipelineInput } from './pipeline.js';
 
+/** Loki's third element of a line when labels are categorized: its structured metadata and the labels its pipeline parsed. */
+export interface Categories {
+  structuredMetadata?: Record<string, string>;
+  parsed?: Record<string, string>;
+}
+
 export interface Stream {
   stream: Record<string, string>;
-  values: Array<[string, string]>;
+  values: Array<[string, string] | [string, string, Categories]>;
 }
 
 /** The steps a metric query is evaluated at: start + i·step for i < n (ns). */
@@ -123,17 +129,19 @@ export interface Result {
   readonly ns: string;
   readonly labels: Record<string, string>;
   readonly line: string;
+  /** The stored line's attributes: its structured metadata. */
+  readonly metadata: Readonly<Record<string, string>>;
 }
 
 /** What a query makes of one stored line: its result, or undefined when the pipeline drops it. */
 export function processor(log: LogQuery): (l: Line) => Result | undefined {
   if (!needsPipeline(log)) {
-    return (l) => ({ id: l.id, ns: l.ns, labels: streamLabels(log, l.service, l.host, l.level)[0], line: l.message });
+    return (l) => ({ id: l.id, ns: l.ns, labels: streamLabels(log, l.service, l.host, l.level)[0], line: l.message, metadata: l.attributes });
   }
   const pipeline = compilePipeline(log);
   return (l) => {
     const out = pipeline(l);
-    return out && { id: l.id, ns: l.ns, labels: out.labels, line: out.line };
+    return out && { id: l.id, ns: l.ns, labels: out.labels, line: out.line, metadata: l.attributes };
   };
 }
 
@@ -181,21 +189,40 @@ export async function readLines(ctx: AppContext, log: LogQuery, r: { startNs: bi
   return out;
 }
 
-/** Results into Loki's streams: one per label set, lines in the order given. */
-export function groupStreams(results: Iterable<Result>): Stream[] {
+const STREAM_LABELS: ReadonlySet<string> = new Set(['service_name', 'host', 'level']);
+
+/**
+ * Results into Loki's streams: one per label set, lines in the order given.
+ * With `categorize` (Grafana's X-Loki-Response-Encoding-Flags:
+ * categorize-labels), a stream has only the stream labels, and each line
+ * a third element with its structured metadata (Sluice's attributes) and
+ * the labels its pipeline parsed, as Loki 3 answers.
+ */
+export function groupStreams(results: Iterable<Result>, categorize = false): Stream[] {
   const streams = new Map<string, Stream>();
   for (const r of results) {
-    const key = labelKey(r.labels);
+    let labels = r.labels;
+    let extra: Categories | undefined;
+    if (categorize) {
+      labels = {};
+      const parsed: Record<string, string> = {};
+      for (const [k, v] of Object.entries(r.labels)) (STREAM_LABELS.has(k) ? labels : parsed)[k] = v;
+      const metadata = Object.fromEntries(Object.entries(r.metadata).filter(([, v]) => v !== ''));
+      extra = {};
+      if (Object.keys(metadata).length > 0) extra.structuredMetadata = metadata;
+      if (Object.keys(parsed).length > 0) extra.parsed = parsed;
+    }
+    const key = labelKey(labels);
     let s = streams.get(key);
-    if (!s) streams.set(key, (s = { stream: r.labels, values: [] }));
-    s.values.push([r.ns, r.line]);
+    if (!s) streams.set(key, (s = { stream: labels, values: [] }));
+    s.values.push(extra ? [r.ns, r.line, extra] : [r.ns, r.line]);
   }
   return [...streams.values()];
 }
 
 /** A log query's lines in [start, end), newest first (backward) or oldest first, grouped into streams. */
-export async function logLines(ctx: AppContext, log: LogQuery, r: { startNs: bigint; endNs: bigint; limit: number; direction: 'forward' | 'backward' }): Promise<Stream[]> {
-  return groupStreams(await readLines(ctx, log, r));
+export async function logLines(ctx: AppContext, log: LogQuery, r: { startNs: bigint; endNs: bigint; limit: number; direction: 'forward' | 'backward'; categorize: boolean }): Promise<Stream[]> {
+  return groupStreams(await readLines(ctx, log, r), r.categorize);
 }
 
 /** The distinct stream label sets of events any of `selectors` matches in [start, end), at most `max` of them. */
