@@ -6,7 +6,7 @@
  * (`flag`) reads as `flag=true`, unless `bareKeys: false`: Loki's logfmt
  * parser drops keys without a value (Sluice's detected_fields follows it).
  */
-export function parseLogfmt(line: string, opts: { bareKeys?: boolean } = {}): Record<string, string> | undefined {
+export function parseLogfmt(line: string, opts: { bareKeys?: boolean; minPairs?: number } = {}): Record<string, string> | undefined {
   const bareKeys = opts.bareKeys ?? true;
   const out: Record<string, string> = {};
   let i = 0;
@@ -55,6 +55,7 @@ export function parseLogfmt(line: string, opts: { bareKeys?: boolean } = {}): Re
     out[key] = value;
     pairs++;
   }
-  // One stray `a=b` inside a sentence is not logfmt: ask for two real pairs.
-  return pairs >= 2 ? out : undefined;
+  // One stray `a=b` inside a sentence is not logfmt: ingest asks for two
+  // real pairs; LogQL's parser, asked for by the user, for one.
+  return pairs >= (opts.minPairs ?? 2) ? out : undefined;
 }

@@ -73,6 +73,26 @@ describe('label filters', () => {
   });
 });
 
+describe('ip() and pattern line filters', () => {
+  it('ip() finds an address of the range in a line or a label; CIDR, ranges, IPv6; a bad range is a 400', () => {
+    expect(run('{a="b"} |= ip("10.0.0.0/8")', line('client=10.1.2.3:443 ok'))).toBeDefined();
+    expect(run('{a="b"} |= ip("10.0.0.0/8")', line('client=11.1.2.3 ok'))).toBeUndefined();
+    expect(run('{a="b"} != ip("192.168.0.1-192.168.0.9")', line('from 192.168.0.7'))).toBeUndefined();
+    expect(run('{a="b"} |= ip("2001:db8::/32")', line('peer [2001:db8::1] up'))).toBeDefined();
+    expect(run('{a="b"} | logfmt | addr = ip("10.0.0.1")', line('addr=10.0.0.1'))).toBeDefined();
+    expect(run('{a="b"} | logfmt | addr != ip("10.0.0.0/24")', line('addr=10.0.1.1'))).toBeDefined();
+    expect(run('{a="b"} | logfmt | addr = ip("10.0.0.0/24")', line('addr=nope'))).toBeUndefined();
+    expect(() => compilePipeline(parseLogQuery('{a="b"} |= ip("10.0.0.300")'))).toThrow(/a CIDR range/);
+  });
+
+  it('|> keeps a line that fits one of its patterns, !> one that fits none', () => {
+    expect(run('{a="b"} |> "<_> failed for <_>"', line('login failed for ann'))).toBeDefined();
+    expect(run('{a="b"} |> "<_> failed for <_>" or "ok <_>"', line('ok done'))).toBeDefined();
+    expect(run('{a="b"} |> "<_> failed for <_>"', line('login ok'))).toBeUndefined();
+    expect(run('{a="b"} !> "login <_>"', line('login ok'))).toBeUndefined();
+  });
+});
+
 describe('formats and label stages', () => {
   it('line_format: fields, pipelines, functions, if/else, __line__ and __timestamp__; a missing label is empty', () => {
     const l = line('{"status":"500","path":"/a","user":"Ann"}');

@@ -30,11 +30,14 @@ const events = Array.from({ length: 240 }, (_, i) => {
   return { i, kind, status, path, latencyMs, ms: at.ms(i * 30_000), line: message, body: { ...base, message, ...fields } };
 });
 
+// A counter, logged each minute, that resets once: 10, 20, 5, 15.
+const counter = [10, 20, 5, 15].map((total, k) => ({ time: at.iso((k + 1) * MIN), service: 'ctr', level: 'info', message: `total=${total}` }));
+
 beforeAll(async () => {
   s = await startServer();
   const ing = await makeToken(s, 'ingest');
   basic = `Basic ${Buffer.from(`grafana:${await makeToken(s, 'read')}`).toString('base64')}`;
-  const res = await ingest(s.url, ing, ndjson(events.map((e) => e.body)));
+  const res = await ingest(s.url, ing, ndjson([...events.map((e) => e.body), ...counter]));
   expect(res.status).toBe(200);
 });
 afterAll(async () => s?.close());
@@ -223,6 +226,25 @@ describe('LogQL metric queries over pipelines', () => {
     const many = await loki<Matrix>({ query: `${inner.replace('by (path)', 'by (path, service_name)')} / on (service_name) sum by (service_name) (count_over_time({service_name="pay"}[1h]))`, step: '3600' });
     expect(many.status).toBe(400);
     expect(many.error).toMatch(/many-to-many|duplicate series/);
+  });
+
+  it('rate_counter adds resets back and extrapolates as Prometheus does; label_replace rewrites labels by regex', async () => {
+    // Window (0, 10m]: increase 15 - 10 + 20 (the reset) = 25 over 180 s of
+    // samples, extended 60 s to the start (under 1.1 × the 60 s spacing) and
+    // 30 s (half a spacing) towards the end: 25 × 270/180 per 600 s.
+    const t = ns(at.ms(10 * MIN));
+    const r = await loki<Matrix>({ query: 'rate_counter({service_name="ctr"} | logfmt | unwrap total [10m])', start: t, end: t, step: '60' });
+    expect(r.status).toBe(200);
+    expect(r.result).toHaveLength(1);
+    expect(Number(r.result[0]!.values[0]![1])).toBeCloseTo((25 * 270) / 180 / 600, 12);
+
+    const replaced = await loki<Matrix>({
+      query: 'label_replace(sum by (path) (count_over_time({service_name="pay"} | json | __error__="" [2h])), "route", "r-$1", "path", "/(p[0-2])")',
+      start: ns(at.ms(120 * MIN)), end: ns(at.ms(120 * MIN)), step: '60',
+    });
+    expect(replaced.result.map((x) => x.metric).sort((a, b) => a.path!.localeCompare(b.path!))).toEqual([
+      { path: '/p0', route: 'r-p0' }, { path: '/p1', route: 'r-p1' }, { path: '/p2', route: 'r-p2' }, { path: '/p3' }, { path: '/p4' },
+    ]);
   });
 
   it('absent_over_time is 1 where nothing matched, with the selector\'s labels', async () => {

@@ -12,6 +12,7 @@ import type { AppContext } from '../../context.js';
 import { formatClickHouse } from '../../model/time.js';
 import { readCompactRows } from '../../query/read.js';
 import { LABEL_COLUMNS } from '../labels.js';
+import { liveRegex } from '../../query/language/match.js';
 import { type Binary, type Grouping, type LineFilter, type LogQuery, logqlError, type Matcher, type MetricQuery, type RangeAggregation } from './parse.js';
 import { baseLabels, compilePipeline, needsPipeline, type PipelineInput } from './pipeline.js';
 
@@ -297,7 +298,33 @@ export async function evaluateMetric(ctx: AppContext, q: MetricQuery, steps: Ste
       const [l, r] = await Promise.all([evaluateMetric(ctx, q.left, steps), evaluateMetric(ctx, q.right, steps)]);
       return binary(q, l, r);
     }
+    case 'label_replace': {
+      const inner = await evaluateMetric(ctx, q.expr, steps);
+      if (inner.type === 'scalar') throw logqlError('label_replace takes a vector, not a number');
+      return { type: 'vector', series: labelReplace(q, inner.series) };
+    }
   }
+}
+
+/** PromQL's label_replace: where the source label's whole value matches, the destination gets the expanded replacement ("" removes it). */
+function labelReplace(q: Extract<MetricQuery, { kind: 'label_replace' }>, series: Series[]): Series[] {
+  const caseless = q.regex.startsWith('(?i)');
+  const body = (caseless ? q.regex.slice(4) : q.regex).replaceAll('(?P<', '(?<');
+  const re = liveRegex(`${caseless ? '(?i)' : ''}^(?:${body})$`, 0);
+  return series.map((s) => {
+    const m = re.exec(s.labels[q.src] ?? '');
+    if (!m) return s;
+    // Go's Regexp.Expand: $1, ${1}, $name, ${name}; $$ is a dollar.
+    const value = q.replacement.replace(/\$(?:\$|\{(\w+)\}|(\w+))/g, (all, braced?: string, bare?: string) => {
+      if (all === '$$') return '$';
+      const ref = braced ?? bare!;
+      return (/^\d+$/.test(ref) ? m[Number(ref)] : m.groups?.[ref]) ?? '';
+    });
+    const labels = { ...s.labels };
+    if (value === '') delete labels[q.dst];
+    else labels[q.dst] = value;
+    return { labels, values: s.values };
+  });
 }
 
 /** A range aggregation's series: from the store's counting, or the pipeline. */
@@ -407,7 +434,7 @@ async function pipelineSeries(ctx: AppContext, q: RangeAggregation, steps: Steps
       const start = end - Number(q.rangeNs);
       while (lo < one.at.length && one.at[lo]! <= start) lo++;
       while (hi < one.at.length && one.at[hi]! <= end) hi++;
-      if (hi > lo) values[i] = reduce(one.v.slice(lo, hi), seconds, q.param);
+      if (hi > lo) values[i] = reduce(one.v.slice(lo, hi), seconds, q.param, { at: one.at.slice(lo, hi), start, end });
     }
     out.push({ labels: one.labels, values });
   }
@@ -433,8 +460,39 @@ export function quantile(phi: number, xs: readonly number[]): number {
   return sorted[lo]! * (1 - w) + sorted[hi]! * w;
 }
 
-// Each range function on the samples of one window (never empty).
-const REDUCERS: Partial<Record<RangeAggregation['fn'], (xs: number[], seconds: number, param: number | undefined) => number>> = {
+/**
+ * Prometheus's extrapolated rate of a counter over one window (times in
+ * ns): resets added back, then extrapolated towards the window's edges by
+ * at most half a sample interval (or to where the counter would be zero),
+ * per second. Fewer than two samples: no value.
+ */
+function counterRate(xs: readonly number[], w: Window, seconds: number): number | undefined {
+  if (xs.length < 2) return undefined;
+  let result = xs[xs.length - 1]! - xs[0]!;
+  for (let i = 1; i < xs.length; i++) if (xs[i]! < xs[i - 1]!) result += xs[i - 1]!;
+  const first = w.at[0]!;
+  const last = w.at[w.at.length - 1]!;
+  let toStart = (first - w.start) / 1e9;
+  const toEnd = (w.end - last) / 1e9;
+  const sampled = (last - first) / 1e9;
+  if (sampled === 0) return undefined;
+  const average = sampled / (xs.length - 1);
+  if (result > 0 && xs[0]! >= 0) toStart = Math.min(toStart, sampled * (xs[0]! / result));
+  const threshold = average * 1.1;
+  const interval = sampled + (toStart < threshold ? toStart : average / 2) + (toEnd < threshold ? toEnd : average / 2);
+  return (result * (interval / sampled)) / seconds;
+}
+
+/** A window's sample times and its bounds (start, end], in ns after the same origin. */
+interface Window {
+  readonly at: readonly number[];
+  readonly start: number;
+  readonly end: number;
+}
+
+// Each range function on the samples of one window (never empty); undefined: no value at that step.
+const REDUCERS: Partial<Record<RangeAggregation['fn'], (xs: number[], seconds: number, param: number | undefined, w: Window) => number | undefined>> = {
+  rate_counter: (xs, seconds, _p, w) => counterRate(xs, w, seconds),
   count_over_time: (xs) => xs.length,
   rate: (xs, seconds) => sum(xs) / seconds,
   bytes_over_time: (xs) => sum(xs),

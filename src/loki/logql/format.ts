@@ -28,6 +28,8 @@ function labelFilter(f: LabelFilterExpr): string {
       return `(${labelFilter(f.left)} ${f.kind} ${labelFilter(f.right)})`;
     case 'match':
       return matcher(f.matcher);
+    case 'ip':
+      return `${f.name}${f.negate ? '!=' : '='}ip(${quote(f.pattern)})`;
     case 'number':
       return `${f.name} ${f.op} ${f.value}`;
     case 'duration':
@@ -41,6 +43,10 @@ function stage(s: Stage): string {
   switch (s.kind) {
     case 'line_filter':
       return filter(s.filter);
+    case 'line_ip':
+      return `${s.negate ? '!=' : '|='} ip(${quote(s.pattern)})`;
+    case 'line_pattern':
+      return `${s.negate ? '!>' : '|>'} ${s.patterns.map(quote).join(' or ')}`;
     case 'json':
     case 'logfmt': {
       const flags = [s.strict ? ' --strict' : '', s.keepEmpty ? ' --keep-empty' : ''].join('');
@@ -86,6 +92,8 @@ function metric(q: MetricQuery): string {
     }
     case 'aggregate':
       return `${q.op}${q.grouping ? grouping(q.grouping) + ' ' : ''}(${q.param === undefined ? '' : `${q.param}, `}${metric(q.expr)})`;
+    case 'label_replace':
+      return `label_replace(${metric(q.expr)}, ${[q.dst, q.replacement, q.src, q.regex].map(quote).join(', ')})`;
     case 'binary': {
       // Every operand that is itself an operation keeps its parentheses.
       const side = (x: MetricQuery): string => (x.kind === 'binary' ? `(${metric(x)})` : metric(x));

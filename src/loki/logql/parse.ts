@@ -27,6 +27,8 @@ export type CmpOp = '==' | '!=' | '>' | '>=' | '<' | '<=';
 export type LabelFilterExpr =
   | { readonly kind: 'and' | 'or'; readonly left: LabelFilterExpr; readonly right: LabelFilterExpr }
   | { readonly kind: 'match'; readonly matcher: Matcher }
+  /** `addr = ip("10.0.0.0/8")`: an address, a CIDR range or a from-to range. */
+  | { readonly kind: 'ip'; readonly name: string; readonly negate: boolean; readonly pattern: string }
   | { readonly kind: 'number' | 'duration' | 'bytes'; readonly name: string; readonly op: CmpOp; readonly value: number };
 
 /** `a` (the field a), or `a="b.c"` (the field at a path: json) / `a="b"` (the key b: logfmt). */
@@ -44,6 +46,10 @@ export interface LabelItem {
 /** A pipeline stage after the selector (and after the line filters Sluice runs in the store), in order. */
 export type Stage =
   | { readonly kind: 'line_filter'; readonly filter: LineFilter }
+  /** `|= ip("…")`, `!= ip("…")`: a line with (without) an address in the range. */
+  | { readonly kind: 'line_ip'; readonly negate: boolean; readonly pattern: string }
+  /** `|> "<_> x <_>"`, `!> …`: a line that (does not) fit one of the patterns. */
+  | { readonly kind: 'line_pattern'; readonly negate: boolean; readonly patterns: readonly string[] }
   | { readonly kind: 'json' | 'logfmt'; readonly extract: readonly Extraction[]; readonly strict: boolean; readonly keepEmpty: boolean }
   | { readonly kind: 'regexp' | 'pattern'; readonly expr: string }
   | { readonly kind: 'unpack' | 'decolorize' }
@@ -130,7 +136,17 @@ export interface Binary {
   readonly group: { readonly side: 'left' | 'right'; readonly labels: readonly string[] } | undefined;
 }
 
-export type MetricQuery = RangeAggregation | VectorAggregation | NumberLiteral | VectorLiteral | Binary;
+/** `label_replace(v, dst, replacement, src, regex)`, as in PromQL. */
+export interface LabelReplace {
+  readonly kind: 'label_replace';
+  readonly expr: MetricQuery;
+  readonly dst: string;
+  readonly replacement: string;
+  readonly src: string;
+  readonly regex: string;
+}
+
+export type MetricQuery = RangeAggregation | VectorAggregation | NumberLiteral | VectorLiteral | Binary | LabelReplace;
 export type Query = LogQuery | MetricQuery;
 
 export function logqlError(message: string): SluiceError {
@@ -157,6 +173,8 @@ const RANGE_FNS: Readonly<Record<string, RangeFn>> = {
 };
 const VECTOR_OPS: Readonly<Record<string, VectorOp>> = {
   Sum: 'sum', Count: 'count', Min: 'min', Max: 'max', Avg: 'avg', Stddev: 'stddev', Stdvar: 'stdvar', Topk: 'topk', Bottomk: 'bottomk', Sort: 'sort', Sort_Desc: 'sort_desc',
+  // The exact top k is a correct answer to Loki's approximate one.
+  Approx_Topk: 'topk',
 };
 const BINARY_OPS: Readonly<Record<string, BinaryOp>> = {
   Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%', Pow: '^', Eql: '==', Neq: '!=', Gtr: '>', Gte: '>=', Lss: '<', Lte: '<=', And: 'and', Or: 'or', Unless: 'unless',
@@ -364,6 +382,12 @@ class Reader {
     if (parts.length === 1) return this.labelFilter(parts[0]!); // parentheses
     const c = n.firstChild!;
     if (c.name === 'Matcher') return { kind: 'match', matcher: this.matcher(c) };
+    if (c.name === 'IpLabelFilter') {
+      const id = c.getChild('Identifier');
+      const op = id?.nextSibling?.name;
+      if (!id || (op !== 'Eq' && op !== 'Neq')) throw unsupported(c, this.q);
+      return { kind: 'ip', name: this.text(id), negate: op === 'Neq', pattern: this.string(c.getChild('String')!) };
+    }
     const leaf = c.name === 'UnitFilter' ? c.firstChild! : c;
     const id = leaf.getChild('Identifier');
     const op = CMP_OPS[id?.nextSibling?.name ?? ''];
@@ -390,10 +414,20 @@ class Reader {
     for (let c = n.firstChild; c; c = c.nextSibling) {
       if (c.name === 'LineFilters') this.lineFilters(c, into);
       else if (c.name === 'LineFilter') {
-        const op = FILTER_OPS[c.getChild('Filter')?.firstChild?.name ?? ''];
-        if (!op || c.getChild('FilterOp')) throw unsupported(c, this.q);
+        const opName = c.getChild('Filter')?.firstChild?.name ?? '';
         const values = [this.string(c.getChild('String')!)];
         for (let or = c.getChild('OrFilter'); or; or = or.getChild('OrFilter')) values.push(this.string(or.getChild('String')!));
+        if (opName === 'PipePattern' || opName === 'Npa') {
+          into.push({ kind: 'line_pattern', negate: opName === 'Npa', patterns: values });
+          continue;
+        }
+        const op = FILTER_OPS[opName];
+        if (!op) throw unsupported(c, this.q);
+        if (c.getChild('FilterOp')) {
+          if (c.getChild('FilterOp')!.firstChild?.name !== 'Ip' || values.length > 1 || (op !== '|=' && op !== '!=')) throw unsupported(c, this.q);
+          into.push({ kind: 'line_ip', negate: op === '!=', pattern: values[0]! });
+          continue;
+        }
         into.push({ kind: 'line_filter', filter: { op, values } });
       } else throw unsupported(c, this.q);
     }
@@ -414,6 +448,14 @@ class Reader {
         return { kind: 'vector', value: Number(this.text(c.getChild('Number')!)) };
       case 'BinOpExpr':
         return this.binary(c);
+      case 'LabelReplaceExpr': {
+        const inner = c.getChild('MetricExpr');
+        const args = c.getChildren('String').map((x) => this.string(x));
+        if (!inner || args.length !== 4) throw unsupported(c, this.q);
+        const [dst, replacement, src, regex] = args as [string, string, string, string];
+        if (!/^[A-Za-z_]\w*$/.test(dst)) throw logqlError(`label_replace: ${JSON.stringify(dst)} is not a label name`);
+        return { kind: 'label_replace', expr: this.metric(inner), dst, replacement, src, regex };
+      }
       case 'ParenthesisExpr':
       case 'MetricExpr': {
         const inner = c.name === 'MetricExpr' ? c : c.getChild('MetricExpr') ?? c.getChild('Expr')?.getChild('MetricExpr');
@@ -428,8 +470,7 @@ class Reader {
   range(n: SyntaxNode): RangeAggregation {
     const fnNode = n.getChild('RangeOp')?.firstChild;
     const fn = RANGE_FNS[fnNode?.name ?? ''];
-    // rate_counter (a counter's rate with resets) is not built yet.
-    if (!fn || fn === 'rate_counter') throw unsupported(fnNode ?? n, this.q);
+    if (!fn) throw unsupported(fnNode ?? n, this.q);
     const lr = n.getChild('LogRangeExpr');
     if (!lr) throw unsupported(n, this.q);
     for (let c = lr.firstChild; c; c = c.nextSibling) {

@@ -15,6 +15,7 @@
 // - Labels with empty values are not in a result's label set.
 import type { LabelFilterExpr, LogQuery, Matcher, Stage, Unwrap } from './parse.js';
 import { logqlError } from './parse.js';
+import { ipMatcher, lineHasIp } from './ip.js';
 import { compileTemplate } from './template.js';
 import { goDurationSeconds, goFloat, humanBytes } from './units.js';
 import { parseLogfmt } from '../../ingest/logfmt.js';
@@ -168,7 +169,7 @@ function jsonStage(s: ParserStage): Step {
 
 function logfmtStage(s: ParserStage): Step {
   return (e) => {
-    const fields = parseLogfmt(e.line, { bareKeys: false });
+    const fields = parseLogfmt(e.line, { bareKeys: false, minPairs: 1 });
     if (fields === undefined && s.strict) {
       e.error('LogfmtParserErr', 'the line is not logfmt');
       return true;
@@ -194,44 +195,53 @@ function regexpStage(expr: string): Step {
   };
 }
 
-/** Loki's pattern parser: literals and `<name>` captures (`<_>` unnamed); a capture runs to its next literal. */
-function patternStage(expr: string): Step {
-  const parts: Array<{ literal: string } | { capture: string }> = [];
-  const re = /<([A-Za-z_]\w*)>/g;
+type PatternPart = { literal: string } | { capture: string };
+
+/** A pattern's parts: literals and `<name>` captures (`<_>` unnamed), never two captures in a row. */
+function patternParts(expr: string, needsName: boolean): PatternPart[] {
+  const parts: PatternPart[] = [];
   let at = 0;
-  for (const m of expr.matchAll(re)) {
+  for (const m of expr.matchAll(/<([A-Za-z_]\w*)>/g)) {
     if (m.index > at) parts.push({ literal: expr.slice(at, m.index) });
     if (parts.at(-1) && 'capture' in parts.at(-1)!) throw logqlError(`the pattern ${JSON.stringify(expr)} has two captures in a row; put a literal between them`);
     parts.push({ capture: m[1]! });
     at = m.index + m[0].length;
   }
   if (at < expr.length) parts.push({ literal: expr.slice(at) });
-  if (!parts.some((p) => 'capture' in p && p.capture !== '_')) throw logqlError(`the pattern ${JSON.stringify(expr)} needs at least one named capture, as <name>`);
-  return (e) => {
-    const line = e.line;
-    const found: Array<[string, string]> = [];
-    let pos = 0;
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i]!;
-      if ('literal' in p) {
-        if (i === 0) {
-          if (!line.startsWith(p.literal)) return true;
-          pos = p.literal.length;
-        }
-        continue;
+  if (needsName && !parts.some((p) => 'capture' in p && p.capture !== '_')) throw logqlError(`the pattern ${JSON.stringify(expr)} needs at least one named capture, as <name>`);
+  return parts;
+}
+
+/** Loki's pattern matching: a capture runs to the next literal's first place; undefined when a literal is not found. */
+function matchPattern(parts: readonly PatternPart[], line: string): Array<[string, string]> | undefined {
+  const found: Array<[string, string]> = [];
+  let pos = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if ('literal' in p) {
+      if (i === 0) {
+        if (!line.startsWith(p.literal)) return undefined;
+        pos = p.literal.length;
       }
-      const next = parts[i + 1];
-      if (!next) {
-        found.push([p.capture, line.slice(pos)]);
-        break;
-      }
-      const lit = (next as { literal: string }).literal;
-      const end = line.indexOf(lit, pos);
-      if (end < 0) return true; // no match: nothing extracted
-      found.push([p.capture, line.slice(pos, end)]);
-      pos = end + lit.length;
+      continue;
     }
-    for (const [k, v] of found) if (k !== '_') e.extract(k, v);
+    const next = parts[i + 1] as { literal: string } | undefined;
+    if (!next) {
+      found.push([p.capture, line.slice(pos)]);
+      return found;
+    }
+    const end = line.indexOf(next.literal, pos);
+    if (end < 0) return undefined;
+    found.push([p.capture, line.slice(pos, end)]);
+    pos = end + next.literal.length;
+  }
+  return found;
+}
+
+function patternStage(expr: string): Step {
+  const parts = patternParts(expr, true);
+  return (e) => {
+    for (const [k, v] of matchPattern(parts, e.line) ?? []) if (k !== '_') e.extract(k, v);
     return true;
   };
 }
@@ -287,6 +297,10 @@ export function labelFilter(f: LabelFilterExpr): Step {
       const test = valueMatcher(f.matcher);
       return (e) => test(e.get(f.matcher.name) ?? '');
     }
+    case 'ip': {
+      const inRange = ipMatcher(f.pattern);
+      return (e) => inRange(e.get(f.name)?.trim() ?? '') !== f.negate;
+    }
     default: {
       const convert = CONVERT[f.kind];
       const compare = COMPARE[f.op]!;
@@ -324,6 +338,14 @@ function stepOf(s: Stage): Step {
   switch (s.kind) {
     case 'line_filter':
       return lineFilterStep(s.filter);
+    case 'line_ip': {
+      const has = lineHasIp(ipMatcher(s.pattern));
+      return (e) => has(e.line) !== s.negate;
+    }
+    case 'line_pattern': {
+      const all = s.patterns.map((p) => patternParts(p, false));
+      return (e) => all.some((parts) => matchPattern(parts, e.line) !== undefined) !== s.negate;
+    }
     case 'json':
       return jsonStage(s);
     case 'logfmt':
