@@ -40,15 +40,17 @@ export async function lokiLabelRoutes(app: FastifyInstance, opts: { ctx: AppCont
 
   app.get<{ Querystring: RangeQuery }>('/loki/api/v1/labels', { onRequest: read, schema: { querystring: rangeSchema } }, async (req) => {
     const { sql, params } = sample(req.query, ctx.clock.nowNs());
-    // Only fixed fragments are joined; every value is a parameter.
+    // Only fixed fragments are joined; every value is a parameter. A column's
+    // label only when some sampled event has a value for it, as Loki lists
+    // only labels it has seen: Grafana's picker offers every name listed.
     const rows = await readRows<{ name: string }>(
       ctx,
-      'SELECT DISTINCT k AS name FROM (SELECT attributes ' + sql + ') ARRAY JOIN mapKeys(attributes) AS k ORDER BY name LIMIT {max:UInt32}',
+      'SELECT DISTINCT k AS name FROM (SELECT service, host, level, attributes ' + sql + ')' +
+        " ARRAY JOIN arrayConcat(if(service != '', ['service_name'], []), if(host != '', ['host'], []), if(level != '', ['level'], []), mapKeys(attributes)) AS k" +
+        ' ORDER BY name LIMIT {max:UInt32}',
       params,
     );
-    const names = new Set(['host', 'level', 'service_name']);
-    for (const r of rows) if (LABEL_NAME.test(r.name)) names.add(r.name);
-    return { status: 'success', data: [...names].sort() };
+    return { status: 'success', data: rows.map((r) => r.name).filter((n) => LABEL_NAME.test(n)) };
   });
 
   // Logs Drilldown: each label with its number of values in the sample, no envelope.
