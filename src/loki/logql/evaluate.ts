@@ -152,6 +152,21 @@ export const MAX_PIPELINE_LINES = 1_000_000;
 type LineRow = [id: string, ns: string, service: string, host: string, level: string, message: string, attributes: Record<string, string>];
 const toLine = ([id, ns, service, host, level, message, attributes]: LineRow): Line => ({ id, ns, service, host, level, message, attributes });
 
+/** One page of a log query's stored lines in [start, end): `limit` of them after the line `after`, in time order. */
+export function compileLines(log: LogQuery, r: { startNs: bigint; endNs: bigint; limit: number; direction: 'forward' | 'backward'; after?: { ns: string; id: string } | undefined }): Compiled {
+  const p = new Params();
+  const where = rangeWhere(log, r.startNs, r.endNs, p);
+  const order = r.direction === 'forward' ? 'ASC' : 'DESC';
+  if (r.after) {
+    // After the last line read: the order is (time, id), so ties in time are neither lost nor read twice.
+    where.push(`(time, id) ${r.direction === 'forward' ? '>' : '<'} (fromUnixTimestamp64Nano(${p.add('Int64', r.after.ns)}, 'UTC'), ${p.add('UUID', r.after.id)})`);
+  }
+  return {
+    sql: `SELECT toString(id), toString(toUnixTimestamp64Nano(time)), service, host, level, message, attributes FROM logs WHERE ${where.join(' AND ')} ORDER BY time ${order}, id ${order} LIMIT ${p.add('UInt32', r.limit)}`,
+    params: p.values,
+  };
+}
+
 /**
  * A log query's results in [start, end), the newest `limit` (backward) or
  * the oldest. With a pipeline that can drop lines, the store is read page
@@ -159,23 +174,13 @@ const toLine = ([id, ns, service, host, level, message, attributes]: LineRow): L
  */
 export async function readLines(ctx: AppContext, log: LogQuery, r: { startNs: bigint; endNs: bigint; limit: number; direction: 'forward' | 'backward' }): Promise<Result[]> {
   const process = processor(log);
-  const order = r.direction === 'forward' ? 'ASC' : 'DESC';
   const paged = needsPipeline(log);
   const page = paged ? Math.min(10_000, Math.max(1000, r.limit * 4)) : r.limit;
   const out: Result[] = [];
   let cursor: { ns: string; id: string } | undefined;
   for (let read = 0; out.length < r.limit; ) {
-    const p = new Params();
-    const where = rangeWhere(log, r.startNs, r.endNs, p);
-    if (cursor) {
-      // After the last line read: the order is (time, id), so ties in time are neither lost nor read twice.
-      where.push(`(time, id) ${r.direction === 'forward' ? '>' : '<'} (fromUnixTimestamp64Nano(${p.add('Int64', cursor.ns)}, 'UTC'), ${p.add('UUID', cursor.id)})`);
-    }
-    const rows = await readCompactRows<LineRow>(
-      ctx,
-      `SELECT toString(id), toString(toUnixTimestamp64Nano(time)), service, host, level, message, attributes FROM logs WHERE ${where.join(' AND ')} ORDER BY time ${order}, id ${order} LIMIT ${p.add('UInt32', page)}`,
-      p.values,
-    );
+    const c = compileLines(log, { ...r, limit: page, after: cursor });
+    const rows = await readCompactRows<LineRow>(ctx, c.sql, c.params);
     for (const row of rows) {
       const res = process(toLine(row));
       if (res) out.push(res);
@@ -334,7 +339,17 @@ async function rangeVector(ctx: AppContext, q: RangeAggregation, steps: Steps): 
   return rangeSeries(ctx, q, steps);
 }
 
-async function rangeSeries(ctx: AppContext, q: RangeAggregation, steps: Steps): Promise<Series[]> {
+/** SQL and parameters: what a query compiles to (golden-tested: test/loki/logql-compile.unit.test.ts). */
+export interface Compiled {
+  readonly sql: string;
+  readonly params: Record<string, unknown>;
+}
+
+/**
+ * A counting range aggregation as one store query: each event is counted
+ * at every step whose window holds it, per stream.
+ */
+export function compileRange(q: RangeAggregation, steps: Steps): Compiled {
   const p = new Params();
   // The window of step i is (t_i - range, t_i] with t_i = s + i·step, s the
   // start moved back by the offset; an event at x (a = x - s) is in the
@@ -353,11 +368,15 @@ async function rangeSeries(ctx: AppContext, q: RangeAggregation, steps: Steps): 
     `time <= ${p.add('DateTime64(9)', formatClickHouse(s + BigInt(steps.n - 1) * steps.stepNs))}`,
     ...whereOf(q.log, p),
   ];
-  const rows = await readCompactRows<[i: number | string, service: string, host: string, level: string, n: number | string, bytes: number | string]>(
-    ctx,
-    `SELECT i, service, host, level, count(), sum(length(message)) FROM logs ARRAY JOIN range(toUInt32(${lo}), toUInt32(${hi} + 1)) AS i WHERE ${where.join(' AND ')} GROUP BY i, service, host, level`,
-    p.values,
-  );
+  return {
+    sql: `SELECT i, service, host, level, count(), sum(length(message)) FROM logs ARRAY JOIN range(toUInt32(${lo}), toUInt32(${hi} + 1)) AS i WHERE ${where.join(' AND ')} GROUP BY i, service, host, level`,
+    params: p.values,
+  };
+}
+
+async function rangeSeries(ctx: AppContext, q: RangeAggregation, steps: Steps): Promise<Series[]> {
+  const c = compileRange(q, steps);
+  const rows = await readCompactRows<[i: number | string, service: string, host: string, level: string, n: number | string, bytes: number | string]>(ctx, c.sql, c.params);
   const seconds = Number(q.rangeNs) / 1e9;
   const series = new Map<string, Series>();
   for (const [i, service, host, level, n, bytes] of rows) {
@@ -379,6 +398,22 @@ function grouped(labels: Record<string, string>, g: Grouping | undefined): Recor
   return Object.fromEntries(Object.entries(labels).filter(([k]) => g.labels.includes(k) === (g.mode === 'by')));
 }
 
+function pipelineSpan(q: RangeAggregation, steps: Steps): { from: bigint; to: bigint } {
+  const s = steps.startNs - q.offsetNs;
+  return { from: s - q.rangeNs > 0n ? s - q.rangeNs : 0n, to: s + BigInt(steps.n - 1) * steps.stepNs };
+}
+
+/** The lines a range aggregation's pipeline reads: every window's, in time order, one more than it may take. */
+export function compilePipelineRange(q: RangeAggregation, steps: Steps): Compiled {
+  const { from, to } = pipelineSpan(q, steps);
+  const p = new Params();
+  const where = [`time > ${p.add('DateTime64(9)', formatClickHouse(from))}`, `time <= ${p.add('DateTime64(9)', formatClickHouse(to))}`, ...whereOf(q.log, p)];
+  return {
+    sql: `SELECT toString(id), toString(toUnixTimestamp64Nano(time)), service, host, level, message, attributes FROM logs WHERE ${where.join(' AND ')} ORDER BY time LIMIT ${p.add('UInt32', MAX_PIPELINE_LINES + 1)}`,
+    params: p.values,
+  };
+}
+
 /**
  * A range aggregation over a pipeline: the store selects the lines (the
  * selector and the line filters it can run) in time order, the pipeline
@@ -387,21 +422,11 @@ function grouped(labels: Record<string, string>, g: Grouping | undefined): Recor
  */
 async function pipelineSeries(ctx: AppContext, q: RangeAggregation, steps: Steps): Promise<Series[]> {
   const s = steps.startNs - q.offsetNs;
-  const from = s - q.rangeNs > 0n ? s - q.rangeNs : 0n;
-  const to = s + BigInt(steps.n - 1) * steps.stepNs;
+  const { from, to } = pipelineSpan(q, steps);
   // Sample times are kept as ns after `from` in doubles: exact below 2^53 ns (104 days).
   if (to - from >= 2n ** 53n) throw logqlError('a query with a pipeline or unwrap may span at most 104 days');
-  const p = new Params();
-  const where = [
-    `time > ${p.add('DateTime64(9)', formatClickHouse(from))}`,
-    `time <= ${p.add('DateTime64(9)', formatClickHouse(to))}`,
-    ...whereOf(q.log, p),
-  ];
-  const rows = await readCompactRows<LineRow>(
-    ctx,
-    `SELECT toString(id), toString(toUnixTimestamp64Nano(time)), service, host, level, message, attributes FROM logs WHERE ${where.join(' AND ')} ORDER BY time LIMIT ${p.add('UInt32', MAX_PIPELINE_LINES + 1)}`,
-    p.values,
-  );
+  const c = compilePipelineRange(q, steps);
+  const rows = await readCompactRows<LineRow>(ctx, c.sql, c.params);
   if (rows.length > MAX_PIPELINE_LINES) throw logqlError(`the query's pipeline would read more than ${MAX_PIPELINE_LINES} lines; narrow the selector, add line filters (|= "…") before the parser, or shorten the range`);
   const pipeline = compilePipeline(q.log, q.unwrap);
   const samples = new Map<string, { labels: Record<string, string>; at: number[]; v: number[] }>();
