@@ -12,7 +12,7 @@ import { SluiceError } from '../errors.js';
 import { readCompactRows } from '../query/read.js';
 import { detectFields, detectFieldValues, type SampledLine } from './detected-fields.js';
 import { LABEL_COLUMNS, lokiRange } from './labels.js';
-import { logWhere, MAX_STEPS } from './logql/evaluate.js';
+import { logWhere, MAX_STEPS, readLines } from './logql/evaluate.js';
 import { type LogQuery, logqlError, parseLogQuery } from './logql/parse.js';
 
 const NS = 1_000_000_000n;
@@ -198,20 +198,19 @@ async function volumeRange(
   return sortSeries([...series.values()]);
 }
 
-/** The newest `limit` lines of a log query in [start, end), with what detected fields need. */
+/**
+ * The newest `limit` lines of a log query in [start, end) that come
+ * through its pipeline (Drilldown sends `| json | logfmt | drop __error__,
+ * __error_details__`; a label filter narrows the sample, as in Loki), with
+ * what detected fields need: the stream labels a parsed name would clash
+ * with, the line's attributes and its text.
+ */
 async function sampleLines(ctx: AppContext, log: LogQuery, r: { startNs: bigint; endNs: bigint; limit: number }): Promise<SampledLine[]> {
-  const { where, params } = logWhere(log, r.startNs, r.endNs);
-  params.df_lines = r.limit;
-  const rows = await readCompactRows<[host: string, level: string, message: string, attributes: Record<string, string>]>(
-    ctx,
-    `SELECT host, level, message, attributes FROM logs WHERE ${where.join(' AND ')} ORDER BY time DESC, id DESC LIMIT {df_lines:UInt32}`,
-    params,
-  );
-  // A stream's labels (./logql/evaluate.ts): a parsed key of one of these names is renamed, as in Loki.
-  return rows.map(([host, level, message, attributes]) => ({
-    streamLabels: new Set(['service_name', ...(host ? ['host'] : []), ...(level ? ['level'] : [])]),
-    attributes,
-    message,
+  const results = await readLines(ctx, log, { ...r, direction: 'backward' });
+  return results.map((res) => ({
+    streamLabels: new Set(['service_name', 'host', 'level'].filter((n) => res.labels[n] !== undefined)),
+    attributes: res.metadata,
+    message: res.line,
   }));
 }
 

@@ -178,6 +178,21 @@ describe('detected_fields', () => {
     expect(capped.body.limit).toBe(2);
   });
 
+  it('takes the query Drilldown sends (| json | logfmt | drop __error__, __error_details__); a label filter narrows the sample', async () => {
+    const plain = await loki('detected_fields', { ...range, query: '{service_name="api"}', line_limit: 1000 });
+    const drilldown = await loki('detected_fields', { ...range, query: '{service_name="api"} | json | logfmt | drop __error__, __error_details__', line_limit: 1000 });
+    expect(drilldown.status).toBe(200);
+    expect(drilldown.body).toEqual(plain.body);
+    // Only the JSON lines whose latency is 2ms: latency has one value left of the two.
+    const field = (body: Record<string, unknown>, label: string): { cardinality: number } | undefined => (body.fields as Array<{ label: string; cardinality: number }>).find((f) => f.label === label);
+    expect(field(plain.body, 'latency')?.cardinality).toBe(2);
+    const narrowed = await loki('detected_fields', { ...range, query: '{service_name="api"} | json | latency="2ms"', line_limit: 1000 });
+    expect(narrowed.status).toBe(200);
+    expect(field(narrowed.body, 'latency')?.cardinality).toBe(1);
+    // The logfmt lines have no latency: they stay out, and their fields with them.
+    expect(field(narrowed.body, 'method')).toBeUndefined();
+  });
+
   it('detected_field/{name}/values: a field\'s values from the lines and the attributes', async () => {
     const r = await loki('detected_field/status/values', { ...range, query: '{service_name="api"}', line_limit: 1000 });
     expect(r.status).toBe(200);
