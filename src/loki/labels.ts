@@ -14,7 +14,8 @@ export const LABEL_COLUMNS: ReadonlyMap<string, string> = new Map([
 // Loki takes ns epoch, float seconds or RFC 3339.
 export function timeParam(v: string | undefined, name: string): bigint | undefined {
   if (v === undefined || v === '') return undefined;
-  if (/^\d{19}$/.test(v)) return BigInt(v);
+  // Loki's rule: whole digits are seconds up to 10 of them, nanoseconds past that.
+  if (/^\d{11,19}$/.test(v)) return BigInt(v);
   const seconds = /^\d+(\.\d+)?$/.test(v) ? Number(v) : undefined;
   const t = seconds !== undefined ? (seconds < 1e10 ? BigInt(Math.round(seconds * 1e9)) : undefined) : parseIsoNs(v);
   if (t === undefined) throw new SluiceError('SLUICE_ERR_INVALID_TIME_RANGE', `${name} must be Unix nanoseconds, seconds or RFC 3339`);
