@@ -18,4 +18,13 @@ describe('read limits', () => {
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ code: 'SLUICE_ERR_QUERY_TOO_BROAD', message: expect.stringContaining('SLUICE_QUERY_MAX_ROWS=1000') });
   });
+
+  it('cuts Loki queries the same way, log and metric, with and without a pipeline: a 400 in Loki\'s error shape', async () => {
+    const basic = `Basic ${Buffer.from(`grafana:${await makeToken(s, 'read')}`).toString('base64')}`;
+    for (const query of ['{service_name=~".+"} |= "row"', '{service_name=~".+"} | logfmt | x="1"', 'sum(count_over_time({service_name=~".+"}[1h]))', 'sum(count_over_time({service_name=~".+"} | json [1h]))']) {
+      const res = await fetch(`${s.url}/loki/api/v1/query_range?${new URLSearchParams({ query, step: '60' })}`, { headers: { authorization: basic } });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ status: 'error', errorType: 'bad_data', code: 'SLUICE_ERR_QUERY_TOO_BROAD', error: expect.stringContaining('SLUICE_QUERY_MAX_ROWS=1000') });
+    }
+  });
 });
