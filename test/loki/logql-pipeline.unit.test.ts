@@ -50,18 +50,21 @@ describe('parsers', () => {
 });
 
 describe('label filters', () => {
-  it('compare numbers, durations and bytes; a missing label passes only !=', () => {
+  it('compare numbers, durations and bytes; a missing label drops the line, != too (Loki 3)', () => {
     const l = line('{"n":"12","d":"1m30s","s":"3KiB"}');
     expect(run('{a="b"} | json | n > 10 and d >= 90s and s == 3072B', l)).toBeDefined();
     expect(run('{a="b"} | json | n > 12', l)).toBeUndefined();
     expect(run('{a="b"} | json | missing > 1', l)).toBeUndefined();
-    expect(run('{a="b"} | json | missing != 1', l)).toBeDefined();
+    expect(run('{a="b"} | json | missing != 1', l)).toBeUndefined();
   });
 
-  it('a value that does not convert marks the line LabelFilterErr and keeps it; __error__="" then drops it', () => {
+  it('a value that does not convert marks the line LabelFilterErr and keeps it; __error__="" then drops it; an earlier error is kept', () => {
     const l = line('{"n":"twelve"}');
     expect(run('{a="b"} | json | n > 10', l)?.labels).toMatchObject({ __error__: 'LabelFilterErr' });
     expect(run('{a="b"} | json | n > 10 | __error__=""', l)).toBeUndefined();
+    // A line that is not JSON has no n: the filter drops it (Loki 3 no longer lets errored lines through).
+    expect(run('{a="b"} | json | n > 10', line('plain'))).toBeUndefined();
+    expect(run('{a="b"} | logfmt | json | n > 10', line('n=x'))?.labels).toMatchObject({ __error__: 'JSONParserErr' });
   });
 
   it('read structured metadata (attributes) and stream labels; or, and, parentheses', () => {

@@ -64,21 +64,22 @@ function windows(stepMs: number, rangeMs: number): Array<{ sec: number; inside: 
 }
 
 describe('LogQL pipelines on log queries', () => {
-  it('json, then a number filter: lines that are not JSON and have no fields keep their JSONParserErr and pass, as in Loki', async () => {
+  it('json, then filters: lines that are not JSON and have no fields keep their JSONParserErr', async () => {
     const r = await loki<Streams>({ query: '{service_name="pay"} | json | status >= 500' });
     expect(r.status).toBe(200);
     const got = lines(r.result);
-    const want = events.filter((e) => e.kind === 2 || e.status >= 500);
+    // The logfmt lines have no status once json fails on them: the filter drops them (Loki 3).
+    const want = events.filter((e) => e.kind !== 2 && e.status >= 500);
     expect(got.map((g) => g.line)).toEqual(want.map((e) => e.line));
     for (const g of got) {
       const e = want.find((w) => ns(w.ms) === g.t)!;
-      if (e.kind === 2) expect(g.stream).toMatchObject({ __error__: 'JSONParserErr' });
-      else expect(g.stream).toMatchObject({ service_name: 'pay', status: '500', path: e.path, latency: `${e.latencyMs}ms` });
+      expect(g.stream).toMatchObject({ service_name: 'pay', status: '500', path: e.path, latency: `${e.latencyMs}ms` });
       // A nested object flattens with _.
       if (e.kind === 0) expect(g.stream.user_id).toBe(`u${e.i % 7}`);
     }
-    const clean = lines((await loki<Streams>({ query: '{service_name="pay"} | json | __error__="" | status >= 500' })).result);
-    expect(clean.map((g) => g.line)).toEqual(events.filter((e) => e.kind !== 2 && e.status >= 500).map((e) => e.line));
+    const errors = lines((await loki<Streams>({ query: '{service_name="pay"} | json | __error__!=""' })).result);
+    expect(errors.map((g) => g.line)).toEqual(events.filter((e) => e.kind === 2).map((e) => e.line));
+    for (const g of errors) expect(g.stream).toMatchObject({ __error__: 'JSONParserErr' });
   });
 
   it('logfmt with a string filter and line_format; a duration filter; the newest `limit` through a filtering pipeline', async () => {
@@ -245,6 +246,27 @@ describe('LogQL metric queries over pipelines', () => {
     expect(replaced.result.map((x) => x.metric).sort((a, b) => a.path!.localeCompare(b.path!))).toEqual([
       { path: '/p0', route: 'r-p0' }, { path: '/p1', route: 'r-p1' }, { path: '/p2', route: 'r-p2' }, { path: '/p3' }, { path: '/p4' },
     ]);
+  });
+
+  it('or answers one series per label set; a comparison matched on (…) keeps only those labels, as Loki labels every binary result', async () => {
+    // 404s and 200s are both level info: per minute, the 404 side where it has
+    // a sample, else the 200 side — one {level="info"} series either way.
+    const by = (status: number, range = '1h'): string => `sum by (level) (count_over_time({service_name="pay"} | json | __error__="" | status=${status} [${range}]))`;
+    const either = await loki<Matrix>({ query: `${by(404, '1m')} or ${by(200, '1m')}`, step: '60' });
+    expect(either.status).toBe(200);
+    expect(either.result.map((x) => x.metric)).toEqual([{ level: 'info' }]);
+    const perMinute = windows(MIN, MIN).flatMap((w) => {
+      const json = w.inside.filter((e) => e.kind !== 2);
+      const nf = json.filter((e) => e.status === 404).length;
+      const ok = json.filter((e) => e.status === 200).length;
+      return nf > 0 ? [point(w.sec, nf)] : ok > 0 ? [point(w.sec, ok)] : [];
+    });
+    expect(either.result[0]!.values).toEqual(perMinute);
+
+    const withHost = 'sum by (level, service_name) (count_over_time({service_name="pay"} | json | __error__="" [1h]))';
+    const cmp = await loki<Matrix>({ query: `${withHost} >= on (level) ${by(500)}`, step: '3600' });
+    expect(cmp.status).toBe(200);
+    expect(cmp.result.map((x) => x.metric)).toEqual([{ level: 'error' }]);
   });
 
   it('absent_over_time is 1 where nothing matched, with the selector\'s labels', async () => {

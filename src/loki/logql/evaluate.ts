@@ -639,8 +639,21 @@ function setOperation(q: Binary, left: Series[], right: Series[]): Series[] {
     const want = q.op === 'and';
     return left.map((s) => ({ labels: s.labels, values: s.values.map((v, i) => (v !== undefined && rightAt[i]!.has(signature(s.labels, q.matching)) === want ? v : undefined)) }));
   }
+  // or: every left sample, and the right ones whose signature no left
+  // sample has at that step; one label set is one series of the answer.
   const leftAt = Array.from({ length: n }, (_, i) => present(left, i));
-  return [...left, ...right.map((s) => ({ labels: s.labels, values: s.values.map((v, i) => (leftAt[i]!.has(signature(s.labels, q.matching)) ? undefined : v)) }))];
+  const out = new Map<string, Series>();
+  const put = (s: Series, keep: (v: number | undefined, i: number) => boolean): void => {
+    const key = labelKey(s.labels);
+    let one = out.get(key);
+    if (!one) out.set(key, (one = { labels: s.labels, values: new Array<number | undefined>(n).fill(undefined) }));
+    s.values.forEach((v, i) => {
+      if (v !== undefined && keep(v, i) && one.values[i] === undefined) one.values[i] = v;
+    });
+  };
+  for (const s of left) put(s, () => true);
+  for (const s of right) put(s, (_v, i) => !leftAt[i]!.has(signature(s.labels, q.matching)));
+  return [...out.values()];
 }
 
 /**
@@ -685,9 +698,9 @@ function vectorMatch(q: Binary, left: Series[], right: Series[]): Series[] {
   return [...out.values()];
 }
 
-/** PromQL's result labels: one-to-one keeps the on (…) labels or drops the ignoring (…) ones; group_x keeps the many side's, plus the named labels of the one side. */
+/** PromQL's (and Loki's) result labels: one-to-one keeps the on (…) labels or drops the ignoring (…) ones; group_x keeps the many side's, plus the named labels of the one side. */
 function resultLabels(q: Binary, many: Record<string, string>, one: Record<string, string>): Record<string, string> {
-  if (IS_COMPARISON.has(q.op) && !q.bool && !q.group) return many;
+  // Comparisons too, bool or not: Loki's vectorBinop labels every result alike.
   if (!q.group) {
     if (!q.matching) return many;
     return Object.fromEntries(Object.entries(many).filter(([k]) => q.matching!.labels.includes(k) === q.matching!.on));

@@ -11,7 +11,7 @@
 //   `| logfmt` on a line that is not (or no longer) JSON or logfmt extract
 //   those attributes; only a line with neither is a parser error.
 // - An error sets `__error__` (and `__error_details__`) and the line goes
-//   on: a label filter on numbers lets it through, `__error__=""` drops it.
+//   on: `__error__=""` drops it.
 // - Labels with empty values are not in a result's label set.
 import type { LabelFilterExpr, LogQuery, Matcher, Stage, Unwrap } from './parse.js';
 import { logqlError } from './parse.js';
@@ -305,11 +305,11 @@ export function labelFilter(f: LabelFilterExpr): Step {
       const convert = CONVERT[f.kind];
       const compare = COMPARE[f.op]!;
       return (e) => {
-        // Loki keeps a line that already has an error, and one whose value
-        // does not convert (marking it); a missing label passes only `!=`.
-        if (e.hasError()) return true;
+        // Loki 3's rules (pkg/logql/log/label_filter.go): a missing label
+        // drops the line, whatever the operator; a value that does not
+        // convert marks the line (unless it has an error already) and keeps it.
         const raw = e.get(f.name);
-        if (raw === undefined) return f.op === '!=';
+        if (raw === undefined) return false;
         const v = convert(raw);
         if (v === undefined) {
           e.error('LabelFilterErr', `${f.name}=${JSON.stringify(raw)} is not a ${f.kind}`);
