@@ -15,6 +15,7 @@ import { LABEL_COLUMNS } from '../labels.js';
 import { liveRegex } from '../../query/language/match.js';
 import { type Binary, type Grouping, type LineFilter, type LogQuery, logqlError, type Matcher, type MetricQuery, type RangeAggregation } from './parse.js';
 import { baseLabels, compilePipeline, needsPipeline, type PipelineInput } from './pipeline.js';
+import { rollupSeries } from './rollup.js';
 
 /** Loki's third element of a line when labels are categorized: its structured metadata and the labels its pipeline parsed. */
 export interface Categories {
@@ -332,11 +333,11 @@ function labelReplace(q: Extract<MetricQuery, { kind: 'label_replace' }>, series
   });
 }
 
-/** A range aggregation's series: from the store's counting, or the pipeline. */
+/** A range aggregation's series: from the rollups where they answer exactly, the store's counting, or the pipeline. */
 async function rangeVector(ctx: AppContext, q: RangeAggregation, steps: Steps): Promise<Series[]> {
   if (q.fn === 'absent_over_time') return absent(q, await rangeVector(ctx, { ...q, fn: 'count_over_time' }, steps), steps.n);
   if (q.unwrap || needsPipeline(q.log)) return pipelineSeries(ctx, q, steps);
-  return rangeSeries(ctx, q, steps);
+  return (await rollupSeries(ctx, q, steps)) ?? (await rangeSeries(ctx, q, steps));
 }
 
 /** SQL and parameters: what a query compiles to (golden-tested: test/loki/logql-compile.unit.test.ts). */
