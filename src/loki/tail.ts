@@ -88,7 +88,7 @@ export async function lokiTailRoutes(app: FastifyInstance, opts: { ctx: AppConte
     (socket, req) => {
       const { log, matcher, limit, nowNs, startNs } = prepared.get(req)!;
       prepared.delete(req);
-      const outlet = { get bufferedAmount() { return socket.bufferedAmount; }, send: (d: string | Buffer) => socket.send(d) };
+      const outlet = { get bufferedAmount() { return socket.bufferedAmount; }, send: (d: string | Buffer) => socket.send(d), close: (reason: string) => socket.close(1011, reason.slice(0, 120)) };
       const viewer = new Viewer(req.principal!.name, outlet, { bufferEvents: ctx.config.tail.bufferEvents, maxSocketBytes: MAX_SOCKET_BYTES, clock: ctx.clock, format: lokiFormat(log) });
       ctx.hub.add(viewer);
       socket.on('close', () => ctx.hub.remove(viewer));

@@ -41,6 +41,8 @@ export interface Outlet {
   readonly bufferedAmount: number;
   /** Sends one text message (a Buffer holds UTF-8 text, encoded once for many viewers). */
   send(data: string | Buffer): void;
+  /** Ends the viewer's connection after its filter failed (the hub has let it go). */
+  close?(reason: string): void;
 }
 
 /** How a viewer's messages are written: Sluice's tail messages by default; Loki's tail has its own. */
@@ -83,7 +85,7 @@ export class Viewer {
 
   constructor(
     readonly token: string,
-    private readonly out: Outlet,
+    readonly out: Outlet,
     private readonly opts: ViewerOptions,
   ) {}
 
@@ -203,21 +205,31 @@ export class Hub {
     };
     for (const v of this.#viewers) {
       if (!v.matcher) continue;
-      if (v.services === undefined) {
-        all ??= Array.from({ length: batch.length }, (_, i) => batch.json(i));
-        v.offer(all, serialize);
-        continue;
+      // A viewer's filter runs on the ingest path: if it throws, that viewer
+      // is let go and closed; the batch, already stored, is not failed for it.
+      try {
+        this.#offerTo(v, batch, () => (all ??= Array.from({ length: batch.length }, (_, i) => batch.json(i))), () => (byService ??= groupByService(batch)), lists, serialize);
+      } catch (err) {
+        this.#viewers.delete(v);
+        v.out.close?.(`the tail's filter failed: ${(err as Error).message}`);
       }
-      byService ??= groupByService(batch);
-      const key = v.servicesKey;
-      let list = lists.get(key);
-      if (list === undefined) {
-        // In stored order, also when the filter names several services.
-        const at = [...v.services].flatMap((s) => byService!.get(s) ?? []).sort((a, b) => a - b);
-        lists.set(key, (list = at.map((i) => batch.json(i))));
-      }
-      if (list.length > 0) v.offer(list, serialize);
     }
+  }
+
+  #offerTo(v: Viewer, batch: StoredBatch, all: () => EventJson[], byService: () => Map<string, number[]>, lists: Map<string, EventJson[]>, serialize: Serialize): void {
+    if (v.services === undefined) {
+      v.offer(all(), serialize);
+      return;
+    }
+    const key = v.servicesKey;
+    let list = lists.get(key);
+    if (list === undefined) {
+      // In stored order, also when the filter names several services.
+      const groups = byService();
+      const at = [...v.services].flatMap((s) => groups.get(s) ?? []).sort((a, b) => a - b);
+      lists.set(key, (list = at.map((i) => batch.json(i))));
+    }
+    if (list.length > 0) v.offer(list, serialize);
   }
 }
 

@@ -63,7 +63,7 @@ export async function tailRoutes(app: FastifyInstance, opts: { ctx: AppContext }
           return false;
         }
         // Buffers go out as text frames: they are the UTF-8 of JSON.
-        const outlet = { get bufferedAmount() { return socket.bufferedAmount; }, send: (d: string | Buffer) => socket.send(d, { binary: false }) };
+        const outlet = { get bufferedAmount() { return socket.bufferedAmount; }, send: (d: string | Buffer) => socket.send(d, { binary: false }), close: (reason: string) => socket.close(1011, reason.slice(0, 120)) };
         viewer = new Viewer(p.name, outlet, { bufferEvents: ctx.config.tail.bufferEvents, maxSocketBytes: MAX_SOCKET_BYTES, clock: ctx.clock });
         ctx.hub.add(viewer);
         return true;

@@ -64,7 +64,7 @@ describe('log queries', () => {
           "l6": "0189e0a4-0000-7000-8000-000000000000",
           "l7": 1000,
         },
-        "sql": "SELECT toString(id), toString(toUnixTimestamp64Nano(time)), service, host, level, message, attributes FROM logs WHERE time >= {l0:DateTime64(9)} AND time < {l1:DateTime64(9)} AND service = {l2:String} AND position(message, {l3:String}) > 0 AND position(message, {l4:String}) > 0 AND (time, id) < (fromUnixTimestamp64Nano({l5:Int64}, 'UTC'), {l6:UUID}) ORDER BY time DESC, id DESC LIMIT {l7:UInt32}",
+        "sql": "SELECT toString(id), toString(toUnixTimestamp64Nano(time)), service, host, level, message, attributes FROM logs WHERE time >= {l0:DateTime64(9)} AND time < {l1:DateTime64(9)} AND service = {l2:String} AND position(message, {l3:String}) > 0 AND position(message, {l4:String}) > 0 AND time <= fromUnixTimestamp64Nano({l5:Int64}, 'UTC') AND (time, id) < (fromUnixTimestamp64Nano({l5:Int64}, 'UTC'), {l6:UUID}) ORDER BY time DESC, id DESC LIMIT {l7:UInt32}",
       }
     `);
   });
@@ -89,17 +89,17 @@ describe('metric queries', () => {
     `);
   });
 
-  it('an unwrapped range function reads its window of lines in time order for the pipeline', () => {
+  it('an unwrapped range function reads its lines in time order, a page at a time, for the pipeline', () => {
     expect(compilePipelineRange(range('quantile_over_time(0.99, {app="api"} |= "GET" | json | unwrap duration(latency) [5m]) by (path)'), steps)).toMatchInlineSnapshot(`
       {
         "params": {
-          "l0": "2023-11-14 22:08:20.000000000",
-          "l1": "2023-11-14 23:13:20.000000000",
+          "l0": "2023-11-14 22:08:20.000000001",
+          "l1": "2023-11-14 23:13:20.000000001",
           "l2": "api",
           "l3": "GET",
-          "l4": 1000001,
+          "l4": 20000,
         },
-        "sql": "SELECT toString(id), toString(toUnixTimestamp64Nano(time)), service, host, level, message, attributes FROM logs WHERE time > {l0:DateTime64(9)} AND time <= {l1:DateTime64(9)} AND service = {l2:String} AND position(message, {l3:String}) > 0 ORDER BY time LIMIT {l4:UInt32}",
+        "sql": "SELECT toString(id), toString(toUnixTimestamp64Nano(time)), service, host, level, message, attributes FROM logs WHERE time >= {l0:DateTime64(9)} AND time < {l1:DateTime64(9)} AND service = {l2:String} AND position(message, {l3:String}) > 0 ORDER BY time ASC, id ASC LIMIT {l4:UInt32}",
       }
     `);
   });

@@ -127,6 +127,7 @@ describe('parseLogQL', () => {
     ['count_over_time({a="b"}[1m]) by (x)', /only with an unwrapped label/],
     ['topk(rate({a="b"}[1m]))', /whole number k/],
     ['1 > 2', /needs bool/],
+    ['count_over_time({a="b"}[36500d1s])', /longer than 100 years/],
     ['rate({a="b"}[1m]) and 1', /works on vectors/],
     ['{a="b"', /parse error at position/],
     ['', /empty query|parse error/],

@@ -2,7 +2,7 @@
 // parser extracts and names, how label filters treat errors and missing
 // labels, what templates print, and what is refused.
 import { describe, expect, it } from 'vitest';
-import { parseLogQuery } from '../../src/loki/logql/parse.js';
+import { parseLogQL, parseLogQuery, type RangeAggregation } from '../../src/loki/logql/parse.js';
 import { compilePipeline, type PipelineInput } from '../../src/loki/logql/pipeline.js';
 
 const line = (message: string, attributes: Record<string, string> = {}): PipelineInput => ({ ns: '1700000000123456789', message, service: 'api', host: 'h1', level: 'info', attributes });
@@ -36,7 +36,9 @@ describe('parsers', () => {
     expect(run('{a="b"} | pattern `<ip> - - [<_>] "<method> <uri> <_>" <status>`', line('1.2.3.4 - - [10/Oct/2000] "GET /x HTTP/1.0" 200'))?.labels).toMatchObject({
       ip: '1.2.3.4', method: 'GET', uri: '/x', status: '200',
     });
-    expect(run('{a="b"} | pattern "<a> and <b>"', line('no match here'))?.labels.a).toBeUndefined();
+    // A missing literal gives the capture the rest of the line, as in Loki.
+    expect(run('{a="b"} | pattern "<path>?<_>"', line('/api/plugins/status'))?.labels.path).toBe('/api/plugins/status');
+    expect(run('{a="b"} | pattern "GET <a> and <b>"', line('POST x'))?.labels.a).toBeUndefined();
     const u = run('{a="b"} | unpack', line('{"_entry":"the line","pod":"p1","n":3}'));
     expect(u).toMatchObject({ line: 'the line', labels: { pod: 'p1' } });
     expect(u?.labels.n).toBeUndefined();
@@ -88,11 +90,45 @@ describe('ip() and pattern line filters', () => {
     expect(() => compilePipeline(parseLogQuery('{a="b"} |= ip("10.0.0.300")'))).toThrow(/a CIDR range/);
   });
 
-  it('|> keeps a line that fits one of its patterns, !> one that fits none', () => {
+  it('|> keeps a line that fits one of its patterns, !> one that fits none; literals at the ends anchor, captures are not empty', () => {
     expect(run('{a="b"} |> "<_> failed for <_>"', line('login failed for ann'))).toBeDefined();
     expect(run('{a="b"} |> "<_> failed for <_>" or "ok <_>"', line('ok done'))).toBeDefined();
     expect(run('{a="b"} |> "<_> failed for <_>"', line('login ok'))).toBeUndefined();
     expect(run('{a="b"} !> "login <_>"', line('login ok'))).toBeUndefined();
+    expect(run('{a="b"} |> "<_> error"', line('an error happened'))).toBeUndefined();
+    expect(run('{a="b"} |> "<_> error"', line('an error'))).toBeDefined();
+    expect(run('{a="b"} |> "foo"', line('foobar'))).toBeUndefined();
+    expect(run('{a="b"} |> "<_>x <_>"', line('x y'))).toBeUndefined();
+    expect(() => compilePipeline(parseLogQuery('{a="b"} |> "<name> x"'))).toThrow(/only <_>/);
+  });
+});
+
+describe('unwrap', () => {
+  it('a line without the label has no sample; a value that does not convert is SampleExtractionErr; the label leaves the labels', () => {
+    const q = parseLogQL('sum_over_time({a="b"} | logfmt | unwrap duration(d) [1m])') as RangeAggregation;
+    const p = compilePipeline(q.log, q.unwrap);
+    expect(p(line('x=1 y=2'))).toBeUndefined();
+    expect(p(line('d=1m30s y=2'))).toEqual({ line: 'd=1m30s y=2', labels: { service_name: 'api', host: 'h1', level: 'info', y: '2' }, value: 90 });
+    expect(p(line('d=soon y=2'))?.labels.__error__).toBe('SampleExtractionErr');
+  });
+});
+
+describe('what a user can write does not hang or crash', () => {
+  it('regexes are RE2: linear in the line, whatever the pattern', () => {
+    const long = 'a'.repeat(50_000);
+    expect(run('{a="b"} | regexp "(?P<x>.*.*.*)x"', line(long))?.labels.x).toBeUndefined();
+    expect(run('{a="b"} |~ "(a+)+$" | line_format "x" |~ "(a|aa)+b"', line('a'.repeat(40) + '!'))).toBeUndefined();
+    expect(run('{a="b"} | json | m=~".*.*.*x"', line(JSON.stringify({ m: long })))).toBeUndefined();
+  });
+
+  it('a template that fails on a line marks it TemplateFormatErr and keeps it; bad literals are a 400', () => {
+    expect(run('{a="b"} | logfmt | line_format "{{ urldecode .q }}"', line('q=100%'))).toMatchObject({ line: 'q=100%', labels: { __error__: 'TemplateFormatErr' } });
+    expect(run('{a="b"} | line_format `{{ printf "%300000000s" "x" }}`', line('x'))?.labels.__error__).toBe('TemplateFormatErr');
+    expect(run('{a="b"} | line_format `{{ repeat 1000 (repeat 1000 "xy") }}`', line('x'))?.labels.__error__).toBe('TemplateFormatErr');
+    expect(run('{a="b"} | line_format `{{ alignLeft 1000000000 "x" }}`', line('x'))?.labels.__error__).toBe('TemplateFormatErr');
+    expect(run('{a="b"} | line_format `{{ printf "%.200f" 1.5 }}`', line('x'))?.line).toMatch(/^1\.50*$/);
+    expect(run('{a="b"} | line_format `{{ "\x41\t" }}`', line('x'))?.line).toBe('A\t');
+    expect(() => compilePipeline(parseLogQuery('{a="b"} | line_format `{{ "\\q" }}`'))).toThrow(/unknown escape/);
   });
 });
 
@@ -120,5 +156,8 @@ describe('formats and label stages', () => {
     expect(() => compilePipeline(parseLogQuery('{a="b"} | label_format x=a, x=b'))).toThrow(/sets x twice/);
     expect(run('{a="b"} | json | drop a, b="3"', l)?.labels).toEqual({ service_name: 'api', host: 'h1', level: 'info', b: '2' });
     expect(run('{a="b"} | json | keep a, host="h2"', l)?.labels).toEqual({ a: '1' });
+    // keep leaves the error labels; a rename from a missing label changes nothing.
+    expect(run('{a="b"} | json | keep a', line('not json'))?.labels).toMatchObject({ __error__: 'JSONParserErr' });
+    expect(run('{a="b"} | label_format level=nosuch', line('x'))?.labels.level).toBe('info');
   });
 });

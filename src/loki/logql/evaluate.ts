@@ -160,7 +160,9 @@ export function compileLines(log: LogQuery, r: { startNs: bigint; endNs: bigint;
   const order = r.direction === 'forward' ? 'ASC' : 'DESC';
   if (r.after) {
     // After the last line read: the order is (time, id), so ties in time are neither lost nor read twice.
-    where.push(`(time, id) ${r.direction === 'forward' ? '>' : '<'} (fromUnixTimestamp64Nano(${p.add('Int64', r.after.ns)}, 'UTC'), ${p.add('UUID', r.after.id)})`);
+    // The bare time bound beside it lets the store skip what is behind by the sorting key.
+    const t = `fromUnixTimestamp64Nano(${p.add('Int64', r.after.ns)}, 'UTC')`;
+    where.push(`time ${r.direction === 'forward' ? '>=' : '<='} ${t}`, `(time, id) ${r.direction === 'forward' ? '>' : '<'} (${t}, ${p.add('UUID', r.after.id)})`);
   }
   return {
     sql: `SELECT toString(id), toString(toUnixTimestamp64Nano(time)), service, host, level, message, attributes FROM logs WHERE ${where.join(' AND ')} ORDER BY time ${order}, id ${order} LIMIT ${p.add('UInt32', r.limit)}`,
@@ -314,17 +316,19 @@ export async function evaluateMetric(ctx: AppContext, q: MetricQuery, steps: Ste
 
 /** PromQL's label_replace: where the source label's whole value matches, the destination gets the expanded replacement ("" removes it). */
 function labelReplace(q: Extract<MetricQuery, { kind: 'label_replace' }>, series: Series[]): Series[] {
-  const caseless = q.regex.startsWith('(?i)');
-  const body = (caseless ? q.regex.slice(4) : q.regex).replaceAll('(?P<', '(?<');
-  const re = liveRegex(`${caseless ? '(?i)' : ''}^(?:${body})$`, 0);
+  const re = liveRegex(`^(?:${q.regex})$`, 0);
   return series.map((s) => {
-    const m = re.exec(s.labels[q.src] ?? '');
+    const m = re.match(s.labels[q.src] ?? '');
     if (!m) return s;
-    // Go's Regexp.Expand: $1, ${1}, $name, ${name}; $$ is a dollar.
+    // Go's Regexp.Expand: $1, ${1}, $name, ${name}; $$ is a dollar; an unknown group is empty.
     const value = q.replacement.replace(/\$(?:\$|\{(\w+)\}|(\w+))/g, (all, braced?: string, bare?: string) => {
       if (all === '$$') return '$';
       const ref = braced ?? bare!;
-      return (/^\d+$/.test(ref) ? m[Number(ref)] : m.groups?.[ref]) ?? '';
+      try {
+        return m.group(/^\d+$/.test(ref) ? Number(ref) : ref) ?? '';
+      } catch {
+        return '';
+      }
     });
     const labels = { ...s.labels };
     if (value === '') delete labels[q.dst];
@@ -404,15 +408,10 @@ function pipelineSpan(q: RangeAggregation, steps: Steps): { from: bigint; to: bi
   return { from: s - q.rangeNs > 0n ? s - q.rangeNs : 0n, to: s + BigInt(steps.n - 1) * steps.stepNs };
 }
 
-/** The lines a range aggregation's pipeline reads: every window's, in time order, one more than it may take. */
-export function compilePipelineRange(q: RangeAggregation, steps: Steps): Compiled {
+/** One page of the lines a range aggregation's pipeline reads, (first window start, last step], in time order, after the line `after`. */
+export function compilePipelineRange(q: RangeAggregation, steps: Steps, after?: { ns: string; id: string }): Compiled {
   const { from, to } = pipelineSpan(q, steps);
-  const p = new Params();
-  const where = [`time > ${p.add('DateTime64(9)', formatClickHouse(from))}`, `time <= ${p.add('DateTime64(9)', formatClickHouse(to))}`, ...whereOf(q.log, p)];
-  return {
-    sql: `SELECT toString(id), toString(toUnixTimestamp64Nano(time)), service, host, level, message, attributes FROM logs WHERE ${where.join(' AND ')} ORDER BY time LIMIT ${p.add('UInt32', MAX_PIPELINE_LINES + 1)}`,
-    params: p.values,
-  };
+  return compileLines(q.log, { startNs: from + 1n, endNs: to + 1n, limit: PIPELINE_PAGE, direction: 'forward', after });
 }
 
 /**
@@ -426,32 +425,41 @@ async function pipelineSeries(ctx: AppContext, q: RangeAggregation, steps: Steps
   const { from, to } = pipelineSpan(q, steps);
   // Sample times are kept as ns after `from` in doubles: exact below 2^53 ns (104 days).
   if (to - from >= 2n ** 53n) throw logqlError('a query with a pipeline or unwrap may span at most 104 days');
-  const c = compilePipelineRange(q, steps);
-  const rows = await readCompactRows<LineRow>(ctx, c.sql, c.params);
-  if (rows.length > MAX_PIPELINE_LINES) throw logqlError(`the query's pipeline would read more than ${MAX_PIPELINE_LINES} lines; narrow the selector, add line filters (|= "…") before the parser, or shorten the range`);
   const pipeline = compilePipeline(q.log, q.unwrap);
   const samples = new Map<string, { labels: Record<string, string>; at: number[]; v: number[] }>();
-  for (const row of rows) {
-    const out = pipeline(toLine(row));
-    if (!out) continue;
-    if (out.labels.__error__ !== undefined) {
-      throw logqlError(`pipeline error: '${out.labels.__error__}' for series: '${JSON.stringify(out.labels)}'. Use a label filter to intentionally skip this error (e.g. | __error__!="${out.labels.__error__}"); to skip all errors use | __error__=""`);
+  // Page by page in time order (a page at a time in memory), each line
+  // folded into its series' samples as it comes.
+  let after: { ns: string; id: string } | undefined;
+  for (let read = 0; ; ) {
+    const c = compilePipelineRange(q, steps, after);
+    const rows = await readCompactRows<LineRow>(ctx, c.sql, c.params);
+    read += rows.length;
+    if (read > MAX_PIPELINE_LINES) throw logqlError(`the query's pipeline would read more than ${MAX_PIPELINE_LINES} lines; narrow the selector, add line filters (|= "…") before the parser, or shorten the range`);
+    for (const row of rows) {
+      const out = pipeline(toLine(row));
+      if (!out) continue;
+      if (out.labels.__error__ !== undefined) {
+        throw logqlError(`pipeline error: '${out.labels.__error__}' for series: '${JSON.stringify(out.labels)}'. Use a label filter to intentionally skip this error (e.g. | __error__!="${out.labels.__error__}"); to skip all errors use | __error__=""`);
+      }
+      const labels = grouped(out.labels, q.grouping);
+      const key = labelKey(labels);
+      let one = samples.get(key);
+      if (!one) {
+        if (samples.size >= MAX_SERIES) throw logqlError(`the query makes more than ${MAX_SERIES} series; narrow the selector or drop labels (| drop host)`);
+        samples.set(key, (one = { labels, at: [], v: [] }));
+      }
+      one.at.push(Number(BigInt(row[1]) - from));
+      one.v.push(q.unwrap ? out.value! : q.fn === 'bytes_over_time' || q.fn === 'bytes_rate' ? Buffer.byteLength(out.line) : 1);
     }
-    const labels = grouped(out.labels, q.grouping);
-    const key = labelKey(labels);
-    let one = samples.get(key);
-    if (!one) {
-      if (samples.size >= MAX_SERIES) throw logqlError(`the query makes more than ${MAX_SERIES} series; narrow the selector or drop labels (| drop host)`);
-      samples.set(key, (one = { labels, at: [], v: [] }));
-    }
-    one.at.push(Number(BigInt(row[1]) - from));
-    one.v.push(q.unwrap ? out.value! : q.fn === 'bytes_over_time' || q.fn === 'bytes_rate' ? Buffer.byteLength(out.line) : 1);
+    if (rows.length < PIPELINE_PAGE) break;
+    const last = rows[rows.length - 1]!;
+    after = { ns: last[1], id: last[0] };
   }
   const seconds = Number(q.rangeNs) / 1e9;
-  const reduce = REDUCERS[q.fn];
-  if (!reduce) throw logqlError(`not supported yet: ${q.fn}`);
+  const budget = { left: MAX_WINDOW_WORK };
   const out: Series[] = [];
   for (const one of samples.values()) {
+    const reduce = reducer(q, one.v, seconds, budget);
     const values = new Array<number | undefined>(steps.n).fill(undefined);
     let lo = 0;
     let hi = 0;
@@ -460,11 +468,84 @@ async function pipelineSeries(ctx: AppContext, q: RangeAggregation, steps: Steps
       const start = end - Number(q.rangeNs);
       while (lo < one.at.length && one.at[lo]! <= start) lo++;
       while (hi < one.at.length && one.at[hi]! <= end) hi++;
-      if (hi > lo) values[i] = reduce(one.v.slice(lo, hi), seconds, q.param, { at: one.at.slice(lo, hi), start, end });
+      if (hi > lo) values[i] = reduce(lo, hi, one.at);
     }
     out.push({ labels: one.labels, values });
   }
   return out;
+}
+
+/** Lines one page of a pipeline's reading holds. */
+const PIPELINE_PAGE = 20_000;
+/** Samples all the windows of one query may visit one by one (min, max, quantile, stddev, rate_counter); past it, a 400. */
+const MAX_WINDOW_WORK = 50_000_000;
+
+/**
+ * A range function over the window [lo, hi) of one series' samples (never
+ * empty). Counts and sums read prefix sums, so every step costs the same
+ * whatever the window; the rest visit their window's samples, within the
+ * query's budget.
+ */
+function reducer(q: RangeAggregation, v: readonly number[], seconds: number, budget: { left: number }): (lo: number, hi: number, at: readonly number[]) => number | undefined {
+  const prefix = new Float64Array(v.length + 1);
+  for (let i = 0; i < v.length; i++) prefix[i + 1] = prefix[i]! + v[i]!;
+  const total = (lo: number, hi: number): number => prefix[hi]! - prefix[lo]!;
+  const visit = (lo: number, hi: number): void => {
+    budget.left -= hi - lo;
+    if (budget.left < 0) throw logqlError(`the query's windows hold more than ${MAX_WINDOW_WORK} samples to visit; use a larger step, a shorter range or a narrower selector`);
+  };
+  switch (q.fn) {
+    case 'count_over_time':
+      return (lo, hi) => hi - lo;
+    case 'bytes_over_time':
+    case 'sum_over_time':
+      return total;
+    case 'rate':
+    case 'bytes_rate':
+      return (lo, hi) => total(lo, hi) / seconds;
+    case 'avg_over_time':
+      return (lo, hi) => total(lo, hi) / (hi - lo);
+    case 'first_over_time':
+      return (lo) => v[lo]!;
+    case 'last_over_time':
+      return (_lo, hi) => v[hi - 1]!;
+    case 'min_over_time':
+    case 'max_over_time': {
+      const max = q.fn === 'max_over_time';
+      return (lo, hi) => {
+        visit(lo, hi);
+        let m = v[lo]!;
+        for (let i = lo + 1; i < hi; i++) if (max ? v[i]! > m || Number.isNaN(m) : v[i]! < m || Number.isNaN(m)) m = v[i]!;
+        return m;
+      };
+    }
+    case 'stddev_over_time':
+    case 'stdvar_over_time':
+      return (lo, hi) => {
+        visit(lo, hi);
+        // Welford's online variance, as Loki computes it.
+        let mean = 0;
+        let aux = 0;
+        for (let i = lo; i < hi; i++) {
+          const delta = v[i]! - mean;
+          mean += delta / (i - lo + 1);
+          aux += delta * (v[i]! - mean);
+        }
+        return q.fn === 'stdvar_over_time' ? aux / (hi - lo) : Math.sqrt(aux / (hi - lo));
+      };
+    case 'quantile_over_time':
+      return (lo, hi) => {
+        visit(lo, hi);
+        return quantile(q.param!, v.slice(lo, hi));
+      };
+    case 'rate_counter':
+      return (lo, hi, at) => {
+        visit(lo, hi);
+        return counterRate(v, at, lo, hi, q.rangeNs);
+      };
+    default:
+      throw logqlError(`not supported yet: ${q.fn}`);
+  }
 }
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
@@ -487,52 +568,30 @@ export function quantile(phi: number, xs: readonly number[]): number {
 }
 
 /**
- * Prometheus's extrapolated rate of a counter over one window (times in
- * ns): resets added back, then extrapolated towards the window's edges by
- * at most half a sample interval (or to where the counter would be zero),
- * per second. Fewer than two samples: no value.
+ * Loki's rate_counter (pkg/logql/range_vector.go, extrapolatedRate with
+ * its own bounds): resets added back; the series taken to start a whole
+ * range before its first sample (or where it would have been zero) and to
+ * end at its last; extrapolated by at most half a sample spacing; per
+ * second of the range. Fewer than two samples: 0, as Loki answers.
  */
-function counterRate(xs: readonly number[], w: Window, seconds: number): number | undefined {
-  if (xs.length < 2) return undefined;
-  let result = xs[xs.length - 1]! - xs[0]!;
-  for (let i = 1; i < xs.length; i++) if (xs[i]! < xs[i - 1]!) result += xs[i - 1]!;
-  const first = w.at[0]!;
-  const last = w.at[w.at.length - 1]!;
-  let toStart = (first - w.start) / 1e9;
-  const toEnd = (w.end - last) / 1e9;
-  const sampled = (last - first) / 1e9;
-  if (sampled === 0) return undefined;
-  const average = sampled / (xs.length - 1);
-  if (result > 0 && xs[0]! >= 0) toStart = Math.min(toStart, sampled * (xs[0]! / result));
+function counterRate(v: readonly number[], at: readonly number[], lo: number, hi: number, rangeNs: bigint): number {
+  if (hi - lo < 2) return 0;
+  const seconds = Number(rangeNs) / 1e9;
+  let result = v[hi - 1]! - v[lo]!;
+  let lastValue = 0;
+  for (let i = lo; i < hi; i++) {
+    if (v[i]! < lastValue) result += lastValue;
+    lastValue = v[i]!;
+  }
+  let toStart = seconds;
+  const toEnd = 0;
+  const sampled = (at[hi - 1]! - at[lo]!) / 1e9;
+  const average = sampled / (hi - lo - 1);
+  if (result > 0 && v[lo]! >= 0) toStart = Math.min(toStart, sampled * (v[lo]! / result));
   const threshold = average * 1.1;
   const interval = sampled + (toStart < threshold ? toStart : average / 2) + (toEnd < threshold ? toEnd : average / 2);
   return (result * (interval / sampled)) / seconds;
 }
-
-/** A window's sample times and its bounds (start, end], in ns after the same origin. */
-interface Window {
-  readonly at: readonly number[];
-  readonly start: number;
-  readonly end: number;
-}
-
-// Each range function on the samples of one window (never empty); undefined: no value at that step.
-const REDUCERS: Partial<Record<RangeAggregation['fn'], (xs: number[], seconds: number, param: number | undefined, w: Window) => number | undefined>> = {
-  rate_counter: (xs, seconds, _p, w) => counterRate(xs, w, seconds),
-  count_over_time: (xs) => xs.length,
-  rate: (xs, seconds) => sum(xs) / seconds,
-  bytes_over_time: (xs) => sum(xs),
-  bytes_rate: (xs, seconds) => sum(xs) / seconds,
-  sum_over_time: (xs) => sum(xs),
-  avg_over_time: (xs) => sum(xs) / xs.length,
-  min_over_time: (xs) => Math.min(...xs),
-  max_over_time: (xs) => Math.max(...xs),
-  stddev_over_time: (xs) => Math.sqrt(variance(xs)),
-  stdvar_over_time: (xs) => variance(xs),
-  quantile_over_time: (xs, _s, phi) => quantile(phi!, xs),
-  first_over_time: (xs) => xs[0]!,
-  last_over_time: (xs) => xs[xs.length - 1]!,
-};
 
 /** absent_over_time: 1 where no line matched, with the labels of the selector's equality matchers, as Loki gives. */
 function absent(q: RangeAggregation, present: Series[], n: number): Series[] {
@@ -634,11 +693,13 @@ function binary(q: Binary, l: MetricValue, r: MetricValue): MetricValue {
 /** and, or, unless: per step, by the series' signatures; values and labels from the side they come from. */
 function setOperation(q: Binary, left: Series[], right: Series[]): Series[] {
   const n = left[0]?.values.length ?? right[0]?.values.length ?? 0;
-  const present = (side: Series[], i: number): Set<string> => new Set(side.filter((s) => s.values[i] !== undefined).map((s) => signature(s.labels, q.matching)));
+  // Each series' signature once, not once per step.
+  const sig = new Map<Series, string>([...left, ...right].map((x) => [x, signature(x.labels, q.matching)]));
+  const present = (side: Series[], i: number): Set<string> => new Set(side.filter((s) => s.values[i] !== undefined).map((s) => sig.get(s)!));
   const rightAt = Array.from({ length: n }, (_, i) => present(right, i));
   if (q.op === 'and' || q.op === 'unless') {
     const want = q.op === 'and';
-    return left.map((s) => ({ labels: s.labels, values: s.values.map((v, i) => (v !== undefined && rightAt[i]!.has(signature(s.labels, q.matching)) === want ? v : undefined)) }));
+    return left.map((s) => ({ labels: s.labels, values: s.values.map((v, i) => (v !== undefined && rightAt[i]!.has(sig.get(s)!) === want ? v : undefined)) }));
   }
   // or: every left sample, and the right ones whose signature no left
   // sample has at that step; one label set is one series of the answer.
@@ -653,7 +714,7 @@ function setOperation(q: Binary, left: Series[], right: Series[]): Series[] {
     });
   };
   for (const s of left) put(s, () => true);
-  for (const s of right) put(s, (_v, i) => !leftAt[i]!.has(signature(s.labels, q.matching)));
+  for (const s of right) put(s, (_v, i) => !leftAt[i]!.has(sig.get(s)!));
   return [...out.values()];
 }
 
@@ -667,11 +728,14 @@ function vectorMatch(q: Binary, left: Series[], right: Series[]): Series[] {
   const one = q.group?.side === 'right' ? left : right;
   const n = many[0]?.values.length ?? one[0]?.values.length ?? 0;
   const out = new Map<string, Series>();
+  // Each series' signature and result labels once, not once per step.
+  const sigOf = new Map<Series, string>([...many, ...one].map((x) => [x, signature(x.labels, q.matching)]));
+  const labelsOf = new Map<Series, Map<Series, { labels: Record<string, string>; key: string }>>();
   for (let i = 0; i < n; i++) {
     const bySig = new Map<string, Series>();
     for (const s of one) {
       if (s.values[i] === undefined) continue;
-      const sig = signature(s.labels, q.matching);
+      const sig = sigOf.get(s)!;
       if (bySig.has(sig)) throw logqlError(`found duplicate series for the match group ${sig} on the ${q.group?.side === 'right' ? 'left' : 'right'} side of ${q.op}; many-to-many matching is not allowed: use group_left or group_right, or aggregate first`);
       bySig.set(sig, s);
     }
@@ -679,7 +743,7 @@ function vectorMatch(q: Binary, left: Series[], right: Series[]): Series[] {
     for (const s of many) {
       const v = s.values[i];
       if (v === undefined) continue;
-      const sig = signature(s.labels, q.matching);
+      const sig = sigOf.get(s)!;
       const match = bySig.get(sig);
       if (!match) continue;
       if (!q.group) {
@@ -689,8 +753,14 @@ function vectorMatch(q: Binary, left: Series[], right: Series[]): Series[] {
       const [a, b] = q.group?.side === 'right' ? [match.values[i]!, v] : [v, match.values[i]!];
       const value = combine(q, a, b, a);
       if (value === undefined) continue;
-      const labels = resultLabels(q, s.labels, match.labels);
-      const key = labelKey(labels);
+      let byMatch = labelsOf.get(s);
+      if (!byMatch) labelsOf.set(s, (byMatch = new Map()));
+      let result = byMatch.get(match);
+      if (!result) {
+        const labels = resultLabels(q, s.labels, match.labels);
+        byMatch.set(match, (result = { labels, key: labelKey(labels) }));
+      }
+      const { labels, key } = result;
       let series = out.get(key);
       if (!series) out.set(key, (series = { labels, values: new Array<number | undefined>(n).fill(undefined) }));
       series.values[i] = value;

@@ -1,19 +1,18 @@
 // A LogQL log query (./parse.ts) as a predicate on stored events, for the
 // live tail: the same labels and filters as the SQL of ./evaluate.ts, in
-// JavaScript. Regexes go through the search language's liveRegex: RE2's
-// `(?i)` and `.`-matches-newline kept, backtracking-prone groups refused
+// JavaScript. Regexes go through the search language's liveRegex: RE2 in
+// JavaScript (re2js), linear time whatever the pattern
 // (the tail runs on the ingest path), and a bad one is a 400.
 import { LABEL_COLUMNS } from '../labels.js';
 import type { EventJson } from '../../model/event.js';
-import { liveRegex } from '../../query/language/match.js';
+import { type LiveRegex, liveRegex } from '../../query/language/match.js';
 import type { LineFilter, LogQuery, Matcher } from './parse.js';
 
 type Predicate = (e: EventJson) => boolean;
 
-/** A label regex matches the whole value, as in Loki; `(?i)` first keeps its meaning. */
-function anchored(pattern: string): RegExp {
-  const caseless = pattern.startsWith('(?i)');
-  return liveRegex(`${caseless ? '(?i)' : ''}^(?:${caseless ? pattern.slice(4) : pattern})$`, 0);
+/** A label regex matches the whole value, as in Loki; RE2 keeps a leading `(?i)` meaning the rest. */
+function anchored(pattern: string): LiveRegex {
+  return liveRegex(`^(?:${pattern})$`, 0);
 }
 
 function reader(name: string): (e: EventJson) => string {

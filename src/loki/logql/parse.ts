@@ -163,6 +163,8 @@ const UNIT_NS: Readonly<Record<string, bigint>> = {
   ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n, d: 86_400_000_000_000n, w: 604_800_000_000_000n, y: 31_536_000_000_000_000n,
 };
 
+const MAX_DURATION_NS = 100n * 365n * 86_400_000_000_000n;
+
 const MATCH_OPS: Readonly<Record<string, MatchOp>> = { Eq: '=', Neq: '!=', Re: '=~', Nre: '!~' };
 const FILTER_OPS: Readonly<Record<string, FilterOp>> = { PipeExact: '|=', Neq: '!=', PipeMatch: '|~', Nre: '!~' };
 const CMP_OPS: Readonly<Record<string, CmpOp>> = { Eql: '==', Eq: '==', Neq: '!=', Gtr: '>', Gte: '>=', Lss: '<', Lte: '<=' };
@@ -201,6 +203,28 @@ function listItems(list: SyntaxNode | null, item: string): SyntaxNode[] {
   return out;
 }
 
+/** A Go string literal, "…" (unescaped in one pass) or raw `…`; a 400 for a bad escape. */
+export function goUnquote(t: string, pos: number): string {
+  if (t.startsWith('`')) return t.slice(1, -1);
+  const body = t.slice(1, -1);
+  let bad: string | undefined;
+  const out = body.replace(/\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|([0-7]{3})|(.))/gs, (_m, x?: string, u?: string, U?: string, o?: string, c?: string) => {
+    if (x !== undefined) return String.fromCharCode(parseInt(x, 16));
+    if (u !== undefined) return String.fromCharCode(parseInt(u, 16));
+    if (U !== undefined) {
+      const cp = parseInt(U, 16);
+      if (cp > 0x10ffff) bad ??= `U${U}`;
+      return cp > 0x10ffff ? '' : String.fromCodePoint(cp);
+    }
+    if (o !== undefined) return String.fromCharCode(parseInt(o, 8));
+    const simple = GO_ESCAPES[c!];
+    if (simple === undefined) bad ??= c;
+    return simple ?? '';
+  });
+  if (bad !== undefined) throw logqlError(`unknown escape \\${bad} in ${t} at position ${pos}`);
+  return out;
+}
+
 /** Parses LogQL; a 400 (SLUICE_ERR_LOGQL) for a syntax error or a construct not supported yet. */
 export function parseLogQL(q: string): Query {
   const tree = parser.parse(q);
@@ -235,21 +259,7 @@ class Reader {
 
   /** A LogQL string: Go-quoted "…" (unescaped in one pass) or raw `…`. */
   string(n: SyntaxNode): string {
-    const t = this.text(n);
-    if (t.startsWith('`')) return t.slice(1, -1);
-    const body = t.slice(1, -1);
-    let bad: string | undefined;
-    const out = body.replace(/\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|([0-7]{3})|(.))/gs, (_m, x?: string, u?: string, U?: string, o?: string, c?: string) => {
-      if (x !== undefined) return String.fromCharCode(parseInt(x, 16));
-      if (u !== undefined) return String.fromCharCode(parseInt(u, 16));
-      if (U !== undefined) return String.fromCodePoint(parseInt(U, 16));
-      if (o !== undefined) return String.fromCharCode(parseInt(o, 8));
-      const simple = GO_ESCAPES[c!];
-      if (simple === undefined) bad ??= c;
-      return simple ?? '';
-    });
-    if (bad !== undefined) throw logqlError(`unknown escape \\${bad} in ${t} at position ${n.from}`);
-    return out;
+    return goUnquote(this.text(n), n.from);
   }
 
   duration(n: SyntaxNode): bigint {
@@ -263,6 +273,8 @@ class Reader {
       total += BigInt(p.slice(0, -unit.length)) * UNIT_NS[unit]!;
     }
     if (total <= 0n) throw logqlError(`the duration ${text} must be positive`);
+    // Ranges and offsets reach the store as Int64 nanoseconds.
+    if (total > MAX_DURATION_NS) throw logqlError(`the duration ${text} is longer than 100 years`);
     return total;
   }
 

@@ -14,7 +14,7 @@
 //   on: `__error__=""` drops it.
 // - Labels with empty values are not in a result's label set.
 import type { LabelFilterExpr, LogQuery, Matcher, Stage, Unwrap } from './parse.js';
-import { logqlError } from './parse.js';
+import { goUnquote, logqlError } from './parse.js';
 import { ipMatcher, lineHasIp } from './ip.js';
 import { compileTemplate } from './template.js';
 import { goDurationSeconds, goFloat, humanBytes } from './units.js';
@@ -121,7 +121,7 @@ function jsonPath(path: string): Array<string | number> {
   let m: RegExpExecArray | null;
   let at = 0;
   while ((m = re.exec(path))) {
-    out.push(m[1] ?? (m[2] !== undefined ? Number(m[2]) : (JSON.parse(`"${m[3]!}"`) as string)));
+    out.push(m[1] ?? (m[2] !== undefined ? Number(m[2]) : goUnquote(`"${m[3]!}"`, 0)));
     at = re.lastIndex;
   }
   if (at !== path.length || out.length === 0) throw logqlError(`not supported yet: the json path ${JSON.stringify(path)}`);
@@ -184,13 +184,12 @@ function logfmtStage(s: ParserStage): Step {
 }
 
 function regexpStage(expr: string): Step {
-  // RE2's (?P<name>…) is JavaScript's (?<name>…).
-  const re = liveRegex(expr.replaceAll('(?P<', '(?<'), 0);
+  const re = liveRegex(expr, 0);
   const names = [...expr.matchAll(/\(\?P?<([A-Za-z_]\w*)>/g)].map((m) => m[1]!);
   if (names.length === 0) throw logqlError(`the regexp parser needs at least one named group, as (?P<name>…): ${JSON.stringify(expr)}`);
   return (e) => {
-    const m = re.exec(e.line);
-    if (m?.groups) for (const n of names) e.extract(sanitizeLabel(n), m.groups[n] ?? '');
+    const m = re.match(e.line);
+    if (m) for (const n of names) e.extract(sanitizeLabel(n), m.group(n) ?? '');
     return true;
   };
 }
@@ -212,30 +211,56 @@ function patternParts(expr: string, needsName: boolean): PatternPart[] {
   return parts;
 }
 
-/** Loki's pattern matching: a capture runs to the next literal's first place; undefined when a literal is not found. */
+/**
+ * Loki's pattern parser: a leading literal must start the line; a capture
+ * runs to its next literal's first place, and when that literal is missing
+ * takes the rest of the line (and matching stops there).
+ */
 function matchPattern(parts: readonly PatternPart[], line: string): Array<[string, string]> | undefined {
   const found: Array<[string, string]> = [];
   let pos = 0;
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i]!;
-    if ('literal' in p) {
-      if (i === 0) {
-        if (!line.startsWith(p.literal)) return undefined;
-        pos = p.literal.length;
-      }
-      continue;
-    }
+  let i = 0;
+  if (parts[0] && 'literal' in parts[0]) {
+    if (!line.startsWith(parts[0].literal)) return undefined;
+    pos = parts[0].literal.length;
+    i = 1;
+  }
+  for (; i < parts.length; i += 2) {
+    const capture = (parts[i] as { capture: string }).capture;
     const next = parts[i + 1] as { literal: string } | undefined;
-    if (!next) {
-      found.push([p.capture, line.slice(pos)]);
+    const end = next ? line.indexOf(next.literal, pos) : -1;
+    if (end < 0) {
+      found.push([capture, line.slice(pos)]);
       return found;
     }
-    const end = line.indexOf(next.literal, pos);
-    if (end < 0) return undefined;
-    found.push([p.capture, line.slice(pos, end)]);
-    pos = end + next.literal.length;
+    found.push([capture, line.slice(pos, end)]);
+    pos = end + next!.literal.length;
   }
   return found;
+}
+
+/**
+ * Loki's pattern line filter (|>): a leading literal starts the line, a
+ * trailing one ends it, every capture takes at least one character, and
+ * the literals come in order.
+ */
+function fitsPattern(parts: readonly PatternPart[], line: string): boolean {
+  let pos = 0;
+  let i = 0;
+  if (parts[0] && 'literal' in parts[0]) {
+    if (!line.startsWith(parts[0].literal)) return false;
+    pos = parts[0].literal.length;
+    i = 1;
+  }
+  for (; i < parts.length; i += 2) {
+    const next = parts[i + 1] as { literal: string } | undefined;
+    if (!next) return line.length > pos;
+    if (i + 2 >= parts.length) return line.endsWith(next.literal) && line.length - next.literal.length > pos;
+    const end = line.indexOf(next.literal, pos + 1);
+    if (end < 0) return false;
+    pos = end + next.literal.length;
+  }
+  return pos === line.length;
 }
 
 function patternStage(expr: string): Step {
@@ -271,8 +296,8 @@ export function valueMatcher(m: Matcher): (v: string) => boolean {
       return (v) => v !== m.value;
     case '=~':
     case '!~': {
-      const caseless = m.value.startsWith('(?i)');
-      const re = liveRegex(`${caseless ? '(?i)' : ''}^(?:${caseless ? m.value.slice(4) : m.value})$`, 0);
+      // Anchored around the whole pattern; RE2 keeps a leading (?i) meaning the rest.
+      const re = liveRegex(`^(?:${m.value})$`, 0);
       return m.op === '=~' ? (v) => re.test(v) : (v) => !re.test(v);
     }
   }
@@ -298,8 +323,13 @@ export function labelFilter(f: LabelFilterExpr): Step {
       return (e) => test(e.get(f.matcher.name) ?? '');
     }
     case 'ip': {
+      // Loki's IPLabelFilter: a line already in error passes; a missing label drops the line, != too.
       const inRange = ipMatcher(f.pattern);
-      return (e) => inRange(e.get(f.name)?.trim() ?? '') !== f.negate;
+      return (e) => {
+        if (e.hasError()) return true;
+        const v = e.get(f.name);
+        return v !== undefined && inRange(v.trim()) !== f.negate;
+      };
     }
     default: {
       const convert = CONVERT[f.kind];
@@ -343,8 +373,12 @@ function stepOf(s: Stage): Step {
       return (e) => has(e.line) !== s.negate;
     }
     case 'line_pattern': {
-      const all = s.patterns.map((p) => patternParts(p, false));
-      return (e) => all.some((parts) => matchPattern(parts, e.line) !== undefined) !== s.negate;
+      const all = s.patterns.map((p) => {
+        const parts = patternParts(p, false);
+        if (parts.some((x) => 'capture' in x && x.capture !== '_')) throw logqlError(`a pattern line filter takes only <_>, not named captures: ${JSON.stringify(p)}`);
+        return parts;
+      });
+      return (e) => all.some((parts) => fitsPattern(parts, e.line)) !== s.negate;
     }
     case 'json':
       return jsonStage(s);
@@ -366,7 +400,11 @@ function stepOf(s: Stage): Step {
     case 'line_format': {
       const t = compileTemplate(s.template);
       return (e) => {
-        e.line = t(e.template());
+        try {
+          e.line = t(e.template());
+        } catch (err) {
+          e.error('TemplateFormatErr', (err as Error).message);
+        }
         return true;
       };
     }
@@ -380,9 +418,20 @@ function stepOf(s: Stage): Step {
       return (e) => {
         // Every item reads the labels as they were before the stage.
         const input = e.template();
-        const values = items.map((i) => (i.template ? i.template(input) : e.get(i.from!) ?? ''));
-        for (const i of items) if (i.from !== undefined && i.from !== i.name) e.labels.delete(i.from);
-        items.forEach((i, k) => e.labels.set(i.name, values[k]!));
+        let values: Array<string | undefined>;
+        try {
+          values = items.map((i) => (i.template ? i.template(input) : e.get(i.from!)));
+        } catch (err) {
+          e.error('TemplateFormatErr', (err as Error).message);
+          return true;
+        }
+        // A rename from a label the line does not have changes nothing, as in Loki.
+        items.forEach((i, k) => {
+          const v = values[k];
+          if (v === undefined) return;
+          if (i.from !== undefined && i.from !== i.name) e.labels.delete(i.from);
+          e.labels.set(i.name, v);
+        });
         return true;
       };
     }
@@ -396,7 +445,8 @@ function stepOf(s: Stage): Step {
             return true;
           }
         : (e) => {
-            for (const [k, v] of [...e.labels]) if (!named(k, v)) e.labels.delete(k);
+            // keep never drops the error labels, as in Loki: a metric query must still see them.
+            for (const [k, v] of [...e.labels]) if (!named(k, v) && k !== '__error__' && k !== '__error_details__') e.labels.delete(k);
             return true;
           };
     }
@@ -429,8 +479,10 @@ export function compilePipeline(log: LogQuery, unwrap?: Unwrap): Pipeline {
     let value: number | undefined;
     if (unwrap) {
       const raw = e.get(unwrap.label);
-      const v = raw === undefined ? undefined : convert!(raw);
-      if (v === undefined) e.error('SampleExtractionErr', raw === undefined ? `the label ${unwrap.label} is missing` : `${unwrap.label}=${JSON.stringify(raw)} does not convert`);
+      // A line without the label (or with it empty) has no sample, as in Loki.
+      if (raw === undefined || raw === '') return undefined;
+      const v = convert!(raw);
+      if (v === undefined) e.error('SampleExtractionErr', `${unwrap.label}=${JSON.stringify(raw)} does not convert`);
       value = v ?? 0;
       for (const step of after) if (!step(e)) return undefined;
       e.labels.delete(unwrap.label);

@@ -4,7 +4,7 @@
 // (Loki's own and the common sprig ones). A missing label is "" (Loki sets
 // missingkey=zero). Anything else is refused when the query is parsed: a
 // 400 naming it, never a line printed differently from Loki.
-import { logqlError } from './parse.js';
+import { goUnquote, logqlError } from './parse.js';
 
 type Value = string | number | boolean;
 /** What a template sees: the labels, the line and the entry's time. */
@@ -34,6 +34,17 @@ function goTime(ns: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${frac ? '.' + frac : ''} +0000 UTC`;
 }
 
+/** A template's output and any one step of it stay under this; past it, the line is marked TemplateFormatErr. */
+export const MAX_TEMPLATE_OUTPUT = 64 * 1024;
+
+/** A runtime failure of a template: the line keeps its text and gets Loki's TemplateFormatErr. */
+export class TemplateError extends Error {}
+
+function bounded(n: number, what: string): number {
+  if (!Number.isFinite(n) || n > MAX_TEMPLATE_OUTPUT) throw new TemplateError(`${what} ${n} is over ${MAX_TEMPLATE_OUTPUT}`);
+  return n;
+}
+
 /** printf's verbs that Loki templates use: %s %v %d %f %.Nf %q %x %%, with widths. */
 function printf(format: string, args: Value[]): string {
   let i = 0;
@@ -47,7 +58,7 @@ function printf(format: string, args: Value[]): string {
         out = String(Math.trunc(num(a)));
         break;
       case 'f':
-        out = num(a).toFixed(prec === undefined ? 6 : Number(prec));
+        out = num(a).toFixed(Math.min(100, prec === undefined ? 6 : Number(prec)));
         break;
       case 'q':
         out = JSON.stringify(str(a));
@@ -60,7 +71,7 @@ function printf(format: string, args: Value[]): string {
       default:
         out = str(a);
     }
-    const w = Number(width || 0);
+    const w = bounded(Number(width || 0), 'a printf width');
     if (out.length < w) out = flags.includes('-') ? out.padEnd(w) : out.padStart(w, flags.includes('0') && verb !== 's' ? '0' : ' ');
     return out;
   });
@@ -85,8 +96,8 @@ const FUNCTIONS: Readonly<Record<string, (...a: Value[]) => Value>> = {
   default: (d, given) => (given === undefined || !truthy(given) ? d! : given),
   substr: (a, b, s) => str(s!).slice(num(a!), num(b!) < 0 ? undefined : num(b!)),
   trunc: (n, s) => (num(n!) >= 0 ? str(s!).slice(0, num(n!)) : str(s!).slice(num(n!))),
-  repeat: (n, s) => str(s!).repeat(Math.max(0, Math.min(1000, num(n!)))),
-  alignLeft: (n, s) => str(s!).slice(0, num(n!)).padEnd(num(n!)), alignRight: (n, s) => str(s!).slice(-num(n!)).padStart(num(n!)),
+  repeat: (n, s) => str(s!).repeat(Math.max(0, Math.floor(bounded(num(n!) * Math.max(1, str(s!).length), 'a repeat of')) / Math.max(1, str(s!).length))),
+  alignLeft: (n, s) => str(s!).slice(0, bounded(num(n!), 'alignLeft')).padEnd(num(n!)), alignRight: (n, s) => str(s!).slice(-bounded(num(n!), 'alignRight')).padStart(num(n!)),
   printf: (f, ...args) => printf(str(f!), args),
   len: (s) => str(s!).length,
   int: (v) => Math.trunc(num(v!)), float64: (v) => num(v!),
@@ -95,7 +106,14 @@ const FUNCTIONS: Readonly<Record<string, (...a: Value[]) => Value>> = {
   addf: (a, b) => num(a!) + num(b!), subf: (a, b) => num(a!) - num(b!), mulf: (a, b) => num(a!) * num(b!), divf: (a, b) => num(a!) / num(b!),
   eq: (a, ...bs) => bs.some((b) => cmp(a!, b) === 0), ne: (a, b) => cmp(a!, b!) !== 0, lt: (a, b) => cmp(a!, b!) < 0, le: (a, b) => cmp(a!, b!) <= 0, gt: (a, b) => cmp(a!, b!) > 0, ge: (a, b) => cmp(a!, b!) >= 0,
   not: (a) => !truthy(a!),
-  urlencode: (s) => encodeURIComponent(str(s!)), urldecode: (s) => decodeURIComponent(str(s!)),
+  urlencode: (s) => encodeURIComponent(str(s!)),
+  urldecode: (s) => {
+    try {
+      return decodeURIComponent(str(s!));
+    } catch {
+      throw new TemplateError(`urldecode: ${JSON.stringify(str(s!).slice(0, 40))} is not URL-encoded`);
+    }
+  },
   b64enc: (s) => Buffer.from(str(s!)).toString('base64'), b64dec: (s) => Buffer.from(str(s!), 'base64').toString(),
 };
 
@@ -154,8 +172,7 @@ class TemplateParser {
       if (this.toks[this.i++] !== ')') throw logqlError('a template has an unclosed (');
       return inner;
     }
-    if (t.startsWith('"')) return { kind: 'literal', value: JSON.parse(t) as string };
-    if (t.startsWith('`')) return { kind: 'literal', value: t.slice(1, -1) };
+    if (t.startsWith('"') || t.startsWith('`')) return { kind: 'literal', value: goUnquote(t, 0) };
     if (t === 'true' || t === 'false') return { kind: 'literal', value: t === 'true' };
     if (/^[-+]?\d/.test(t)) return { kind: 'literal', value: Number(t) };
     if (t.startsWith('.') && t.length > 1) return { kind: 'field', name: t.slice(1) };
@@ -277,12 +294,24 @@ function render(nodes: Node[], input: TemplateInput): string {
       const branch = n.branches.find((b) => b.cond === undefined || truthy(evalOperand(b.cond, input)));
       if (branch) out += render(branch.body, input);
     }
+    bounded(out.length, 'the output of');
   }
   return out;
 }
 
-/** A template compiled once per query; a 400 for what it does not support. */
+/**
+ * A template compiled once per query; a 400 for what it does not support.
+ * Running it throws a TemplateError for what fails on one line (a bad
+ * urldecode, an output over MAX_TEMPLATE_OUTPUT): the pipeline marks that
+ * line, as Loki does, and goes on.
+ */
 export function compileTemplate(src: string): (input: TemplateInput) => string {
   const nodes = parseTemplate(src);
-  return (input) => render(nodes, input);
+  return (input) => {
+    try {
+      return render(nodes, input);
+    } catch (e) {
+      throw e instanceof TemplateError ? e : new TemplateError((e as Error).message);
+    }
+  };
 }

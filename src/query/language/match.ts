@@ -3,6 +3,7 @@
 // compiler's semantics; the reference tests hold both to the same answers.
 // Regexes run as JavaScript RegExp, which agrees with RE2 on the common
 // syntax; a leading (?i) becomes the i flag.
+import { RE2JS } from 're2js';
 import { isLevel, LEVELS } from '../../model/levels.js';
 import type { EventJson } from '../../model/event.js';
 import { field as columnOf } from '../columns.js';
@@ -87,52 +88,36 @@ function globMatcher(pattern: string): { test(s: string): boolean } {
   };
 }
 
-/**
- * JavaScript regexes backtrack where RE2 (which the store uses) does not; a
- * quantified group that itself repeats or alternates — `(x+)+`, `(a|aa)*` —
- * can take exponential time, and the live tail runs filters on the ingest
- * path. Such patterns are refused for live filters.
- */
-function checkBacktracking(pattern: string, pos: number): void {
-  const stack: boolean[] = [];
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (c === '[') {
-      const close = pattern.indexOf(']', i + 2);
-      if (close !== -1) i = close;
-      continue;
-    }
-    if (c === '(') stack.push(false);
-    else if ((c === '+' || c === '*' || c === '{' || c === '|') && stack.length > 0) stack[stack.length - 1] = true;
-    else if (c === ')') {
-      const risky = stack.pop() ?? false;
-      const next = pattern[i + 1];
-      if (risky && (next === '+' || next === '*' || next === '{')) {
-        throw syntaxError('a repeated group that itself repeats or alternates is not allowed in live filters', pos);
-      }
-      if (risky && stack.length > 0) stack[stack.length - 1] = true;
-    }
-  }
+/** A user's regex as the live paths run it: RE2's dialect and linear time, as in the store. */
+export interface LiveRegex {
+  test(s: string): boolean;
+  /** The first match's groups, by number (0: the whole match) or by name; undefined when nothing matches. */
+  match(s: string): { group(ref: number | string): string | undefined } | undefined;
 }
 
 /**
- * An RE2 pattern (the store's dialect) as a JavaScript regex for live
- * filters: a leading `(?i)` becomes the i flag, `.` matches newlines as in
- * the store, backtracking-prone groups are refused, and what JavaScript
- * cannot compile is a syntax error (400) rather than a crash.
+ * An RE2 pattern (the store's dialect) for filters that run in JavaScript:
+ * the live tail, on the ingest path, and LogQL pipelines. Through re2js, a
+ * port of RE2, so matching takes linear time whatever the pattern (a
+ * JavaScript regex can backtrack for minutes on `(a+)+$` or `.*.*.*x`);
+ * `.` matches newlines, as the store's match() does; what RE2 cannot
+ * compile is a syntax error (400) rather than a crash.
  */
-export function liveRegex(pattern: string, pos: number): RegExp {
-  const caseless = pattern.startsWith('(?i)');
-  checkBacktracking(pattern, pos);
+export function liveRegex(pattern: string, pos: number): LiveRegex {
+  let re: RE2JS;
   try {
-    return new RegExp(caseless ? pattern.slice(4) : pattern, caseless ? 'isu' : 'su');
+    re = RE2JS.compile(pattern, RE2JS.DOTALL);
   } catch (err) {
     throw syntaxError(`invalid regular expression: ${(err as Error).message}`, pos);
   }
+  return {
+    test: (s) => re.matcher(s).find(),
+    match: (s) => {
+      const m = re.matcher(s);
+      if (!m.find()) return undefined;
+      return { group: (ref) => m.group(ref) ?? undefined };
+    },
+  };
 }
 
 function levelBounds(op: CompareOp, value: string, pos: number): [number, number] {
