@@ -25,6 +25,12 @@ describe('parsers', () => {
     expect(run('{a="b"} | json', line('plain text'))?.labels).toMatchObject({ __error__: 'JSONParserErr' });
   });
 
+  it('logfmt is lenient as Loki\'s: what is not a pair is skipped, tabs split pairs; --strict marks the line instead', () => {
+    expect(run('{a="b"} | logfmt', line('[INFO] user=bob\taction=login "ok" =x'))?.labels).toEqual({ service_name: 'api', host: 'h1', level: 'info', user: 'bob', action: 'login' });
+    expect(run('{a="b"} | logfmt --strict', line('user=bob "ok"'))?.labels).toMatchObject({ user: 'bob', __error__: 'LogfmtParserErr' });
+    expect(run('{a="b"} | logfmt msg, who="user"', line('user=bob msg="a \\"quoted\\" word"'))?.labels).toMatchObject({ who: 'bob', msg: 'a "quoted" word' });
+  });
+
   it('logfmt drops empty values; --strict marks a line that is not logfmt', () => {
     expect(run('{a="b"} | logfmt', line('a=1 b= c="x y"'))?.labels).toMatchObject({ a: '1', c: 'x y' });
     expect(run('{a="b"} | logfmt', line('a=1 b= c="x y"'))?.labels.b).toBeUndefined();

@@ -16,9 +16,9 @@
 import type { LabelFilterExpr, LogQuery, Matcher, Stage, Unwrap } from './parse.js';
 import { goUnquote, logqlError } from './parse.js';
 import { ipMatcher, lineHasIp } from './ip.js';
+import { parseLogfmtLenient } from './logfmt.js';
 import { compileTemplate } from './template.js';
 import { goDurationSeconds, goFloat, humanBytes } from './units.js';
-import { parseLogfmt } from '../../ingest/logfmt.js';
 import { liveRegex } from '../../query/language/match.js';
 
 export interface PipelineInput {
@@ -169,16 +169,17 @@ function jsonStage(s: ParserStage): Step {
 
 function logfmtStage(s: ParserStage): Step {
   return (e) => {
-    const fields = parseLogfmt(e.line, { bareKeys: false, minPairs: 1 });
-    if (fields === undefined && s.strict) {
-      e.error('LogfmtParserErr', 'the line is not logfmt');
-      return true;
-    }
-    const attrs = Object.keys(e.attributes).length > 0;
-    const source = fields && Object.keys(fields).length > 0 ? fields : attrs ? e.attributes : fields ?? {};
+    const parsed = parseLogfmtLenient(e.line, s.strict);
+    if (parsed.error !== undefined && s.strict) e.error('LogfmtParserErr', parsed.error);
+    // A line with no pairs: the fields Sluice kept for it at ingest stand in.
+    const attrs = Object.entries(e.attributes);
+    const pairs = parsed.fields.some(([, v]) => v !== '') || attrs.length === 0 ? parsed.fields : attrs;
     if (s.extract.length === 0) {
-      for (const [k, v] of Object.entries(source)) if (v !== '' || s.keepEmpty) e.extract(sanitizeLabel(k), v);
-    } else for (const x of s.extract) e.extract(x.label, source[x.path ?? x.label] ?? '');
+      for (const [k, v] of pairs) if (v !== '' || s.keepEmpty) e.extract(sanitizeLabel(k), v);
+    } else {
+      const byKey = new Map(pairs);
+      for (const x of s.extract) e.extract(x.label, byKey.get(x.path ?? x.label) ?? '');
+    }
     return true;
   };
 }
