@@ -47,11 +47,13 @@ export const MAX_STEPS = 11_000;
 /** Series a range aggregation may make before its vector aggregation (Loki's max_query_series is 500). */
 export const MAX_SERIES = 2000;
 
-class Params {
+/** A query's parameters as they are added, named prefix0, prefix1, …: the SQL holds only their names. */
+export class Params {
   readonly values: Record<string, unknown> = {};
   #n = 0;
+  constructor(private readonly prefix = 'l') {}
   add(type: string, value: unknown): string {
-    const name = `l${this.#n++}`;
+    const name = `${this.prefix}${this.#n++}`;
     this.values[name] = value;
     return `{${name}:${type}}`;
   }
@@ -62,7 +64,8 @@ function labelSql(name: string, p: Params): string {
   return column ?? `attributes[${p.add('String', name)}]`;
 }
 
-function matcherSql(m: Matcher, p: Params): string {
+/** A selector's matcher on logs: a column for a stream label (which logs_per_minute shares), else the attribute. */
+export function matcherSql(m: Matcher, p: Params): string {
   const x = labelSql(m.name, p);
   switch (m.op) {
     case '=':

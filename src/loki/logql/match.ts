@@ -1,19 +1,14 @@
 // A LogQL log query (./parse.ts) as a predicate on stored events, for the
 // live tail: the same labels and filters as the SQL of ./evaluate.ts, in
-// JavaScript. Regexes go through the search language's liveRegex: RE2 in
-// JavaScript (re2js), linear time whatever the pattern
-// (the tail runs on the ingest path), and a bad one is a 400.
+// JavaScript, with the pipeline's matchers (./pipeline.ts): regexes are RE2
+// in JavaScript (re2js), linear time whatever the pattern (the tail runs on
+// the ingest path), and a bad one is a 400.
 import { LABEL_COLUMNS } from '../labels.js';
 import type { EventJson } from '../../model/event.js';
-import { type LiveRegex, liveRegex } from '../../query/language/match.js';
 import type { LineFilter, LogQuery, Matcher } from './parse.js';
+import { lineTest, valueMatcher } from './pipeline.js';
 
 type Predicate = (e: EventJson) => boolean;
-
-/** A label regex matches the whole value, as in Loki; RE2 keeps a leading `(?i)` meaning the rest. */
-function anchored(pattern: string): LiveRegex {
-  return liveRegex(`^(?:${pattern})$`, 0);
-}
 
 function reader(name: string): (e: EventJson) => string {
   switch (LABEL_COLUMNS.get(name)) {
@@ -30,30 +25,13 @@ function reader(name: string): (e: EventJson) => string {
 
 function matcher(m: Matcher): Predicate {
   const read = reader(m.name);
-  switch (m.op) {
-    case '=':
-      return (e) => read(e) === m.value;
-    case '!=':
-      return (e) => read(e) !== m.value;
-    case '=~': {
-      const re = anchored(m.value);
-      return (e) => re.test(read(e));
-    }
-    case '!~': {
-      const re = anchored(m.value);
-      return (e) => !re.test(read(e));
-    }
-  }
+  const test = valueMatcher(m);
+  return (e) => test(read(e));
 }
 
 function filter(f: LineFilter): Predicate {
-  if (f.op === '|=' || f.op === '!=') {
-    const has = (e: EventJson): boolean => f.values.some((v) => e.message.includes(v));
-    return f.op === '|=' ? has : (e) => !has(e);
-  }
-  const res = f.values.map((v) => liveRegex(v, 0));
-  const has = (e: EventJson): boolean => res.some((re) => re.test(e.message));
-  return f.op === '|~' ? has : (e) => !has(e);
+  const test = lineTest(f);
+  return (e) => test(e.message);
 }
 
 export function logMatcher(log: LogQuery): Predicate {

@@ -13,7 +13,7 @@
 // - An error sets `__error__` (and `__error_details__`) and the line goes
 //   on: `__error__=""` drops it.
 // - Labels with empty values are not in a result's label set.
-import type { LabelFilterExpr, LogQuery, Matcher, Stage, Unwrap } from './parse.js';
+import type { LabelFilterExpr, LineFilter, LogQuery, Matcher, Stage, Unwrap } from './parse.js';
 import { goUnquote, logqlError } from './parse.js';
 import { ipMatcher, lineHasIp } from './ip.js';
 import { parseLogfmtLenient } from './logfmt.js';
@@ -352,14 +352,15 @@ export function labelFilter(f: LabelFilterExpr): Step {
   }
 }
 
-function lineFilterStep(f: Extract<Stage, { kind: 'line_filter' }>['filter']): Step {
+/** A line filter as a test of a line's text: substrings case-sensitive, regexes RE2, `or` alternatives any of them. */
+export function lineTest(f: LineFilter): (line: string) => boolean {
   if (f.op === '|=' || f.op === '!=') {
-    const has = (e: Entry): boolean => f.values.some((v) => e.line.includes(v));
-    return f.op === '|=' ? has : (e) => !has(e);
+    const has = (line: string): boolean => f.values.some((v) => line.includes(v));
+    return f.op === '|=' ? has : (line) => !has(line);
   }
   const res = f.values.map((v) => liveRegex(v, 0));
-  const has = (e: Entry): boolean => res.some((re) => re.test(e.line));
-  return f.op === '|~' ? has : (e) => !has(e);
+  const has = (line: string): boolean => res.some((re) => re.test(line));
+  return f.op === '|~' ? has : (line) => !has(line);
 }
 
 // eslint-disable-next-line no-control-regex -- ANSI escapes are control characters
@@ -367,8 +368,10 @@ const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-Z\\-_]/g;
 
 function stepOf(s: Stage): Step {
   switch (s.kind) {
-    case 'line_filter':
-      return lineFilterStep(s.filter);
+    case 'line_filter': {
+      const test = lineTest(s.filter);
+      return (e) => test(e.line);
+    }
     case 'line_ip': {
       const has = lineHasIp(ipMatcher(s.pattern));
       return (e) => has(e.line) !== s.negate;

@@ -19,7 +19,7 @@ import type { AppContext } from '../../context.js';
 import { formatClickHouse } from '../../model/time.js';
 import { readCompactRows } from '../../query/read.js';
 import { LABEL_COLUMNS } from '../labels.js';
-import { MAX_SERIES, type Series, type Steps, streamLabels } from './evaluate.js';
+import { MAX_SERIES, matcherSql, Params, type Series, type Steps, streamLabels } from './evaluate.js';
 import { logqlError, type LogQuery, type Matcher, type RangeAggregation } from './parse.js';
 
 const MINUTE_NS = 60_000_000_000n;
@@ -88,32 +88,6 @@ function windowsProblem(q: RangeAggregation, steps: Steps, nowNs: bigint, retent
   return undefined;
 }
 
-class Params {
-  readonly values: Record<string, unknown> = {};
-  #n = 0;
-  add(type: string, value: unknown): string {
-    const name = `r${this.#n++}`;
-    this.values[name] = value;
-    return `{${name}:${type}}`;
-  }
-}
-
-// The same conditions as evaluate.ts's matcherSql, on the columns logs and
-// logs_per_minute share.
-function matcherSql(m: Matcher, p: Params): string {
-  const x = LABEL_COLUMNS.get(m.name)!;
-  switch (m.op) {
-    case '=':
-      return `${x} = ${p.add('String', m.value)}`;
-    case '!=':
-      return `${x} != ${p.add('String', m.value)}`;
-    case '=~':
-      return `match(${x}, ${p.add('String', `^(?:${m.value})$`)})`;
-    case '!~':
-      return `NOT match(${x}, ${p.add('String', `^(?:${m.value})$`)})`;
-  }
-}
-
 function answers(ctx: AppContext): Counter<'from'> {
   const registry = ctx.metrics.registry;
   return (registry.getSingleMetric(ANSWERS_METRIC) as Counter<'from'> | undefined) ??
@@ -139,7 +113,7 @@ async function fromRollup(ctx: AppContext, q: RangeAggregation, steps: Steps): P
   // With one step the step does not matter; a whole minute keeps the sums below in whole seconds.
   const stepNs = steps.n === 1 ? MINUTE_NS : steps.stepNs;
   const lastNs = s + BigInt(steps.n - 1) * stepNs;
-  const p = new Params();
+  const p = new Params('r');
   const matchers = log.matchers.map((m) => matcherSql(m, p));
   const and = (...conds: string[]): string => [...conds, ...matchers].join(' AND ');
   const rawFrom = p.add('DateTime64(9)', formatClickHouse(s - q.rangeNs));
