@@ -157,14 +157,16 @@ async function fromRollup(ctx: AppContext, q: RangeAggregation, steps: Steps): P
       ctx,
       [
         'SELECT i, service, level, sum(n) AS n, max(hosted) AS hosted FROM (',
-        `SELECT i, service, level, toInt64(sum(count)) AS n, 0 AS hosted FROM logs_per_minute ARRAY JOIN ${minuteWindows} AS i`,
-        `WHERE ${and(`minute >= ${minuteFrom}`, `minute < ${minuteTo}`)} GROUP BY i, service, level`,
+        // Each part filters in a subquery before its ARRAY JOIN: joined
+        // first, every row of the range made its array (seconds a week).
+        `SELECT i, service, level, toInt64(sum(count)) AS n, 0 AS hosted FROM (SELECT minute, service, level, count FROM logs_per_minute`,
+        `WHERE ${and(`minute >= ${minuteFrom}`, `minute < ${minuteTo}`)}) ARRAY JOIN ${minuteWindows} AS i GROUP BY i, service, level`,
         'UNION ALL',
-        `SELECT i, service, level, toInt64(count()) AS n, max(host != '') AS hosted FROM logs ARRAY JOIN ${exactWindows} AS i`,
-        `WHERE ${and(`received_at >= ${W}`, `time > ${rawFrom}`, `time <= ${rawTo}`)} GROUP BY i, service, level`,
+        `SELECT i, service, level, toInt64(count()) AS n, max(host != '') AS hosted FROM (SELECT time, service, host, level FROM logs`,
+        `WHERE ${and(`received_at >= ${W}`, `time > ${rawFrom}`, `time <= ${rawTo}`)}) ARRAY JOIN ${exactWindows} AS i GROUP BY i, service, level`,
         'UNION ALL',
-        `SELECT e.1 AS i, service, level, toInt64(sum(e.2)) AS n, 0 AS hosted FROM logs ARRAY JOIN ${edges} AS e`,
-        `WHERE ${and(`received_at < ${W}`, `time >= ${edgeFrom}`, `time <= ${rawTo}`, `toUnixTimestamp64Nano(time) % ${MINUTE} = 0`)} GROUP BY i, service, level`,
+        `SELECT e.1 AS i, service, level, toInt64(sum(e.2)) AS n, 0 AS hosted FROM (SELECT time, service, level FROM logs`,
+        `WHERE ${and(`received_at < ${W}`, `time >= ${edgeFrom}`, `time <= ${rawTo}`, `toUnixTimestamp64Nano(time) % ${MINUTE} = 0`)}) ARRAY JOIN ${edges} AS e GROUP BY i, service, level`,
         ') GROUP BY i, service, level HAVING n != 0',
       ].join('\n'),
       p.values,
