@@ -301,7 +301,7 @@ export async function evaluateMetric(ctx: AppContext, q: MetricQuery, steps: Ste
     case 'range':
       return { type: 'vector', series: await rangeVector(ctx, q, steps) };
     case 'aggregate': {
-      const inner = await evaluateMetric(ctx, q.expr, steps);
+      const inner = await evaluateMetric(ctx, pushDownGrouping(q), steps);
       if (inner.type === 'scalar') throw logqlError(`${q.op} takes a vector, not a number`);
       return { type: 'vector', series: aggregate(q, inner.series, steps.n) };
     }
@@ -315,6 +315,23 @@ export async function evaluateMetric(ctx: AppContext, q: MetricQuery, steps: Ste
       return { type: 'vector', series: labelReplace(q, inner.series) };
     }
   }
+}
+
+/**
+ * A sum's grouping moved into the counting it sums: `sum by (level)
+ * (count_over_time({…}[1m]))` is `count_over_time({…} | keep level [1m])`
+ * summed, so the store counts per level instead of per stream (host and
+ * all), which keeps the series few and lets the rollup, which has no host,
+ * answer Grafana's logs-volume query. Only for counting functions (sums of
+ * sums are sums) over a query without a pipeline.
+ */
+function pushDownGrouping(q: Extract<MetricQuery, { kind: 'aggregate' }>): MetricQuery {
+  const inner = q.expr;
+  if (q.op !== 'sum' || inner.kind !== 'range' || needsPipeline(inner.log)) return inner;
+  if (!['count_over_time', 'rate', 'bytes_over_time', 'bytes_rate'].includes(inner.fn)) return inner;
+  const items = (q.grouping?.labels ?? []).map((name) => ({ name, matcher: undefined }));
+  const stage = q.grouping?.mode === 'without' ? { kind: 'drop' as const, items } : { kind: 'keep' as const, items };
+  return { ...inner, log: { ...inner.log, stages: [...inner.log.stages, stage] } };
 }
 
 /** PromQL's label_replace: where the source label's whole value matches, the destination gets the expanded replacement ("" removes it). */
