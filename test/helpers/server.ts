@@ -84,6 +84,11 @@ export function auth(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` };
 }
 
+/** The Authorization value Grafana's data source settings send: Basic, any user, the token as the password. */
+export function basicAuth(token: string): string {
+  return `Basic ${Buffer.from(`grafana:${token}`).toString('base64')}`;
+}
+
 export async function ingest(
   url: string,
   token: string,

@@ -55,7 +55,7 @@
 // this data source's: test/loki/query.test.ts covers them.
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
+import { basicAuth, ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
 import { patience, testTimes } from '../helpers/times.js';
 
 const SEC = 1000;
@@ -96,7 +96,7 @@ let basic: string;
 beforeAll(async () => {
   s = await startServer();
   ing = await makeToken(s, 'ingest');
-  basic = `Basic ${Buffer.from(`grafana:${await makeToken(s, 'read')}`).toString('base64')}`;
+  basic = basicAuth(await makeToken(s, 'read'));
   const res = await ingest(s.url, ing, ndjson([...events.map(({ ms: _ms, ...e }) => e), ...cron]));
   expect(res.status).toBe(200);
 });

@@ -4,7 +4,7 @@
 // unwrapped range functions, topk, comparisons and vector matching. Every
 // answer is checked against the seeded events, evaluated in the test.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
+import { basicAuth, ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
 import { testTimes } from '../helpers/times.js';
 
 const at = testTimes(3);
@@ -36,7 +36,7 @@ const counter = [10, 20, 5, 15].map((total, k) => ({ time: at.iso((k + 1) * MIN)
 beforeAll(async () => {
   s = await startServer();
   const ing = await makeToken(s, 'ingest');
-  basic = `Basic ${Buffer.from(`grafana:${await makeToken(s, 'read')}`).toString('base64')}`;
+  basic = basicAuth(await makeToken(s, 'read'));
   const res = await ingest(s.url, ing, ndjson([...events.map((e) => e.body), ...counter]));
   expect(res.status).toBe(200);
 });

@@ -4,7 +4,7 @@
 // categorize-labels header, Basic auth with the token as password), the
 // answers checked against an evaluation of the same events in the test.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
+import { basicAuth, ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
 import { testTimes } from '../helpers/times.js';
 
 const at = testTimes();
@@ -28,7 +28,7 @@ beforeAll(async () => {
   s = await startServer();
   const ing = await makeToken(s, 'ingest');
   const read = await makeToken(s, 'read');
-  basic = `Basic ${Buffer.from(`grafana:${read}`).toString('base64')}`;
+  basic = basicAuth(read);
   const res = await ingest(s.url, ing, ndjson(events.map(({ ms: _ms, ...e }) => e)));
   expect(res.status).toBe(200);
 });

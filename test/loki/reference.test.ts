@@ -9,7 +9,7 @@
 // until a parser names them, `| json`/`| logfmt` on a line that is neither
 // read the fields Sluice kept at ingest).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
+import { basicAuth, ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
 import { testTimes } from '../helpers/times.js';
 
 const at = testTimes(4);
@@ -687,7 +687,7 @@ let basic: string;
 beforeAll(async () => {
   s = await startServer();
   const ing = await makeToken(s, 'ingest');
-  basic = `Basic ${Buffer.from(`grafana:${await makeToken(s, 'read')}`).toString('base64')}`;
+  basic = basicAuth(await makeToken(s, 'read'));
   for (let i = 0; i < events.length; i += 1000) {
     const rows = events.slice(i, i + 1000).map((e) => ({ time: new Date(e.ms).toISOString(), service: e.service, host: e.host, level: e.level, message: e.line, ...e.attrs }));
     const res = await ingest(s.url, ing, ndjson(rows));

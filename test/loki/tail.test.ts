@@ -4,7 +4,7 @@
 // shape, nothing twice and nothing that does not match.
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
+import { basicAuth, ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
 import { patience, testTimes } from '../helpers/times.js';
 
 const at = testTimes();
@@ -15,7 +15,7 @@ let basic: string;
 beforeAll(async () => {
   s = await startServer();
   ing = await makeToken(s, 'ingest');
-  basic = `Basic ${Buffer.from(`grafana:${await makeToken(s, 'read')}`).toString('base64')}`;
+  basic = basicAuth(await makeToken(s, 'read'));
 });
 afterAll(async () => s?.close());
 

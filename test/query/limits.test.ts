@@ -2,7 +2,7 @@
 // Its own file: the scan limit is a server setting, and one process holds one
 // embedded data directory at a time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
+import { auth, basicAuth, ingest, makeToken, ndjson, startServer, type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -20,7 +20,7 @@ describe('read limits', () => {
   });
 
   it('cuts Loki queries the same way, log and metric, with and without a pipeline: a 400 in Loki\'s error shape', async () => {
-    const basic = `Basic ${Buffer.from(`grafana:${await makeToken(s, 'read')}`).toString('base64')}`;
+    const basic = basicAuth(await makeToken(s, 'read'));
     for (const query of ['{service_name=~".+"} |= "row"', '{service_name=~".+"} | logfmt | x="1"', 'sum(count_over_time({service_name=~".+"}[1h]))', 'sum(count_over_time({service_name=~".+"} | json [1h]))']) {
       const res = await fetch(`${s.url}/loki/api/v1/query_range?${new URLSearchParams({ query, step: '60' })}`, { headers: { authorization: basic } });
       expect(res.status).toBe(400);
