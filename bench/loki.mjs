@@ -126,8 +126,11 @@ async function main() {
   await generate(store, now);
   const genSeconds = (Date.now() - t0) / 1000;
   // The job's grid is 2 s; the last ten minutes are counted by the job itself.
-  const w = await rollUp(store, (BigInt(now - 10 * MIN) / 2_000_000_000n) * 2_000_000_000n);
+  const w = await rollUp(store, ((BigInt(now - 10 * MIN) * NS) / 2_000_000_000n) * 2_000_000_000n);
   const rollupSeconds = (Date.now() - t0) / 1000 - genSeconds;
+  // The rollups must reach the present, or the job spends the timed rounds
+  // catching up a week (a ms/ns slip here once did: the 7-day rate measured ~30 s).
+  if (BigInt(Date.now()) * NS - w > BigInt(10 * MIN) * NS) throw new Error(`the rollups end ${new Date(Number(w / NS)).toISOString()}, not now`);
   console.error(`[bench:loki] generated in ${genSeconds.toFixed(0)} s, rolled up in ${rollupSeconds.toFixed(0)} s`);
 
   const { app, ctx } = await buildApp({ config, store, logger: false });

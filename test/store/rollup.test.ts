@@ -92,6 +92,30 @@ describe('the rollup job', () => {
     expect(await byEvent('ro-c')).toBe(5);
   });
 
+  it('commits a long run a few chunks at a time, each step exact for a reader', async () => {
+    const rollup = await fineRollup(s);
+    const t = nowNs();
+    // 40 events received 1 ms apart: 40 chunks on the 1 ms grid.
+    for (let i = 0; i < 40; i++) await s.store.insertRows('logs', events('ro-e', 1, t + BigInt(i) * 1_000_000n));
+    const steps: bigint[] = [];
+    const reads: Array<Promise<number>> = [];
+    rollup.onAdvance = (w) => {
+      steps.push(w);
+      // What a reader sees between two commits: the rollup up to W plus the raw rest.
+      reads.push(
+        rollup.reading(async (wr) => (await byEvent('ro-e')) + (await n("SELECT count() AS n FROM logs WHERE service = 'ro-e' AND received_at >= fromUnixTimestamp64Nano({w:Int64}, 'UTC')", { w: wr.toString() }))),
+      );
+    };
+    await rollup.run(t + 50_000_000n);
+    rollup.onAdvance = undefined;
+    // 16 chunks a commit: at least three steps, W only forward.
+    expect(steps.length).toBeGreaterThanOrEqual(3);
+    expect([...steps].sort((a, b) => (a < b ? -1 : 1))).toEqual(steps);
+    expect(await Promise.all(reads)).toEqual(reads.map(() => 40));
+    expect(await byEvent('ro-e')).toBe(40);
+    expect(await byReceived('ro-e')).toBe(40);
+  });
+
   it('gives trends the same answer wherever the watermark is', async () => {
     const rollup = await fineRollup(s);
     const ingestToken = await makeToken(s, 'ingest');
