@@ -108,7 +108,13 @@ export async function rollupSeries(ctx: AppContext, q: RangeAggregation, steps: 
 
 async function fromRollup(ctx: AppContext, q: RangeAggregation, steps: Steps): Promise<Series[] | undefined> {
   const log = q.log;
-  const hostKept = 'host' in streamLabels(log, 's', 'h', 'l')[0];
+  const kept = streamLabels(log, 's', 'h', 'l')[0];
+  const hostKept = 'host' in kept;
+  // The series' labels in SQL: a label the query drops (a `sum by
+  // (service_name)` pushed down) is summed away in the engine, not row by
+  // row here (a week by service was 64k rows of service × level × step).
+  const serviceCol = 'service_name' in kept ? 'service' : "''";
+  const levelCol = 'level' in kept ? 'level' : "''";
   const s = steps.startNs - q.offsetNs;
   // With one step the step does not matter; a whole minute keeps the sums below in whole seconds.
   const stepNs = steps.n === 1 ? MINUTE_NS : steps.stepNs;
@@ -153,9 +159,11 @@ async function fromRollup(ctx: AppContext, q: RangeAggregation, steps: Steps): P
 
   const rows = await ctx.rollup.reading((w) => {
     const W = p.add('DateTime64(9)', formatClickHouse(w));
-    return readCompactRows<[i: number | string, service: string, level: string, n: number | string, hosted: number | string]>(
+    return readCompactRows<[i: number | string, service: string, level: string, n: number | string, lowest: number | string, hosted: number | string]>(
       ctx,
       [
+        // Per step and kept labels; `lowest` keeps the check per service and level below.
+        `SELECT i, ${serviceCol} AS s, ${levelCol} AS l, sum(n) AS total, min(n) AS lowest, max(hosted) AS anyHosted FROM (`,
         'SELECT i, service, level, sum(n) AS n, max(hosted) AS hosted FROM (',
         // Each part filters in a subquery before its ARRAY JOIN: joined
         // first, every row of the range made its array (seconds a week).
@@ -168,6 +176,7 @@ async function fromRollup(ctx: AppContext, q: RangeAggregation, steps: Steps): P
         `SELECT e.1 AS i, service, level, toInt64(sum(e.2)) AS n, 0 AS hosted FROM (SELECT time, service, level FROM logs`,
         `WHERE ${and(`received_at < ${W}`, `time >= ${edgeFrom}`, `time <= ${rawTo}`, `toUnixTimestamp64Nano(time) % ${MINUTE} = 0`)}) ARRAY JOIN ${edges} AS e GROUP BY i, service, level`,
         ') GROUP BY i, service, level HAVING n != 0',
+        ') GROUP BY i, s, l',
       ].join('\n'),
       p.values,
     );
@@ -175,15 +184,21 @@ async function fromRollup(ctx: AppContext, q: RangeAggregation, steps: Steps): P
 
   const perSecond = q.fn === 'rate' ? Number(q.rangeNs) / 1e9 : 1;
   const out = new Map<string, Series>();
-  for (const [i, service, level, n, hosted] of rows) {
+  const bySql = new Map<string, Series>();
+  for (const [i, service, level, n, lowest, hosted] of rows) {
     // A host among the events counted raw (stored since the check), or a
     // window the rollup and the raw events disagree on: count raw.
-    if ((hostKept && Number(hosted) > 0) || Number(n) < 0) return undefined;
-    const [labels, key] = streamLabels(log, service, '', level);
-    let one = out.get(key);
+    if ((hostKept && Number(hosted) > 0) || Number(lowest) < 0) return undefined;
+    const sqlKey = `${service}\u0000${level}`;
+    let one = bySql.get(sqlKey);
     if (!one) {
-      if (out.size >= MAX_SERIES) throw logqlError(`the query makes more than ${MAX_SERIES} series; narrow the selector or drop labels (| drop host)`);
-      out.set(key, (one = { labels, values: new Array<number | undefined>(steps.n).fill(undefined) }));
+      const [labels, key] = streamLabels(log, service, '', level);
+      one = out.get(key);
+      if (!one) {
+        if (out.size >= MAX_SERIES) throw logqlError(`the query makes more than ${MAX_SERIES} series; narrow the selector or drop labels (| drop host)`);
+        out.set(key, (one = { labels, values: new Array<number | undefined>(steps.n).fill(undefined) }));
+      }
+      bySql.set(sqlKey, one);
     }
     one.values[Number(i)] = (one.values[Number(i)] ?? 0) + Number(n) / perSecond;
   }
