@@ -43,6 +43,8 @@ export interface Config {
   };
   readonly queryTimeoutSeconds: number;
   readonly queryMaxRows: number;
+  /** Loki range queries' start and end rounded down to a multiple of the step. */
+  readonly lokiAlignStep: boolean;
   readonly webhooks: { readonly allow: readonly string[]; readonly timeoutMs: number };
   /** Where rules push alerts (src/alerts/alertmanager.ts): the bearer token and basic auth go only to `url`'s origin; the TLS files serve every https Alertmanager. */
   readonly alertmanager: {
@@ -103,6 +105,7 @@ export const ENV_VARS = {
   SLUICE_TOKEN_RATE_LIMIT: { schema: { type: 'integer', minimum: 0, default: 0 }, expects: 'events per second, 0 = off', doc: 'Per-token ingest rate limit (429 past it)' },
   SLUICE_QUERY_TIMEOUT: { schema: { type: 'integer', minimum: 1, maximum: 3600, default: 30 }, expects: 'seconds 1-3600', doc: 'Time limit of one read query' },
   SLUICE_QUERY_MAX_ROWS: { schema: { type: 'integer', minimum: 1000, default: 1_000_000_000 }, expects: 'rows, at least 1000', doc: 'Most rows one read query may scan' },
+  SLUICE_LOKI_ALIGN_STEP: { schema: { type: 'string', enum: ['on', 'off'], default: 'on' }, expects: 'on or off', doc: "Loki metric range queries start and end on a multiple of their step, as Loki's align_queries_with_step does; on lets the per-minute rollups answer Grafana's panels" },
   SLUICE_TAIL_POLLER: { schema: { type: 'string', enum: ['auto', 'on', 'off'], default: 'auto' }, expects: 'auto, on or off', doc: 'Live tail reads events stored by other processes (auto: on with a ClickHouse server, off embedded)' },
   SLUICE_TAIL_POLL_MS: { schema: { type: 'integer', minimum: 100, maximum: 60_000, default: 1000 }, expects: 'milliseconds 100-60000', doc: 'How often the tail poller reads' },
   SLUICE_TAIL_OVERLAP_MS: { schema: { type: 'integer', minimum: 1000, maximum: 600_000, default: 15_000 }, expects: 'milliseconds 1000-600000', doc: 'How far back each poll rereads, for inserts that become visible late' },
@@ -214,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     queryTimeoutSeconds: v.SLUICE_QUERY_TIMEOUT,
     queryMaxRows: v.SLUICE_QUERY_MAX_ROWS,
+    lokiAlignStep: v.SLUICE_LOKI_ALIGN_STEP === 'on',
     webhooks: { allow: String(v.SLUICE_WEBHOOK_ALLOW).split(',').filter((x) => x !== ''), timeoutMs: v.SLUICE_WEBHOOK_TIMEOUT_MS },
     alertmanager: {
       url: v.SLUICE_ALERTMANAGER_URL === undefined ? undefined : String(v.SLUICE_ALERTMANAGER_URL).replace(/\/+$/, ''),

@@ -139,9 +139,14 @@ export async function lokiReadRoutes(app: FastifyInstance, opts: { ctx: AppConte
       return { status: 'success', data: { resultType: 'streams', result, stats: {}, ...(categorize ? { encodingFlags: ['categorize-labels'] } : {}) } };
     }
     const step = stepNs(q.step, endNs - startNs);
-    const n = Number((endNs - startNs) / step) + 1;
+    // Grafana sends its time picker's instants (now − 24 h to the
+    // millisecond); on a multiple of the step, as Loki's
+    // align_queries_with_step makes them, the windows start on whole
+    // minutes and the per-minute rollup can answer (./logql/rollup.ts).
+    const align = (ns: bigint): bigint => (ctx.config.lokiAlignStep ? (ns / step) * step : ns);
+    const n = Number((align(endNs) - align(startNs)) / step) + 1;
     if (n > MAX_STEPS) throw logqlError(`exceeded maximum resolution of ${MAX_STEPS} points per timeseries; try a larger step`);
-    const steps = { startNs, stepNs: step, n };
+    const steps = { startNs: align(startNs), stepNs: step, n };
     return { status: 'success', data: { ...(matrix(await evaluateMetric(ctx, parsed, steps), steps) as object), stats: {} } };
   });
 
