@@ -157,11 +157,13 @@ async function main() {
   const ch = (msEpoch) => new Date(msEpoch).toISOString().replace('T', ' ').replace('Z', '');
   const wText = ch(Number(w / NS));
 
-  // Grafana's ranges, ending at a whole step (as Grafana's own step alignment does).
+  // Grafana's ranges as it sends them: its picker's instants, to the
+  // millisecond. The route rounds them down to the step (SLUICE_LOKI_ALIGN_STEP);
+  // the hand-written SQL counts over the ranges it rounds them to.
   const volEnd = Math.floor(now / MIN) * MIN;
-  const vol = { start: nsText(volEnd - DAY), end: nsText(volEnd), step: '60000ms' };
+  const vol = { start: nsText(now - DAY), end: nsText(now), step: '60000ms' };
   const rateEnd = Math.floor(now / (5 * MIN)) * 5 * MIN;
-  const rate = { start: nsText(rateEnd - 7 * DAY), end: nsText(rateEnd), step: '300000ms' };
+  const rate = { start: nsText(now - 7 * DAY), end: nsText(now), step: '300000ms' };
   const counts = (from, to, step, re) => ({ rfrom: Math.floor(from / 1000), rto: Math.floor(to / 1000), from: ch(from), to: ch(to), w: wText, step, re });
   const VOLUME = 'sum by (level, detected_level) (count_over_time({service_name="api"}%F% | drop __error__%H% [1m]))';
   const RATE = 'sum by (service_name) (rate({service_name=~".+"}%F%%H% [5m]))';

@@ -205,7 +205,7 @@ export class Rollup {
 
   /** The grid start of the first event received in [from, limit), or limit. */
   async #nextStart(from: bigint, limit: bigint): Promise<bigint> {
-    const rs = await this.#store.query.query({
+    const rs = await this.#store.background.query({
       query: [
         'SELECT toString(toUnixTimestamp64Nano(min(received_at))) AS first, count() AS n FROM logs',
         'WHERE received_at >= {from:DateTime64(9)} AND received_at < {to:DateTime64(9)}',
@@ -219,7 +219,7 @@ export class Rollup {
   }
 
   async #count(from: bigint, to: bigint): Promise<Map<number, ChunkCounts>> {
-    const rs = await this.#store.query.query({
+    const rs = await this.#store.background.query({
       query: [
         'SELECT intDiv(toUnixTimestamp64Nano(received_at), {grid:UInt64}) AS k,',
         'toUnixTimestamp(toStartOfMinute(time)) AS em, toUnixTimestamp(toStartOfMinute(received_at)) AS rm, service, level, count() AS n',
