@@ -82,9 +82,10 @@ async function generate(store, now) {
  * the job itself from `w` to now, as serve runs it.
  */
 async function rollUp(store, wNs) {
-  for (const [table, column] of [['logs_per_minute', 'time'], ['logs_received_per_minute', 'received_at']]) {
+  for (const [table, column, atStart] of [['logs_per_minute', 'time', ', at_start'], ['logs_received_per_minute', 'received_at', '']]) {
+    const z = atStart && ', countIf(toUnixTimestamp64Nano(time) % 60000000000 = 0)';
     await store.control.command({
-      query: `INSERT INTO ${table} SELECT toStartOfMinute(${column}) AS minute, service, level, count() AS count FROM logs WHERE received_at < fromUnixTimestamp64Nano({w:Int64}, 'UTC') GROUP BY minute, service, level`,
+      query: `INSERT INTO ${table} (minute, service, level, count${atStart}) SELECT toStartOfMinute(${column}) AS minute, service, level, count()${z} FROM logs WHERE received_at < fromUnixTimestamp64Nano({w:Int64}, 'UTC') GROUP BY minute, service, level`,
       query_params: { w: wNs.toString() },
     });
   }

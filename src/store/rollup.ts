@@ -45,11 +45,14 @@ export function rollupOptions(store: Store): RollupOptions {
   return { gridMs: 2_000, lagMs: store.embedded ? 0 : 10_000, maxChunks: 1800 };
 }
 
-type CountRow = [chunk: number, eventMinute: number, receivedMinute: number, service: string, level: string, n: number];
+type CountRow = [chunk: number, eventMinute: number, receivedMinute: number, service: string, level: string, n: number, atStart: number];
+
+/** Per rollup row (minute, service, level as a JSON key): events, and those on the minute's first nanosecond. */
+type Counts = Map<string, { count: number; atStart: number }>;
 
 interface ChunkCounts {
-  readonly byEvent: Map<string, number>;
-  readonly byReceived: Map<string, number>;
+  readonly byEvent: Counts;
+  readonly byReceived: Counts;
 }
 
 export class Rollup {
@@ -192,8 +195,8 @@ export class Rollup {
           const start = BigInt(k) * this.#gridNs;
           const end = start + this.#gridNs;
           const token = `rollup-${start > from ? start : from}-${end < to ? end : to}`;
-          await this.#insert('logs_per_minute', counts.byEvent, token);
-          await this.#insert('logs_received_per_minute', counts.byReceived, token);
+          await this.#insert('logs_per_minute', counts.byEvent, token, true);
+          await this.#insert('logs_received_per_minute', counts.byReceived, token, false);
         }
         await writeMeta(this.#store, WATERMARK_KEY, String(through));
         this.#w = through;
@@ -222,7 +225,9 @@ export class Rollup {
     const rs = await this.#store.background.query({
       query: [
         'SELECT intDiv(toUnixTimestamp64Nano(received_at), {grid:UInt64}) AS k,',
-        'toUnixTimestamp(toStartOfMinute(time)) AS em, toUnixTimestamp(toStartOfMinute(received_at)) AS rm, service, level, count() AS n',
+        'toUnixTimestamp(toStartOfMinute(time)) AS em, toUnixTimestamp(toStartOfMinute(received_at)) AS rm, service, level, count() AS n,',
+        // Events at exactly a minute's start: a Loki window's edges (migration 0008).
+        'countIf(toUnixTimestamp64Nano(time) % 60000000000 = 0) AS z',
         'FROM logs WHERE received_at >= {from:DateTime64(9)} AND received_at < {to:DateTime64(9)}',
         'GROUP BY k, em, rm, service, level',
         // One thread: a background count must leave the other core to inserts.
@@ -233,12 +238,13 @@ export class Rollup {
     });
     const rows = ((await rs.json()) as unknown as { data: CountRow[] }).data;
     const chunks = new Map<number, ChunkCounts>();
-    for (const [k, em, rm, service, level, n] of rows) {
+    for (const [k, em, rm, service, level, n, z] of rows) {
       let c = chunks.get(k);
       if (!c) chunks.set(k, (c = { byEvent: new Map(), byReceived: new Map() }));
-      const add = (m: Map<string, number>, minute: number) => {
+      const add = (m: Counts, minute: number) => {
         const key = JSON.stringify([minute, service, level]);
-        m.set(key, (m.get(key) ?? 0) + Number(n));
+        const was = m.get(key) ?? { count: 0, atStart: 0 };
+        m.set(key, { count: was.count + Number(n), atStart: was.atStart + Number(z) });
       };
       add(c.byEvent, em);
       add(c.byReceived, rm);
@@ -246,11 +252,11 @@ export class Rollup {
     return new Map([...chunks].sort((a, b) => a[0] - b[0]));
   }
 
-  async #insert(table: string, counts: Map<string, number>, token: string): Promise<void> {
+  async #insert(table: string, counts: Counts, token: string, atStart: boolean): Promise<void> {
     let body = '';
-    for (const [key, count] of counts) {
+    for (const [key, c] of counts) {
       const [minute, service, level] = JSON.parse(key) as [number, string, string];
-      body += JSON.stringify({ minute, service, level, count }) + '\n';
+      body += JSON.stringify(atStart ? { minute, service, level, count: c.count, at_start: c.atStart } : { minute, service, level, count: c.count }) + '\n';
     }
     await this.#store.insertRows(table, Buffer.from(body), token, 'control');
   }

@@ -28,10 +28,9 @@ beforeAll(async () => {
 });
 afterAll(async () => store.close());
 
-function rows(n: number): Buffer {
-  const t = nowNs();
+function rows(n: number, t = nowNs(), receivedNs = t): Buffer {
   const list: LogEvent[] = Array.from({ length: n }, (_, i) => ({
-    id: uuidv7(Number(t / 1_000_000n)), timeNs: t, receivedNs: t, service: 'up', host: 'h', level: 'info', severity: 9, message: `m${i}`, attributes: {}, traceId: '', spanId: '',
+    id: uuidv7(Number(t / 1_000_000n)), timeNs: t, receivedNs, service: 'up', host: 'h', level: 'info', severity: 9, message: `m${i}`, attributes: {}, traceId: '', spanId: '',
   }));
   return eventRows(list, 'test', 'w');
 }
@@ -42,21 +41,29 @@ async function one(sql: string): Promise<string> {
 }
 
 it('drops the views and starts the watermark after the newest stored event', async () => {
-  await store.insertRows('logs', rows(7));
+  await store.insertRows('logs', rows(4));
+  // Three exactly on a minute's start (a Loki window's edge).
+  await store.insertRows('logs', rows(3, (nowNs() / 60_000_000_000n - 1n) * 60_000_000_000n));
   // The views counted them.
   expect(await one('SELECT sum(count) FROM logs_per_minute')).toBe('7');
   expect(await one('SELECT sum(count) FROM logs_received_per_minute')).toBe('7');
 
   const result = await migrate(store, 30);
-  expect(result.applied).toEqual(['0006_rollup_job', '0007_patterns']);
+  expect(result.applied).toEqual(['0006_rollup_job', '0007_patterns', '0008_rollup_minute_starts']);
+  // 0008 counted the minute starts of what the rollup held, once.
+  expect(await one('SELECT sum(count) FROM logs_per_minute')).toBe('7');
+  expect(await one('SELECT sum(at_start) FROM logs_per_minute')).toBe('3');
   expect(await one("SELECT count() FROM system.tables WHERE database = currentDatabase() AND engine = 'MaterializedView'")).toBe('0');
   const w = BigInt((await readMeta(store, WATERMARK_KEY))!);
   expect(w).toBeGreaterThan(clickHouseToNs(await one('SELECT toString(max(received_at)) FROM logs'))!);
 
   // The job counts only what comes after: 7 + 5, not 7 + 12.
   const rollup = new Rollup(store, quiet, { gridMs: 1, lagMs: 0, maxChunks: 1e9 });
-  await store.insertRows('logs', rows(5));
+  await store.insertRows('logs', rows(3));
+  // Received now, event time on a minute's start: the job counts it in at_start too.
+  await store.insertRows('logs', rows(2, (nowNs() / 60_000_000_000n - 2n) * 60_000_000_000n, nowNs()));
   await rollup.run(nowNs());
   expect(await one('SELECT sum(count) FROM logs_per_minute')).toBe('12');
   expect(await one('SELECT sum(count) FROM logs_received_per_minute')).toBe('12');
+  expect(await one('SELECT sum(at_start) FROM logs_per_minute')).toBe('5');
 });

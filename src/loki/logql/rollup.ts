@@ -147,13 +147,10 @@ async function fromRollup(ctx: AppContext, q: RangeAggregation, steps: Steps): P
   const exactWindows = `range(toUInt32(if(${ax} <= 0, 0, intDiv(${ax} + ${STEPN} - 1, ${STEPN}))), toUInt32(least(${LAST}, intDiv(${ax} + ${RN} - 1, ${STEPN})) + 1))`;
   // An event the rollup counted at exactly t_j belongs to window j, not the
   // one its minute went to (+1 at j); one at exactly t_k − range to no
-  // window its minute went to (−1 at k).
-  const edges = `arrayFilter(e -> e.1 >= 0 AND e.1 <= ${LAST}, [(if(${ax} % ${STEPN} = 0, intDiv(${ax}, ${STEPN}), -1), 1), (if((${ax} + ${RN}) % ${STEPN} = 0, intDiv(${ax} + ${RN}, ${STEPN}), -1), -1)])`;
-  // Every edge is on a whole minute: those events are the candidates (a
-  // remainder per row; an IN over thousands of instants was a linear scan
-  // per row, seconds over a week of events).
-  const edgeFrom = p.add('DateTime64(9)', formatClickHouse(s - q.rangeNs));
-  const MINUTE = p.add('Int64', MINUTE_NS.toString());
+  // window its minute went to (−1 at k). Every edge is on a whole minute,
+  // and the rollup row of that minute counts its events there in at_start
+  // (migration 0008): no scan of the raw events for them.
+  const edges = `arrayFilter(e -> e.1 >= 0 AND e.1 <= ${LAST}, [(if(${am} % ${STEP} = 0, intDiv(${am}, ${STEP}), -1), 1), (if((${am} + ${R}) % ${STEP} = 0, intDiv(${am} + ${R}, ${STEP}), -1), -1)])`;
   const minuteFrom = p.add('DateTime', Number((s - q.rangeNs) / SECOND_NS));
   const minuteTo = p.add('DateTime', Number(lastNs / SECOND_NS));
 
@@ -173,8 +170,8 @@ async function fromRollup(ctx: AppContext, q: RangeAggregation, steps: Steps): P
         `SELECT i, service, level, toInt64(count()) AS n, max(host != '') AS hosted FROM (SELECT time, service, host, level FROM logs`,
         `WHERE ${and(`received_at >= ${W}`, `time > ${rawFrom}`, `time <= ${rawTo}`)}) ARRAY JOIN ${exactWindows} AS i GROUP BY i, service, level`,
         'UNION ALL',
-        `SELECT e.1 AS i, service, level, toInt64(sum(e.2)) AS n, 0 AS hosted FROM (SELECT time, service, level FROM logs`,
-        `WHERE ${and(`received_at < ${W}`, `time >= ${edgeFrom}`, `time <= ${rawTo}`, `toUnixTimestamp64Nano(time) % ${MINUTE} = 0`)}) ARRAY JOIN ${edges} AS e GROUP BY i, service, level`,
+        `SELECT e.1 AS i, service, level, sum(e.2 * toInt64(at_start)) AS n, 0 AS hosted FROM (SELECT minute, service, level, at_start FROM logs_per_minute`,
+        `WHERE ${and(`minute >= ${minuteFrom}`, `minute <= ${minuteTo}`, 'at_start > 0')}) ARRAY JOIN ${edges} AS e GROUP BY i, service, level`,
         ') GROUP BY i, service, level HAVING n != 0',
         ') GROUP BY i, s, l',
       ].join('\n'),
