@@ -151,12 +151,17 @@ export interface Result {
 /** What a query makes of one stored line: its result, or undefined when the pipeline drops it. */
 export function processor(log: LogQuery): (l: Line) => Result | undefined {
   if (!needsPipeline(log)) {
-    // One label set per stream, shared by its lines (results are read, never changed).
+    // One label set per stream, shared by its lines (results are read,
+    // never changed). A live tail keeps its processor for hours: the cache
+    // starts over past 10,000 streams rather than grow.
     const sets = new Map<string, Record<string, string>>();
     return (l) => {
       const k = `${l.service}\u0000${l.host}\u0000${l.level}`;
       let labels = sets.get(k);
-      if (!labels) sets.set(k, (labels = streamLabels(log, l.service, l.host, l.level)[0]));
+      if (!labels) {
+        if (sets.size >= 10_000) sets.clear();
+        sets.set(k, (labels = streamLabels(log, l.service, l.host, l.level)[0]));
+      }
       return { id: l.id, ns: l.ns, labels, line: l.message, metadata: l.attributes };
     };
   }
