@@ -47,6 +47,16 @@ export const MAX_STEPS = 11_000;
 /** Series a range aggregation may make before its vector aggregation (Loki's max_query_series is 500). */
 export const MAX_SERIES = 2000;
 
+/** The entry of `key` in a query's series, made by `make` when new: past MAX_SERIES series a 400. */
+export function seriesEntry<T>(series: Map<string, T>, key: string, make: () => T): T {
+  let one = series.get(key);
+  if (one === undefined) {
+    if (series.size >= MAX_SERIES) throw logqlError(`the query makes more than ${MAX_SERIES} series; narrow the selector or drop labels (| drop host)`);
+    series.set(key, (one = make()));
+  }
+  return one;
+}
+
 /** A query's parameters as they are added, named prefix0, prefix1, …: the SQL holds only their names. */
 export class Params {
   readonly values: Record<string, unknown> = {};
@@ -110,8 +120,27 @@ export function streamLabels(log: LogQuery, service: string, host: string, level
   return [out, labelKey(out)];
 }
 
-// Label sets are shared between the lines of a series (processor's cache),
-// so their key is made once per set, not once per line (7 ms of 1000 lines).
+/**
+ * streamLabels for one query, made once per stream: the rows of a count
+ * (steps × streams) and the lines of a log query repeat a few streams. The
+ * label sets are shared, so they are read, never changed. A live tail keeps
+ * its labeler for hours: it starts over past 10,000 streams rather than grow.
+ */
+export function streamLabeler(log: LogQuery): (service: string, host: string, level: string) => [Record<string, string>, string] {
+  const sets = new Map<string, [Record<string, string>, string]>();
+  return (service, host, level) => {
+    const k = `${service}\u0000${host}\u0000${level}`;
+    let set = sets.get(k);
+    if (!set) {
+      if (sets.size >= 10_000) sets.clear();
+      sets.set(k, (set = streamLabels(log, service, host, level)));
+    }
+    return set;
+  };
+}
+
+// Label sets are shared between the lines of a stream (streamLabeler), so
+// groupStreams makes a set's key once, not once per line (7 ms of 1000 lines).
 const labelKeys = new WeakMap<Record<string, string>, string>();
 const labelKey = (labels: Record<string, string>): string => {
   let key = labelKeys.get(labels);
@@ -151,19 +180,8 @@ export interface Result {
 /** What a query makes of one stored line: its result, or undefined when the pipeline drops it. */
 export function processor(log: LogQuery): (l: Line) => Result | undefined {
   if (!needsPipeline(log)) {
-    // One label set per stream, shared by its lines (results are read,
-    // never changed). A live tail keeps its processor for hours: the cache
-    // starts over past 10,000 streams rather than grow.
-    const sets = new Map<string, Record<string, string>>();
-    return (l) => {
-      const k = `${l.service}\u0000${l.host}\u0000${l.level}`;
-      let labels = sets.get(k);
-      if (!labels) {
-        if (sets.size >= 10_000) sets.clear();
-        sets.set(k, (labels = streamLabels(log, l.service, l.host, l.level)[0]));
-      }
-      return { id: l.id, ns: l.ns, labels, line: l.message, metadata: l.attributes };
-    };
+    const labelsOf = streamLabeler(log);
+    return (l) => ({ id: l.id, ns: l.ns, labels: labelsOf(l.service, l.host, l.level)[0], line: l.message, metadata: l.attributes });
   }
   const pipeline = compilePipeline(log);
   return (l) => {
@@ -428,14 +446,11 @@ async function rangeSeries(ctx: AppContext, q: RangeAggregation, steps: Steps): 
   const rows = await readCompactRows<[i: number | string, service: string, host: string, level: string, n: number | string, bytes: number | string]>(ctx, c.sql, c.params);
   const seconds = Number(q.rangeNs) / 1e9;
   const series = new Map<string, Series>();
+  const labelsOf = streamLabeler(q.log);
   for (const [i, service, host, level, n, bytes] of rows) {
     // Streams a drop or keep made alike are one series: their counts add.
-    const [labels, key] = streamLabels(q.log, service, host, level);
-    let one = series.get(key);
-    if (!one) {
-      if (series.size >= MAX_SERIES) throw logqlError(`the query makes more than ${MAX_SERIES} series; narrow the selector or drop labels (| drop host)`);
-      series.set(key, (one = { labels, values: new Array<number | undefined>(steps.n).fill(undefined) }));
-    }
+    const [labels, key] = labelsOf(service, host, level);
+    const one = seriesEntry(series, key, () => ({ labels, values: new Array<number | undefined>(steps.n).fill(undefined) }));
     const v = q.fn === 'count_over_time' || q.fn === 'rate' ? Number(n) : Number(bytes);
     one.values[Number(i)] = (one.values[Number(i)] ?? 0) + (q.fn === 'rate' || q.fn === 'bytes_rate' ? v / seconds : v);
   }
@@ -486,12 +501,7 @@ async function pipelineSeries(ctx: AppContext, q: RangeAggregation, steps: Steps
         throw logqlError(`pipeline error: '${out.labels.__error__}' for series: '${JSON.stringify(out.labels)}'. Use a label filter to intentionally skip this error (e.g. | __error__!="${out.labels.__error__}"); to skip all errors use | __error__=""`);
       }
       const labels = grouped(out.labels, q.grouping);
-      const key = labelKey(labels);
-      let one = samples.get(key);
-      if (!one) {
-        if (samples.size >= MAX_SERIES) throw logqlError(`the query makes more than ${MAX_SERIES} series; narrow the selector or drop labels (| drop host)`);
-        samples.set(key, (one = { labels, at: [], v: [] }));
-      }
+      const one = seriesEntry(samples, labelKey(labels), () => ({ labels, at: [], v: [] }));
       one.at.push(Number(BigInt(row[1]) - from));
       one.v.push(q.unwrap ? out.value! : q.fn === 'bytes_over_time' || q.fn === 'bytes_rate' ? Buffer.byteLength(out.line) : 1);
     }

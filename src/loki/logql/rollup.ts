@@ -19,8 +19,8 @@ import type { AppContext } from '../../context.js';
 import { formatClickHouse } from '../../model/time.js';
 import { readCompactRows } from '../../query/read.js';
 import { LABEL_COLUMNS } from '../labels.js';
-import { MAX_SERIES, matcherSql, Params, type Series, type Steps, streamLabels } from './evaluate.js';
-import { logqlError, type LogQuery, type Matcher, type RangeAggregation } from './parse.js';
+import { matcherSql, Params, type Series, seriesEntry, type Steps, streamLabeler, streamLabels } from './evaluate.js';
+import { type LogQuery, type Matcher, type RangeAggregation } from './parse.js';
 
 const MINUTE_NS = 60_000_000_000n;
 const SECOND_NS = 1_000_000_000n;
@@ -181,22 +181,13 @@ async function fromRollup(ctx: AppContext, q: RangeAggregation, steps: Steps): P
 
   const perSecond = q.fn === 'rate' ? Number(q.rangeNs) / 1e9 : 1;
   const out = new Map<string, Series>();
-  const bySql = new Map<string, Series>();
+  const labelsOf = streamLabeler(log);
   for (const [i, service, level, n, lowest, hosted] of rows) {
     // A host among the events counted raw (stored since the check), or a
     // window the rollup and the raw events disagree on: count raw.
     if ((hostKept && Number(hosted) > 0) || Number(lowest) < 0) return undefined;
-    const sqlKey = `${service}\u0000${level}`;
-    let one = bySql.get(sqlKey);
-    if (!one) {
-      const [labels, key] = streamLabels(log, service, '', level);
-      one = out.get(key);
-      if (!one) {
-        if (out.size >= MAX_SERIES) throw logqlError(`the query makes more than ${MAX_SERIES} series; narrow the selector or drop labels (| drop host)`);
-        out.set(key, (one = { labels, values: new Array<number | undefined>(steps.n).fill(undefined) }));
-      }
-      bySql.set(sqlKey, one);
-    }
+    const [labels, key] = labelsOf(service, '', level);
+    const one = seriesEntry(out, key, () => ({ labels, values: new Array<number | undefined>(steps.n).fill(undefined) }));
     one.values[Number(i)] = (one.values[Number(i)] ?? 0) + Number(n) / perSecond;
   }
   return [...out.values()];
