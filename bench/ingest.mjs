@@ -37,7 +37,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CLI, LOGHUB, MAIN_THREAD, ROLLUP_COUNT, SERVER_INSERT_SETTINGS, countStored, cpuMeter, dist, flag, gitRev, intro, loghubLines, machineDetail, median, migrate,
-  openChdb, option, percentile, prng, queryOne, requestContext, row, runBenchmark, runChild, scrapeMetrics, sendAll, serveEnv, stamp, startServe,
+  ndjsonBodies, BODY_SERVICES, openChdb, option, percentile, queryOne, requestContext, row, runBenchmark, runChild, scrapeMetrics, sendAll, serveEnv, stamp, startServe,
   statusBytes, stopServe, table, writeSection,
 } from './lib.mjs';
 
@@ -77,60 +77,12 @@ function options() {
 
 // ---------------------------------------------------------------- events
 
-const SERVICES = ['api', 'web', 'worker', 'auth', 'billing', 'search'];
-const LEVELS = [['info', 0.72], ['debug', 0.1], ['warn', 0.1], ['error', 0.07], ['fatal', 0.01]];
-const STATUSES = [200, 200, 200, 200, 200, 200, 201, 204, 301, 400, 404, 404, 500, 503];
-const PATHS = ['/api/v1/users', '/api/v1/orders', '/login', '/logout', '/health', '/search', '/cart', '/checkout'];
-
-function pickLevel(x) {
-  let acc = 0;
-  for (const [name, p] of LEVELS) {
-    acc += p;
-    if (x < acc) return name;
-  }
-  return 'info';
-}
-
-/**
- * NDJSON request bodies: `requests` bodies of `perRequest` events. Messages
- * are loghub lines; times are spread over `spanMs` from `baseMs` (recent,
- * so the retention window keeps them as they are).
- */
-function makeBodies({ lines, seed, requests, perRequest, baseMs, spanMs }) {
-  const rnd = prng(seed);
-  const n = requests * perRequest;
-  const bodies = [];
-  let bytes = 0;
-  for (let r = 0; r < requests; r++) {
-    let s = '';
-    for (let k = 0; k < perRequest; k++) {
-      const i = r * perRequest + k;
-      const service = SERVICES[Math.floor(rnd() * SERVICES.length)];
-      const ms = baseMs + Math.floor((i * spanMs) / n) + Math.floor(rnd() * 1000);
-      const path = PATHS[Math.floor(rnd() * PATHS.length)];
-      s += JSON.stringify({
-        time: new Date(ms).toISOString(),
-        level: pickLevel(rnd()),
-        service,
-        host: `${service}-${1 + Math.floor(rnd() * 4)}`,
-        msg: lines[Math.floor(rnd() * lines.length)],
-        status: STATUSES[Math.floor(rnd() * STATUSES.length)],
-        path: rnd() < 0.5 ? path : `${path}/${Math.floor(rnd() * 100_000)}`,
-      }) + '\n';
-    }
-    const b = Buffer.from(s, 'utf8');
-    bytes += b.length;
-    bodies.push(b);
-  }
-  return { bodies, bytes };
-}
-
 function eventSets(o, baseMs) {
   const lines = loghubLines();
   if (lines.length === 0) throw new Error(`no *_2k.log lines under ${LOGHUB}`);
   const spanMs = 15 * 60_000;
-  const main = makeBodies({ lines, seed: o.seed, requests: o.total / o.batch, perRequest: o.batch, baseMs, spanMs });
-  const keyed = makeBodies({ lines, seed: o.seed + 1, requests: o.keyedTotal / o.keyedBatch, perRequest: o.keyedBatch, baseMs, spanMs });
+  const main = ndjsonBodies({ lines, seed: o.seed, requests: o.total / o.batch, perRequest: o.batch, baseMs, spanMs });
+  const keyed = ndjsonBodies({ lines, seed: o.seed + 1, requests: o.keyedTotal / o.keyedBatch, perRequest: o.keyedBatch, baseMs, spanMs });
   return { lines: lines.length, main, keyed };
 }
 
@@ -600,7 +552,7 @@ function markdown(o, m, sets, runs, s, startedAt, seconds, passthrough) {
   L.push('### Method');
   L.push('');
   L.push(`- **Data:** ${int(o.total)} events in ${int(o.total / o.batch)} requests of ${o.batch} (${int(sets.main.bytes / o.total)} bytes of NDJSON per event on average, ${int(medianRun.raw.rowBytesPerEvent)} bytes as a stored JSONEachRow row), plus ${int(o.keyedTotal)} events in ${int(o.keyedTotal / o.keyedBatch)} requests of ${int(o.keyedBatch)}. ` +
-    `Rows are generated from the ${int(sets.lines)} lines of the loghub \`*_2k.log\` samples (/work/shared/datasets/loghub: Android, Apache, HDFS, HealthApp, Linux, OpenSSH, Spark, Zookeeper) as the \`msg\`, with shifted times (spread over the 15 minutes before the run) and fresh ids (UUIDv7, given by the server), a service among ${SERVICES.length} names, a host, a level (72 % info … 1 % fatal), and an HTTP status and a path as attributes. ` +
+    `Rows are generated from the ${int(sets.lines)} lines of the loghub \`*_2k.log\` samples (/work/shared/datasets/loghub: Android, Apache, HDFS, HealthApp, Linux, OpenSSH, Spark, Zookeeper) as the \`msg\`, with shifted times (spread over the 15 minutes before the run) and fresh ids (UUIDv7, given by the server), a service among ${BODY_SERVICES.length} names, a host, a level (72 % info … 1 % fatal), and an HTTP status and a path as attributes. ` +
     'All request bodies are built before the clock starts.');
   L.push(`- **HTTP run:** \`node dist/cli/main.js migrate\`, then \`serve\` as a child process (\`PORT=0 HOST=127.0.0.1 LOG_LEVEL=info\`, embedded store in a fresh temp directory). ` +
     `${o.clients} clients (Node \`http\`, keep-alive agent) each send the next request as soon as the previous one is answered; the clock runs from the first request to the last answer, and a request is answered only after the insert holding its events succeeded. ` +

@@ -48,3 +48,52 @@ export function loghubStructured(name) {
   const lines = readFileSync(join(LOGHUB, name, `${name}_2k.log`), 'utf8').split('\n').filter((l) => l.length > 0);
   return { rows, lines };
 }
+
+export const BODY_SERVICES = ['api', 'web', 'worker', 'auth', 'billing', 'search'];
+const LEVELS = [['info', 0.72], ['debug', 0.1], ['warn', 0.1], ['error', 0.07], ['fatal', 0.01]];
+const STATUSES = [200, 200, 200, 200, 200, 200, 201, 204, 301, 400, 404, 404, 500, 503];
+const PATHS = ['/api/v1/users', '/api/v1/orders', '/login', '/logout', '/health', '/search', '/cart', '/checkout'];
+
+function pickLevel(x) {
+  let acc = 0;
+  for (const [name, p] of LEVELS) {
+    acc += p;
+    if (x < acc) return name;
+  }
+  return 'info';
+}
+
+/**
+ * NDJSON request bodies as applications send them to /api/v1/ingest
+ * (bench/ingest, bench/engine-parse): `requests` bodies of `perRequest` events. Messages
+ * are loghub lines; times are spread over `spanMs` from `baseMs` (recent,
+ * so the retention window keeps them as they are).
+ */
+export function ndjsonBodies({ lines, seed, requests, perRequest, baseMs, spanMs }) {
+  const rnd = prng(seed);
+  const n = requests * perRequest;
+  const bodies = [];
+  let bytes = 0;
+  for (let r = 0; r < requests; r++) {
+    let s = '';
+    for (let k = 0; k < perRequest; k++) {
+      const i = r * perRequest + k;
+      const service = BODY_SERVICES[Math.floor(rnd() * BODY_SERVICES.length)];
+      const ms = baseMs + Math.floor((i * spanMs) / n) + Math.floor(rnd() * 1000);
+      const path = PATHS[Math.floor(rnd() * PATHS.length)];
+      s += JSON.stringify({
+        time: new Date(ms).toISOString(),
+        level: pickLevel(rnd()),
+        service,
+        host: `${service}-${1 + Math.floor(rnd() * 4)}`,
+        msg: lines[Math.floor(rnd() * lines.length)],
+        status: STATUSES[Math.floor(rnd() * STATUSES.length)],
+        path: rnd() < 0.5 ? path : `${path}/${Math.floor(rnd() * 100_000)}`,
+      }) + '\n';
+    }
+    const b = Buffer.from(s, 'utf8');
+    bytes += b.length;
+    bodies.push(b);
+  }
+  return { bodies, bytes };
+}
