@@ -5,45 +5,23 @@
 // count; run again (a client that gave up on the scan, a crash before the
 // migration was recorded) it adds nothing.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import type { LogEvent } from '../../src/model/event.js';
-import { uuidv7 } from '../../src/model/id.js';
 import { nowNs } from '../../src/model/time.js';
 import { writeMeta } from '../../src/store/meta.js';
 import { loadMigrations, migrate } from '../../src/store/migrate.js';
 import { Rollup, WATERMARK_KEY } from '../../src/store/rollup.js';
-import { eventRows } from '../../src/store/rows.js';
-import { openStore, type Store } from '../../src/store/store.js';
-import { testEnv } from '../helpers/server.js';
+import type { Store } from '../../src/store/store.js';
+import { one as first, quietLog as quiet, rowsAt, storeAtSchema } from '../helpers/schema.js';
 
 let store: Store;
-const quiet = { warn() {}, error() {}, info() {}, debug() {} } as never;
 const MINUTE = 60_000_000_000n;
 
 beforeAll(async () => {
-  store = await openStore(loadConfig(testEnv()), { createDatabase: true });
-  // The schema as version 7 left it.
-  await store.control.command({ query: 'CREATE TABLE sluice_schema (version UInt32, name String) ENGINE = MergeTree ORDER BY version' });
-  for (const m of loadMigrations().filter((m) => m.version <= 7)) {
-    for (const statement of m.statements) {
-      await store.control.command({ query: statement, ...(statement.includes('{now_ns:') ? { query_params: { now_ns: nowNs().toString() } } : {}) });
-    }
-    await store.control.insert({ table: 'sluice_schema', values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' });
-  }
+  store = await storeAtSchema(7);
 });
 afterAll(async () => store.close());
 
-function rows(n: number, timeNs: bigint, receivedNs: bigint): Buffer {
-  const list: LogEvent[] = Array.from({ length: n }, (_, i) => ({
-    id: uuidv7(Number(timeNs / 1_000_000n)), timeNs, receivedNs, service: 'ms', host: '', level: 'info', severity: 9, message: `m${i}`, attributes: {}, traceId: '', spanId: '',
-  }));
-  return eventRows(list, 'test', 'w');
-}
-
-async function one(sql: string): Promise<string> {
-  const rs = await store.query.query({ query: sql + ' SETTINGS output_format_json_quote_64bit_integers = 0', format: 'JSONEachRow' });
-  return String(Object.values((await rs.json<Record<string, unknown>>())[0] ?? {})[0]);
-}
+const rows = (n: number, timeNs: bigint, receivedNs: bigint): Buffer => rowsAt('ms', n, timeNs, receivedNs);
+const one = (sql: string): Promise<string> => first(store, sql);
 
 it('counts the minute starts of what the rollup holds, once, and the job the rest', async () => {
   const now = nowNs();

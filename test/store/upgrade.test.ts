@@ -2,43 +2,21 @@
 // (schema 5) to the background rollup job (schema 6): the views go, and the
 // watermark starts after every stored event, so nothing is counted twice.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import type { LogEvent } from '../../src/model/event.js';
-import { uuidv7 } from '../../src/model/id.js';
 import { clickHouseToNs, nowNs } from '../../src/model/time.js';
 import { readMeta } from '../../src/store/meta.js';
-import { loadMigrations, migrate } from '../../src/store/migrate.js';
+import { migrate } from '../../src/store/migrate.js';
 import { Rollup, WATERMARK_KEY } from '../../src/store/rollup.js';
-import { eventRows } from '../../src/store/rows.js';
-import { openStore, type Store } from '../../src/store/store.js';
-import { testEnv } from '../helpers/server.js';
+import type { Store } from '../../src/store/store.js';
+import { one as first, quietLog as quiet, rowsAt, storeAtSchema } from '../helpers/schema.js';
 
 let store: Store;
-const quiet = { warn() {}, error() {}, info() {}, debug() {} } as never;
-
 beforeAll(async () => {
-  const config = loadConfig(testEnv());
-  store = await openStore(config, { createDatabase: true });
-  // The schema as version 5 left it.
-  await store.control.command({ query: 'CREATE TABLE sluice_schema (version UInt32, name String) ENGINE = MergeTree ORDER BY version' });
-  for (const m of loadMigrations().filter((m) => m.version <= 5)) {
-    for (const statement of m.statements) await store.control.command({ query: statement });
-    await store.control.insert({ table: 'sluice_schema', values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' });
-  }
+  store = await storeAtSchema(5);
 });
 afterAll(async () => store.close());
 
-function rows(n: number, t = nowNs(), receivedNs = t): Buffer {
-  const list: LogEvent[] = Array.from({ length: n }, (_, i) => ({
-    id: uuidv7(Number(t / 1_000_000n)), timeNs: t, receivedNs, service: 'up', host: 'h', level: 'info', severity: 9, message: `m${i}`, attributes: {}, traceId: '', spanId: '',
-  }));
-  return eventRows(list, 'test', 'w');
-}
-
-async function one(sql: string): Promise<string> {
-  const rs = await store.query.query({ query: sql + ' SETTINGS output_format_json_quote_64bit_integers = 0', format: 'JSONEachRow' });
-  return String(Object.values((await rs.json<Record<string, unknown>>())[0] ?? {})[0]);
-}
+const rows = (n: number, t = nowNs(), receivedNs = t): Buffer => rowsAt('up', n, t, receivedNs);
+const one = (sql: string): Promise<string> => first(store, sql);
 
 it('drops the views and starts the watermark after the newest stored event', async () => {
   await store.insertRows('logs', rows(4));
