@@ -32,7 +32,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dist, flag, gitRev, intro, loghubLines, machine, median, ndjsonBodies, openChdb, option, processCpu, requestContext, SERVER_INSERT_SETTINGS, stamp, table, writeSection } from './lib.mjs';
+import { dist, flag, gitRev, insertEventRows, intro, loghubLines, machine, median, ndjsonBodies, openChdb, option, processCpu, requestContext, SERVER_INSERT_SETTINGS, stamp, table, writeSection } from './lib.mjs';
 
 const { performance } = globalThis;
 
@@ -91,13 +91,13 @@ async function main() {
 
   const ways = {
     js: async () => {
-      for (const g of groups) await conn.chdb.rawInsert({ table: 'logs', values: Buffer.concat(g.map(toRows)), format: 'JSONEachRow', settings: SERVER_INSERT_SETTINGS });
+      for (const g of groups) await insertEventRows(conn, 'logs', Buffer.concat(g.map(toRows)));
     },
     engine: async () => {
       for (const g of groups) await conn.chdb.rawInsert({ table: 'ingest_request', values: Buffer.concat(g), format: 'JSONEachRow', settings: SERVER_INSERT_SETTINGS });
     },
     rows: async () => {
-      for (const b of prebuilt) await conn.chdb.rawInsert({ table: 'logs', values: b, format: 'JSONEachRow', settings: SERVER_INSERT_SETTINGS });
+      for (const b of prebuilt) await insertEventRows(conn, 'logs', b);
     },
   };
   const results = Object.fromEntries(Object.keys(ways).map((k) => [k, []]));

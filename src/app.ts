@@ -82,7 +82,7 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
   const status = await schemaStatus(store);
   const problem = schemaProblem(status, config.retentionDays);
   const batcher = new Batcher(
-    { insert: (body, token) => store.insertRows('logs', body, token) },
+    { insert: (body, token) => store.insertEvents(body, token) },
     config.batch,
     {
       onInsert: (rows, _bytes, seconds, ok) => {

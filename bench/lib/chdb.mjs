@@ -11,6 +11,16 @@ export const ROLLUP_COUNT = "SELECT (SELECT sum(count) FROM logs_per_minute) + (
 // indexes left to merges. A keyed insert adds its dedup token.
 export const SERVER_INSERT_SETTINGS = { async_insert: 0, materialize_skip_indexes_on_insert: 0, insert_deduplicate: 0 };
 
+/**
+ * rawInsert of the server's event rows (src/store/rows.ts eventRows) into
+ * `table` as the server's Store.insertEvents sends them: JSONCompactEachRow
+ * of the named EVENT_COLUMNS. Resolves with rawInsert's result.
+ */
+export async function insertEventRows(conn, table, values, settings = SERVER_INSERT_SETTINGS) {
+  const { EVENT_COLUMNS } = await import(dist('store/rows.js'));
+  return conn.chdb.rawInsert({ table, values, format: 'JSONCompactEachRow', columns: [...EVENT_COLUMNS], settings });
+}
+
 /** A client on the data directory's engine, in UTC, using `database`. */
 export async function openChdb(dir, database = 'sluice') {
   const { createClient } = await import('@clickhouse/client');

@@ -24,7 +24,10 @@ export function migrate(dataDir, extraEnv = {}) {
  */
 export async function startServe(dataDir, extraEnv = {}) {
   migrate(dataDir, extraEnv);
-  const child = spawn(process.execPath, [CLI, 'serve'], { env: { ...process.env, ...serveEnv(dataDir, extraEnv) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Node flags NODE_OPTIONS refuses (e.g. --cpu-prof --cpu-prof-dir=DIR to
+  // see where serve's JavaScript spends its time under a benchmark's load).
+  const nodeFlags = (process.env.BENCH_SERVE_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeFlags, CLI, 'serve'], { env: { ...process.env, ...serveEnv(dataDir, extraEnv) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr += d;

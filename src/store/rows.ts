@@ -1,4 +1,7 @@
-// LogEvent to a JSONEachRow line of the logs table. The hot path builds one
+// LogEvent to a JSONCompactEachRow line of the logs table: an array of the
+// EVENT_COLUMNS' values in their order. The engine reads it 15 % cheaper than
+// JSONEachRow objects of the same rows (no key to match per value; 305 bytes
+// an event instead of 429, bench/engine-parse). The hot path builds one
 // string per event, not an intermediate object; what is the same for every
 // event of a request (received time, source, writer) is formatted once.
 import type { LogEvent } from '../model/event.js';
@@ -32,30 +35,36 @@ export function clickHouseTime(ns: bigint): string {
   return secondPrefix + '.' + (frac < 0n ? '000000000' : frac.toString().padStart(9, '0'));
 }
 
+/**
+ * The columns of an eventRows line, in order. Inserts name them (`INSERT INTO
+ * logs (…)`), so a column a later migration appends takes its default.
+ */
+export const EVENT_COLUMNS = ['id', 'time', 'received_at', 'service', 'host', 'level', 'severity', 'message', 'attributes', 'trace_id', 'span_id', 'source', 'writer'] as const;
+
+/** The events as rows of `logs` (JSONCompactEachRow of EVENT_COLUMNS), for Store.insertEvents. */
 export function eventRows(events: readonly LogEvent[], source: string, writer: string): Buffer {
   // The tail of every row, and the received time when all events share it
   // (they do when they came in one request).
-  const tail = ',"source":' + q(source) + ',"writer":' + q(writer) + '}\n';
+  const tail = ',' + q(source) + ',' + q(writer) + ']\n';
   let received = events.length > 0 ? events[0]!.receivedNs : 0n;
-  let receivedText = clickHouseTime(received);
+  let receivedText = '","' + clickHouseTime(received) + '",';
   let s = '';
   for (const e of events) {
     if (e.receivedNs !== received) {
       received = e.receivedNs;
-      receivedText = clickHouseTime(received);
+      receivedText = '","' + clickHouseTime(received) + '",';
     }
     s +=
-      '{"id":"' + e.id +
-      '","time":"' + clickHouseTime(e.timeNs) +
-      '","received_at":"' + receivedText +
-      '","service":' + q(e.service) +
-      ',"host":' + q(e.host) +
-      ',"level":"' + e.level +
-      '","severity":' + e.severity +
-      ',"message":' + q(e.message) +
-      ',"attributes":' + q(e.attributes) +
-      ',"trace_id":' + q(e.traceId) +
-      ',"span_id":' + q(e.spanId) +
+      '["' + e.id +
+      '","' + clickHouseTime(e.timeNs) +
+      receivedText + q(e.service) +
+      ',' + q(e.host) +
+      ',"' + e.level +
+      '",' + e.severity +
+      ',' + q(e.message) +
+      ',' + q(e.attributes) +
+      ',' + q(e.traceId) +
+      ',' + q(e.spanId) +
       tail;
   }
   return Buffer.from(s, 'utf8');

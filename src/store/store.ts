@@ -8,6 +8,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
 import type { Config } from '../config.js';
 import { lockDataDir } from './lock.js';
+import { EVENT_COLUMNS } from './rows.js';
 
 // chdb types its connection against @clickhouse/client-common while the
 // client bundles its own copy of the same declarations; they agree in shape
@@ -49,8 +50,15 @@ export interface Store {
    * background writes (the rollups) through `control`.
    */
   insertRows(table: string, body: Buffer, dedupToken?: string, via?: 'ingest' | 'control'): Promise<void>;
+  /** Inserts events into `logs`, as eventRows (src/store/rows.ts) lays them out; otherwise as insertRows. */
+  insertEvents(body: Buffer, dedupToken?: string, via?: 'ingest' | 'control'): Promise<void>;
   close(): Promise<void>;
 }
+
+/** How an insert's bytes are laid out: JSONEachRow objects, or JSONCompactEachRow arrays of `columns`. */
+type Layout = { readonly format: 'JSONEachRow'; readonly columns?: undefined } | { readonly format: 'JSONCompactEachRow'; readonly columns: readonly string[] };
+const OBJECTS: Layout = { format: 'JSONEachRow' };
+const EVENTS: Layout = { format: 'JSONCompactEachRow', columns: EVENT_COLUMNS };
 
 const TABLE = /^[a-z_][a-z0-9_]*$/;
 const DEDUP_TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -103,20 +111,30 @@ class EmbeddedStore implements Store {
     this.background = clientOver(conns.background);
   }
 
-  async insertRows(table: string, body: Buffer, dedupToken?: string, via: 'ingest' | 'control' = 'ingest'): Promise<void> {
+  insertRows(table: string, body: Buffer, dedupToken?: string, via: 'ingest' | 'control' = 'ingest'): Promise<void> {
+    return this.#insert(table, body, dedupToken, via, OBJECTS);
+  }
+
+  insertEvents(body: Buffer, dedupToken?: string, via: 'ingest' | 'control' = 'ingest'): Promise<void> {
+    return this.#insert('logs', body, dedupToken, via, EVENTS);
+  }
+
+  async #insert(table: string, body: Buffer, dedupToken: string | undefined, via: 'ingest' | 'control', layout: Layout): Promise<void> {
     checkInsert(table, dedupToken);
-    if (via === 'control') {
-      await this.#control.chdb.rawInsert({ table, values: body, format: 'JSONEachRow', settings: insertSettings(dedupToken) });
-      return;
-    }
     // rawInsert hands the bytes to the engine's parallel parser zero-copy and
     // writes the settings into the INSERT's own SETTINGS clause, so nothing
     // leaks into later statements of the session (a leaked dedup token
     // silently drops later inserts).
+    const insert = (conn: ChdbConnection) =>
+      conn.chdb.rawInsert({ table, values: body, format: layout.format, settings: insertSettings(dedupToken), ...(layout.columns ? { columns: [...layout.columns] } : {}) });
+    if (via === 'control') {
+      await insert(this.#control);
+      return;
+    }
     const conn = this.#inserters.find((c) => !this.#busy.has(c)) ?? this.#inserters[0]!;
     this.#busy.add(conn);
     try {
-      await conn.chdb.rawInsert({ table, values: body, format: 'JSONEachRow', settings: insertSettings(dedupToken) });
+      await insert(conn);
     } finally {
       this.#busy.delete(conn);
     }
@@ -146,10 +164,18 @@ class ServerStore implements Store {
     this.background = make();
   }
 
-  async insertRows(table: string, body: Buffer, dedupToken?: string, via: 'ingest' | 'control' = 'ingest'): Promise<void> {
+  insertRows(table: string, body: Buffer, dedupToken?: string, via: 'ingest' | 'control' = 'ingest'): Promise<void> {
+    return this.#insert(table, body, dedupToken, via, OBJECTS);
+  }
+
+  insertEvents(body: Buffer, dedupToken?: string, via: 'ingest' | 'control' = 'ingest'): Promise<void> {
+    return this.#insert('logs', body, dedupToken, via, EVENTS);
+  }
+
+  async #insert(table: string, body: Buffer, dedupToken: string | undefined, via: 'ingest' | 'control', layout: Layout): Promise<void> {
     checkInsert(table, dedupToken);
-    // The body is NDJSON already: send its bytes as they are, as the request
-    // body of `INSERT … FORMAT JSONEachRow`. Not client.insert: for a JSON
+    // The body is rows already: send its bytes as they are, as the request
+    // body of `INSERT … FORMAT <layout>`. Not client.insert: for a JSON
     // format it takes rows as objects and JSON-encodes each stream chunk, so
     // a Buffer became one row `{"type":"Buffer","data":[…]}` that the server
     // stored as defaults (time 1970, then dropped by TTL) while the insert
@@ -157,7 +183,8 @@ class ServerStore implements Store {
     // Over HTTP, settings travel as this one request's URL parameters and
     // cannot leak into later statements.
     const { stream } = await this[via].exec({
-      query: `INSERT INTO ${table} FORMAT JSONEachRow`,
+      // The table and the columns are checked names (TABLE, EVENT_COLUMNS).
+      query: `INSERT INTO ${table}${layout.columns ? ` (${layout.columns.join(', ')})` : ''} FORMAT ${layout.format}`,
       values: Readable.from([body], { objectMode: false }),
       clickhouse_settings: insertSettings(dedupToken),
     });

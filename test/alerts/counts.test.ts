@@ -28,7 +28,7 @@ beforeAll(async () => {
       const level = levels[i % 3]!;
       events.push({ id: uuidv7(Number(time / 1_000_000n)), timeNs: time, receivedNs: received, service: i % 2 ? 'a' : 'b', host: 'h', level, severity: { info: 9, warn: 13, error: 17 }[level], message: `m ${i} ${i % 4 === 0 ? 'boom' : 'fine'}`, attributes: i % 3 === 0 ? { grp: `g${i % 2}` } : {}, traceId: '', spanId: '' });
     }
-    await s.store.insertRows('logs', eventRows(events, 'test', 'w'));
+    await s.store.insertEvents(eventRows(events, 'test', 'w'));
   }
   // The rollup job counts the first 9 min 17 s: windows end before, across
   // and after its watermark.
@@ -112,7 +112,7 @@ describe('sliding alert counts', () => {
         const level = levels[i % 3]!;
         return { id: uuidv7(Number(received / 1_000_000n)), timeNs: received, receivedNs: received, service: i % 2 ? 'a' : 'b', host: 'h', level, severity: { info: 9, warn: 13, error: 17 }[level], message: `late ${i} ${i % 4 === 0 ? 'boom' : 'fine'}`, attributes: { grp: `g${i % 3}` }, traceId: '', spanId: '' };
       });
-      if (events.length > 0) await s.store.insertRows('logs', eventRows(events, 'test', 'w'));
+      if (events.length > 0) await s.store.insertEvents(eventRows(events, 'test', 'w'));
     };
     const ns = (msTime: number) => BigInt(msTime) * 1_000_000n;
     // Steps of the engine's half-second ticks, with a quarter-second tick, a

@@ -49,7 +49,7 @@ export async function storeNow(s: TestServer, clock: ManualClock, rows: Readonly
     id: uuidv7(clock.nowMs()), timeNs: ns, receivedNs: ns, service: r.service, host: 'h', level: r.level ?? 'info',
     severity: LEVEL_SEVERITY[r.level ?? 'info'], message: r.msg, attributes: {}, traceId: '', spanId: '',
   }));
-  await s.store.insertRows('logs', eventRows(events, 'test', s.ctx.writerId));
+  await s.store.insertEvents(eventRows(events, 'test', s.ctx.writerId));
 }
 
 /** Moves the clock by `ms` and evaluates what is due then; resolves when every notice it sent has been delivered or given up. */

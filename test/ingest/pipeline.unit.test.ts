@@ -15,6 +15,10 @@ import { commonCode, IngestPipeline, type StoredEvents } from '../../src/ingest/
 import { RateLimiter } from '../../src/ingest/rate-limit.js';
 import { ManualClock } from '../../src/model/clock.js';
 import type { LogEvent } from '../../src/model/event.js';
+import { EVENT_COLUMNS } from '../../src/store/rows.js';
+
+/** A row as eventRows writes it (an array of EVENT_COLUMNS), by column name. */
+const rowObject = (values: unknown[]): Record<string, unknown> => Object.fromEntries(EVENT_COLUMNS.map((c, i) => [c, values[i]]));
 
 class CountingWatermark {
   held = 0;
@@ -61,7 +65,7 @@ describe('IngestPipeline', () => {
     const p = t.pipeline.store(alice, evs).then(() => (acked = true));
     await tick();
     expect(t.sink.inserts).toHaveLength(1);
-    const rows = t.sink.inserts[0]!.body.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = t.sink.inserts[0]!.body.trim().split('\n').map((l) => rowObject(JSON.parse(l) as unknown[]));
     expect(rows.map((r) => [r.message, r.source, r.writer])).toEqual([['one', 'alice', 'w1'], ['two', 'alice', 'w1']]);
     expect(t.stored).toEqual([]);
     expect(acked).toBe(false);

@@ -62,10 +62,10 @@ beforeAll(async () => {
   await writeMeta(s.store, WATERMARK_KEY, String(base - 3_600_000n * MS));
   const rollup = new Rollup(s.store, { warn() {}, error() {}, info() {}, debug() {} } as never, { gridMs: 20 * MIN, lagMs: 0, maxChunks: 1000 });
   Object.assign(s.ctx, { rollup });
-  await s.store.insertRows('logs', eventRows(events.filter((e) => e.receivedNs < watermark), 'test', 'w'));
+  await s.store.insertEvents(eventRows(events.filter((e) => e.receivedNs < watermark), 'test', 'w'));
   await rollup.run(watermark);
   expect(await rollup.watermark()).toBe(watermark);
-  await s.store.insertRows('logs', eventRows(events.filter((e) => e.receivedNs >= watermark), 'test', 'w'));
+  await s.store.insertEvents(eventRows(events.filter((e) => e.receivedNs >= watermark), 'test', 'w'));
 });
 afterAll(async () => s?.close());
 

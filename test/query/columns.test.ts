@@ -84,7 +84,7 @@ beforeAll(async () => {
       traceId: TRACES[i % 3]!, spanId: i % 4 === 0 ? '' : `00f067aa0ba902b${i % 4}`, source: SOURCES[i % 2 ^ (i < 12 ? 0 : 1)]!,
     };
   });
-  for (const source of SOURCES) await s.store.insertRows('logs', eventRows(events.filter((e) => e.source === source), source, 'w'));
+  for (const source of SOURCES) await s.store.insertEvents(eventRows(events.filter((e) => e.source === source), source, 'w'));
   range = new URLSearchParams({ from: formatRfc3339(BigInt(now - 3_600_000) * 1_000_000n), to: formatRfc3339(BigInt(now + 3_600_000) * 1_000_000n) }).toString();
 });
 afterAll(async () => s?.close());

@@ -32,7 +32,7 @@ beforeAll(async () => {
     const ns = t.ns(i * 250); // 4 a second over 50 min
     events.push({ id: uuidv7(Number(ns / 1_000_000n)), timeNs: ns, receivedNs: ns, service: `svc-${i % 4}`, host: 'h', level: 'info', severity: 9, message: `event ${i}`, attributes: { i: String(i), pad }, traceId: '', spanId: '' });
   }
-  await s.store.insertRows('logs', eventRows(events, 'bulk', 'test'));
+  await s.store.insertEvents(eventRows(events, 'bulk', 'test'));
   // Count the store reads without changing them.
   const q = s.store.query;
   const original = q.query.bind(q);

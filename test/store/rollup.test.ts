@@ -45,10 +45,10 @@ describe('the rollup job', () => {
   it('counts events by event minute and by received minute, identical inserts twice, a keyed retry once', async () => {
     const rollup = await fineRollup(s);
     const t = nowNs();
-    await s.store.insertRows('logs', events('ro-a', 3, t));
-    await s.store.insertRows('logs', events('ro-a', 3, t));
-    await s.store.insertRows('logs', events('ro-a', 4, t + 1_000_000n), 'ro-key');
-    await s.store.insertRows('logs', events('ro-a', 4, t + 1_000_000n), 'ro-key');
+    await s.store.insertEvents(events('ro-a', 3, t));
+    await s.store.insertEvents(events('ro-a', 3, t));
+    await s.store.insertEvents(events('ro-a', 4, t + 1_000_000n), 'ro-key');
+    await s.store.insertEvents(events('ro-a', 4, t + 1_000_000n), 'ro-key');
     await rollup.run(nowNs());
     expect(await n("SELECT count() AS n FROM logs WHERE service = 'ro-a'")).toBe(10);
     expect(await byEvent('ro-a')).toBe(10);
@@ -62,7 +62,7 @@ describe('the rollup job', () => {
     const rollup = await fineRollup(s);
     const before = await rollup.watermark();
     const t = nowNs();
-    await s.store.insertRows('logs', events('ro-b', 5, t));
+    await s.store.insertEvents(events('ro-b', 5, t));
     await rollup.run(nowNs());
     expect(await byEvent('ro-b')).toBe(5);
     // A crash after the counts went in but before the watermark moved: the
@@ -80,12 +80,12 @@ describe('the rollup job', () => {
     const held = nowNs();
     const release = rollup.hold(held);
     // Received later than the held one and stored first.
-    await s.store.insertRows('logs', events('ro-c', 2, held + 5_000_000n));
+    await s.store.insertEvents(events('ro-c', 2, held + 5_000_000n));
     await rollup.run(nowNs());
     expect(await rollup.watermark()).toBeLessThanOrEqual(held);
     expect(await byEvent('ro-c')).toBe(0);
     // The held events arrive; once released the job counts both.
-    await s.store.insertRows('logs', events('ro-c', 3, held));
+    await s.store.insertEvents(events('ro-c', 3, held));
     release();
     await rollup.run(nowNs());
     expect(await rollup.watermark()).toBeGreaterThan(held + 5_000_000n);
@@ -96,7 +96,7 @@ describe('the rollup job', () => {
     const rollup = await fineRollup(s);
     const t = nowNs();
     // 40 events received 1 ms apart: 40 chunks on the 1 ms grid.
-    for (let i = 0; i < 40; i++) await s.store.insertRows('logs', events('ro-e', 1, t + BigInt(i) * 1_000_000n));
+    for (let i = 0; i < 40; i++) await s.store.insertEvents(events('ro-e', 1, t + BigInt(i) * 1_000_000n));
     const steps: bigint[] = [];
     const reads: Array<Promise<number>> = [];
     rollup.onAdvance = (w) => {

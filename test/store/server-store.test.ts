@@ -80,7 +80,7 @@ describe('server store inserts', () => {
   it('stores every event of a batch with its time and message', async () => {
     const messages = ['first', 'second with "quotes" and a \\ backslash', 'third\nwith a newline', 'ünïcödé ✓'];
     const { body, events } = batch('srv-a', messages);
-    await store.insertRows('logs', body);
+    await store.insertEvents(body);
     const rows = await stored('srv-a');
     expect(rows.map((r) => r.message)).toEqual(messages);
     expect(rows.map((r) => r.time)).toEqual(events.map((e) => nsText(e.timeNs)));
@@ -93,21 +93,21 @@ describe('server store inserts', () => {
 
   it('stores a keyed batch once when it is retried, and unkeyed batches after it', async () => {
     const a = batch('srv-b', ['keyed']);
-    await store.insertRows('logs', a.body, 'retry-token-1');
-    await store.insertRows('logs', a.body, 'retry-token-1');
-    await store.insertRows('logs', batch('srv-b', ['unkeyed after']).body);
-    await store.insertRows('logs', batch('srv-b', ['another key']).body, 'retry-token-2');
+    await store.insertEvents(a.body, 'retry-token-1');
+    await store.insertEvents(a.body, 'retry-token-1');
+    await store.insertEvents(batch('srv-b', ['unkeyed after']).body);
+    await store.insertEvents(batch('srv-b', ['another key']).body, 'retry-token-2');
     expect((await stored('srv-b')).map((r) => r.message).sort()).toEqual(['another key', 'keyed', 'unkeyed after']);
   });
 
   it('stores through the control session too', async () => {
-    await store.insertRows('logs', batch('srv-c', ['via control']).body, undefined, 'control');
+    await store.insertEvents(batch('srv-c', ['via control']).body, undefined, 'control');
     expect((await stored('srv-c')).map((r) => r.message)).toEqual(['via control']);
   });
 
   it('fails, not succeeds, when the server refuses the rows', async () => {
-    const bad = Buffer.from('{"id":"not-a-uuid","time":"garbage"}\n');
-    await expect(store.insertRows('logs', bad)).rejects.toBeInstanceOf(ClickHouseError);
+    const bad = Buffer.from('["not-a-uuid","garbage"]\n');
+    await expect(store.insertEvents(bad)).rejects.toBeInstanceOf(ClickHouseError);
   });
 });
 

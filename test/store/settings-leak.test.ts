@@ -40,21 +40,21 @@ const logsOf = (service: string) => count('SELECT count() AS n FROM logs WHERE s
 
 describe('per-statement settings do not leak into the session', () => {
   it('stores unkeyed inserts that follow a keyed one', async () => {
-    await store.insertRows('logs', rows('leak-a', ['keyed']), 'token-a');
-    await store.insertRows('logs', rows('leak-a', ['after 1']));
-    await store.insertRows('logs', rows('leak-a', ['after 2']));
+    await store.insertEvents(rows('leak-a', ['keyed']), 'token-a');
+    await store.insertEvents(rows('leak-a', ['after 1']));
+    await store.insertEvents(rows('leak-a', ['after 2']));
     expect(await logsOf('leak-a')).toBe(3);
   });
 
   it('stores a different key after a key, and drops only the true retry', async () => {
-    await store.insertRows('logs', rows('leak-b', ['first']), 'token-b1');
-    await store.insertRows('logs', rows('leak-b', ['second']), 'token-b2');
-    await store.insertRows('logs', rows('leak-b', ['first again']), 'token-b1');
+    await store.insertEvents(rows('leak-b', ['first']), 'token-b1');
+    await store.insertEvents(rows('leak-b', ['second']), 'token-b2');
+    await store.insertEvents(rows('leak-b', ['first again']), 'token-b1');
     expect(await logsOf('leak-b')).toBe(2);
   });
 
   it('leaves no dedup token, async insert or readonly setting behind in any session', async () => {
-    await store.insertRows('logs', rows('leak-c', ['x']), 'token-c');
+    await store.insertEvents(rows('leak-c', ['x']), 'token-c');
     await store.query.query({ query: 'SELECT 1 SETTINGS readonly = 1, max_execution_time = 5', format: 'JSONEachRow' });
     for (const session of [store.ingest, store.query, store.control]) {
       const rs = await session.query({
@@ -64,7 +64,7 @@ describe('per-statement settings do not leak into the session', () => {
       expect(await rs.json()).toEqual([{ token: '', ro: '0' }]);
     }
     // And the session still writes.
-    await store.insertRows('logs', rows('leak-c', ['y']));
+    await store.insertEvents(rows('leak-c', ['y']));
     expect(await logsOf('leak-c')).toBe(2);
   });
 });

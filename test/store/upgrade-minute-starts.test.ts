@@ -28,15 +28,15 @@ it('counts the minute starts of what the rollup holds, once, and the job the res
   const onMinute = (now / MINUTE - 5n) * MINUTE;
   // The job of schema 7 ran: W sits between two stretches of received events.
   const w = now - 30_000_000_000n;
-  await store.insertRows('logs', rows(3, onMinute, w - 1_000_000_000n)); // on a minute, before W
-  await store.insertRows('logs', rows(2, onMinute + 1n, w - 1_000_000_000n)); // a nanosecond past it
+  await store.insertEvents(rows(3, onMinute, w - 1_000_000_000n)); // on a minute, before W
+  await store.insertEvents(rows(2, onMinute + 1n, w - 1_000_000_000n)); // a nanosecond past it
   // What the schema-7 job wrote for them: counts, no at_start column yet.
   await store.control.command({
     query: "INSERT INTO logs_per_minute SELECT toStartOfMinute(time) AS minute, service, level, count() FROM logs WHERE service = 'ms' GROUP BY minute, service, level",
   });
   await writeMeta(store, WATERMARK_KEY, String(w));
   // Received after W: the rollup does not hold them yet.
-  await store.insertRows('logs', rows(4, onMinute, w + 1_000_000_000n));
+  await store.insertEvents(rows(4, onMinute, w + 1_000_000_000n));
 
   const result = await migrate(store, 30);
   expect(result.applied).toEqual(['0008_rollup_minute_starts']);

@@ -19,9 +19,9 @@ const rows = (n: number, t = nowNs(), receivedNs = t): Buffer => rowsAt('up', n,
 const one = (sql: string): Promise<string> => first(store, sql);
 
 it('drops the views and starts the watermark after the newest stored event', async () => {
-  await store.insertRows('logs', rows(4));
+  await store.insertEvents(rows(4));
   // Three exactly on a minute's start (a Loki window's edge).
-  await store.insertRows('logs', rows(3, (nowNs() / 60_000_000_000n - 1n) * 60_000_000_000n));
+  await store.insertEvents(rows(3, (nowNs() / 60_000_000_000n - 1n) * 60_000_000_000n));
   // The views counted them.
   expect(await one('SELECT sum(count) FROM logs_per_minute')).toBe('7');
   expect(await one('SELECT sum(count) FROM logs_received_per_minute')).toBe('7');
@@ -37,9 +37,9 @@ it('drops the views and starts the watermark after the newest stored event', asy
 
   // The job counts only what comes after: 7 + 5, not 7 + 12.
   const rollup = new Rollup(store, quiet, { gridMs: 1, lagMs: 0, maxChunks: 1e9 });
-  await store.insertRows('logs', rows(3));
+  await store.insertEvents(rows(3));
   // Received now, event time on a minute's start: the job counts it in at_start too.
-  await store.insertRows('logs', rows(2, (nowNs() / 60_000_000_000n - 2n) * 60_000_000_000n, nowNs()));
+  await store.insertEvents(rows(2, (nowNs() / 60_000_000_000n - 2n) * 60_000_000_000n, nowNs()));
   await rollup.run(nowNs());
   expect(await one('SELECT sum(count) FROM logs_per_minute')).toBe('12');
   expect(await one('SELECT sum(count) FROM logs_received_per_minute')).toBe('12');
