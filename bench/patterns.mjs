@@ -140,7 +140,7 @@ async function rangeBench() {
         const ns = BigInt(tms) * 1_000_000n;
         events.push({ id: uuidv7(tms), timeNs: ns, receivedNs: ns, service: 'bench', host: 'h', level: levels[i % levels.length], severity: 9, message, attributes: {}, traceId: '', spanId: '' });
       }
-      await store.insertRows('logs', eventRows(events, 'bench', 'bench'));
+      await store.insertEvents(eventRows(events, 'bench', 'bench'));
     }
     const loadSeconds = (Date.now() - t0) / 1000;
     const { app } = await buildApp({ config, store, logger: false });

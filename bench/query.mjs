@@ -73,7 +73,7 @@ async function generate(store, now) {
         traceId: '', spanId: '',
       });
     }
-    await store.insertRows('logs', eventRows(events, 'bench', 'bench'));
+    await store.insertEvents(eventRows(events, 'bench', 'bench'));
   }
   return (Date.now() - t0) / 1000;
 }
