@@ -41,6 +41,8 @@ export async function startServe(dataDir, extraEnv = {}) {
     createInterface({ input: child.stdout }).on('line', (line) => {
       lastLines.push(line);
       if (lastLines.length > 50) lastLines.shift();
+      // Not a log line: what a node flag prints (--trace-gc…), passed on.
+      if (!line.startsWith('{')) process.stderr.write(line + '\n');
       if (!serving && line.includes('"msg":"sluice serving"')) {
         serving = true;
         resolve(JSON.parse(line).address);
