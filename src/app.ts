@@ -12,6 +12,7 @@ import { meRoutes, tokenRoutes } from './auth/routes.js';
 import { TokenRegistry } from './auth/tokens.js';
 import { SluiceError, errorBody } from './errors.js';
 import { prepareError } from './http-errors.js';
+import { Turns } from './ingest/turns.js';
 import { Batcher } from './ingest/batcher.js';
 import type { DrainDeps } from './ingest/drain.js';
 import { IngestPipeline } from './ingest/pipeline.js';
@@ -81,6 +82,9 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
   const metrics = createMetrics();
   const status = await schemaStatus(store);
   const problem = schemaProblem(status, config.retentionDays);
+  // Requests take turns to decode (src/ingest/turns.ts); the batcher waits
+  // for those already received before it starts an insert.
+  const turns = new Turns();
   const batcher = new Batcher(
     { insert: (body, token) => store.insertEvents(body, token) },
     config.batch,
@@ -92,6 +96,7 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
       onBytes: (bytes) => metrics.batcherBytes.set(bytes),
     },
     clock,
+    () => turns.waiting > 0,
   );
   const disk = new DiskMonitor(isEmbedded(config) ? config.dataDir : undefined, config.minFreeDiskBytes);
   await disk.start();
@@ -156,7 +161,7 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
   // (Accept: text/html) get the page, shippers the cluster info.
   const page = hasRole(config, 'api') ? loadWebPage() : undefined;
   if (hasRole(config, 'ingest')) {
-    const deps: DrainDeps = { pipeline, tokens: ctx.tokens, prepareError: (error, req, reply) => prepareError(ctx, error, req, reply) };
+    const deps: DrainDeps = { pipeline, turns, tokens: ctx.tokens, prepareError: (error, req, reply) => prepareError(ctx, error, req, reply) };
     for (const routes of [ingestRoutes, otlpRoutes, lokiPushRoutes]) await app.register(routes, { deps });
     await app.register(elasticsearchRoutes, { ctx, deps, page });
     await app.register(logplexRoutes, { deps, registry: metrics.registry });

@@ -57,9 +57,16 @@ export class Batcher {
   #idle: Array<() => void> = [];
 
   readonly #clock: Clock;
+  readonly #coming: () => boolean;
 
-  constructor(sink: InsertSink, opts: BatcherOptions, observer: BatcherObserver = {}, clock: Clock = systemClock) {
+  /**
+   * `coming` tells whether rows are on their way: requests already received
+   * and waiting for their turn to be decoded (src/ingest/turns.ts). A batch
+   * whose insert could start waits for them, up to `maxWaitMs`.
+   */
+  constructor(sink: InsertSink, opts: BatcherOptions, observer: BatcherObserver = {}, clock: Clock = systemClock, coming: () => boolean = () => false) {
     this.#clock = clock;
+    this.#coming = coming;
     this.#sink = sink;
     this.#opts = opts;
     this.#observer = observer;
@@ -121,7 +128,8 @@ export class Batcher {
   }
 
   #ready(job: Job, now: number): boolean {
-    return this.#draining || this.#inFlight === 0 || !job.open || now - job.createdAt >= this.#opts.maxWaitMs;
+    if (this.#draining || !job.open || now - job.createdAt >= this.#opts.maxWaitMs) return true;
+    return this.#inFlight === 0 && !this.#coming();
   }
 
   #pump(): void {

@@ -13,6 +13,7 @@ import { SluiceError } from '../errors.js';
 import { acceptRawBodies, decodedBody } from './http-body.js';
 import type { NormalizeContext } from './normalize.js';
 import { type Decoded, type IngestPipeline, isIdempotencyKey } from './pipeline.js';
+import type { Turns } from './turns.js';
 
 /** The first value of a header that may repeat. */
 export function headerValue(v: string | string[] | undefined): string | undefined {
@@ -61,6 +62,8 @@ export interface HttpDrain<W extends string, Q = Record<string, never>, R extend
 
 export interface DrainDeps {
   readonly pipeline: IngestPipeline;
+  /** Turns on the event loop, shared by every drain of the process. */
+  readonly turns: Turns;
   readonly tokens: TokenRegistry;
   /** Logs and counts a failure and sets Retry-After (src/http-errors.ts). */
   prepareError(error: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): SluiceError;
@@ -74,7 +77,7 @@ export function lenientKey(v: string | string[] | undefined): string | undefined
 
 /** Registers a drain's routes on `app` (an encapsulated plugin: the error handler is the drain's own). */
 export function registerDrain<W extends string, Q = Record<string, never>, R extends Decoded = Decoded>(app: FastifyInstance, deps: DrainDeps, drain: HttpDrain<W, Q, R>): void {
-  const { pipeline } = deps;
+  const { pipeline, turns } = deps;
   const limits = pipeline.limits;
   acceptRawBodies(app, limits.maxBodyBytes);
   app.setErrorHandler((error: FastifyError, req, reply) => drain.renderError(reply, deps.prepareError(error, req, reply), req));
@@ -105,6 +108,9 @@ export function registerDrain<W extends string, Q = Record<string, never>, R ext
     };
     try {
       const input: DrainInput<W, Q> = { req, query: req.query as Q, wire, body, limits, context };
+      // Decoding and the rows the store call builds are synchronous: one
+      // request's worth per turn of the event loop (src/ingest/turns.ts).
+      await turns.take();
       const result = await drain.decode(input);
       pipeline.reject(result.rejections);
       await pipeline.store(req.principal!, result.events, key);

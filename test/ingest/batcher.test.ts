@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Batcher } from '../../src/ingest/batcher.js';
 import { GatedSink } from '../helpers/gated-sink.js';
 import { SluiceError } from '../../src/errors.js';
+import { ManualClock } from '../../src/model/clock.js';
 
 const opts = { maxRows: 100, maxWaitMs: 10_000, budgetBytes: 1000, concurrency: 1 };
 const rows = (tag: string, n: number) => Buffer.from(Array.from({ length: n }, (_, i) => `${tag}${i}\n`).join(''));
@@ -94,6 +95,36 @@ describe('Batcher', () => {
     sink.release(new Error('disk on fire'));
     await expect(p).rejects.toMatchObject({ code: 'SLUICE_ERR_STORE_UNAVAILABLE', statusCode: 503 });
     expect(b.bytes).toBe(0);
+  });
+
+  it('waits for rows on their way before it starts an idle insert, then takes them together', async () => {
+    const sink = new GatedSink();
+    let coming = true;
+    const b = new Batcher(sink, opts, {}, undefined, () => coming);
+    const all = [b.submit(rows('a', 1), 1), b.submit(rows('b', 1), 1)];
+    await tick();
+    expect(sink.inserts).toHaveLength(0); // the slot is free, but more is coming
+    coming = false;
+    all.push(b.submit(rows('c', 1), 1));
+    await tick();
+    expect(sink.inserts.map((i) => i.body)).toEqual(['a0\nb0\nc0\n']);
+    sink.release();
+    await Promise.all(all);
+  });
+
+  it('waits for rows on their way no longer than maxWaitMs', async () => {
+    const sink = new GatedSink();
+    const clock = new ManualClock();
+    const b = new Batcher(sink, { ...opts, maxWaitMs: 5 }, {}, clock, () => true);
+    const p = b.submit(rows('a', 1), 1);
+    await tick();
+    expect(sink.inserts).toHaveLength(0);
+    clock.advance(5);
+    // The batcher's own 5 ms timer was set first, so it fires before this one.
+    await new Promise((r) => setTimeout(r, 5));
+    expect(sink.inserts.map((i) => i.body)).toEqual(['a0\n']);
+    sink.release();
+    await p;
   });
 
   it('drain() inserts everything held, even a batch still waiting for company', async () => {
