@@ -14,7 +14,7 @@ export { flag, option } from './lib/options.mjs';
 export { freePort, migrate, serveEnv, startServe, stopServe } from './lib/serve.mjs';
 export { run, runBenchmark, runChild } from './lib/command.mjs';
 export { ingestNdjson, request, scrapeMetrics, sendAll, sumMetric } from './lib/http.mjs';
-export { CLK_TCK, MAIN_THREAD, cpuMeter, machineBusy, parseStat, processCpu, statusBytes, threadCpu, threadDelta } from './lib/proc.mjs';
+export { CLK_TCK, MAIN_THREAD, cpuMeter, machineBusy, parseStat, processCpu, sampleMax, statusBytes, threadCpu, threadDelta } from './lib/proc.mjs';
 export { ROLLUP_COUNT, SERVER_INSERT_SETTINGS, countStored, insertEventRows, openChdb, queryOne, requestContext } from './lib/chdb.mjs';
 export { BODY_SERVICES, LOGHUB, loghubLines, loghubStructured, loghubSystems, ndjsonBodies, prng } from './lib/inputs.mjs';
 export { median, percentile } from './lib/stats.mjs';

@@ -36,7 +36,8 @@ import { trendsRoutes } from './query/trends.js';
 import { knowPatternsOf } from './patterns/registry.js';
 import { lokiReadRoutes } from './loki/read-routes.js';
 import { patternRoutes } from './patterns/routes.js';
-import { Hub, localBatch } from './tail/hub.js';
+import { Hub, jsonBatch, localBatch } from './tail/hub.js';
+import { rowsToJson } from './store/rows.js';
 import { StorePoller } from './tail/poller.js';
 import { Rollup } from './store/rollup.js';
 import { tailRoutes } from './tail/route.js';
@@ -107,10 +108,16 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
   const pipeline = new IngestPipeline({ config, clock, batcher, rateLimiter, disk, watermark: rollup, writerId });
   const hub = new Hub();
   // What was stored is announced; the pipeline knows none of its listeners.
-  pipeline.onStored(({ events, source }) => {
-    metrics.accepted.inc({ source }, events.length);
-    if (hub.size > 0) hub.publish(localBatch(events, source));
-  });
+  pipeline.onStored(
+    ({ count, events, rows, source }) => {
+      metrics.accepted.inc({ source }, count);
+      if (hub.size === 0) return;
+      // A viewer that arrived while these events were on their way to the
+      // store reads them back from their rows.
+      hub.publish(events ? localBatch(events, source) : jsonBatch(rowsToJson(rows)));
+    },
+    () => hub.size > 0,
+  );
   pipeline.onRejected((code, n) => metrics.rejected.inc({ code }, n));
 
   const ctx: AppContext = {

@@ -49,6 +49,23 @@ export function threadCpu(pid) {
   return out;
 }
 
+/**
+ * The largest value `read()` gives, sampled every `ms` until the returned
+ * function is called, which returns it (e.g. a peak of RssAnon, for which
+ * the kernel keeps no high-water mark).
+ */
+export function sampleMax(read, ms = 100) {
+  let max = read();
+  const timer = setInterval(() => {
+    const v = read();
+    if (v > max || Number.isNaN(max)) max = v;
+  }, ms);
+  return () => {
+    clearInterval(timer);
+    return max;
+  };
+}
+
 /** A size field of /proc/<pid>/status (VmHWM, VmRSS, …) in bytes; NaN once the process is gone. */
 export function statusBytes(pid, field) {
   try {

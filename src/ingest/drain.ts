@@ -37,6 +37,13 @@ export interface DrainInput<W extends string, Q> {
   context(defaults?: { service?: string | undefined; host?: string | undefined }): NormalizeContext;
 }
 
+/**
+ * A decoder's result once its events are stored: their count in place of
+ * them. The events are not kept through the insert's wait (IngestPipeline
+ * onStored says why).
+ */
+export type Stored<R extends Decoded> = Omit<R, 'events'> & { readonly accepted: number };
+
 export interface HttpDrain<W extends string, Q = Record<string, never>, R extends Decoded = Decoded> {
   readonly routes: ReadonlyArray<{ readonly method: 'POST' | 'PUT'; readonly url: string }>;
   /** Media type (as mediaType() gives it; '' = no Content-Type) → the wire format the decoder reads. */
@@ -54,8 +61,8 @@ export interface HttpDrain<W extends string, Q = Record<string, never>, R extend
    */
   idempotencyKey?(req: FastifyRequest): string | undefined;
   decode(input: DrainInput<W, Q>): R | Promise<R>;
-  /** Answers once the events are stored (or when none was valid). */
-  respond(reply: FastifyReply, result: R, input: DrainInput<W, Q>): FastifyReply;
+  /** Answers once the events are stored (or when none was valid): the decoder's result, with the count of events in place of the events. */
+  respond(reply: FastifyReply, result: Stored<R>, input: DrainInput<W, Q>): FastifyReply;
   /** Renders an error in the protocol's shape; it is already logged, counted and has its Retry-After. */
   renderError(reply: FastifyReply, err: SluiceError, req: FastifyRequest): FastifyReply;
 }
@@ -111,10 +118,11 @@ export function registerDrain<W extends string, Q = Record<string, never>, R ext
       // Decoding and the rows the store call builds are synchronous: one
       // request's worth per turn of the event loop (src/ingest/turns.ts).
       await turns.take();
-      const result = await drain.decode(input);
-      pipeline.reject(result.rejections);
-      await pipeline.store(req.principal!, result.events, key);
-      return drain.respond(reply, result, input);
+      const { events, ...rest } = await drain.decode(input);
+      pipeline.reject(rest.rejections);
+      const stored = { ...rest, accepted: events.length } as Stored<R>;
+      await pipeline.store(req.principal!, events, key);
+      return drain.respond(reply, stored, input);
     } finally {
       for (const release of held) release();
     }

@@ -176,11 +176,11 @@ export async function logplexRoutes(app: FastifyInstance, opts: { deps: DrainDep
       const events = frames.map((f) => logplexEvent(f, nctx, query.service));
       return { events, rejections, records: frames.length + problems.length, seen: frames.length + problems.length, problems };
     },
-    respond(reply, { events, problems, seen }, { req }) {
+    respond(reply, { accepted, problems, seen }, { req }) {
       const declared = req.headers['logplex-msg-count'];
       const mismatch = declared !== undefined && Number(declared) !== seen;
       if (mismatch) mismatches.inc();
-      let text = `stored ${events.length}`;
+      let text = `stored ${accepted}`;
       if (problems.length > 0) {
         text += `; ${problems.length} invalid: ` + problems.slice(0, 5).map((p) => `frame ${p.frame} at byte ${p.offset}: ${p.message}`).join('; ');
       }

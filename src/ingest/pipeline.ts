@@ -34,9 +34,22 @@ export interface Decoded {
 
 /** Events the store has taken, as listeners receive them. */
 export interface StoredEvents {
-  readonly events: readonly LogEvent[];
+  /** How many. */
+  readonly count: number;
+  /**
+   * The events themselves, when a listener wanted them as they were sent
+   * to the store (see onStored); otherwise undefined.
+   */
+  readonly events: readonly LogEvent[] | undefined;
+  /** The rows stored (eventRows: src/store/rows.ts), always: rowsToJson reads them back. */
+  readonly rows: Buffer;
   /** Name of the token that sent them (the `source` column). */
   readonly source: string;
+}
+
+interface StoredListener {
+  readonly fn: (s: StoredEvents) => void;
+  readonly wantsEvents: () => boolean;
 }
 
 /** Keeps the rollup job from counting past events that are not stored yet (src/store/rollup.ts). */
@@ -92,7 +105,7 @@ export function dedupToken(principal: Principal, key: string | undefined): strin
 
 export class IngestPipeline {
   readonly #deps: PipelineDeps;
-  readonly #stored = new Set<(s: StoredEvents) => void>();
+  readonly #stored = new Set<StoredListener>();
   readonly #rejected = new Set<(code: ErrorCode, n: number) => void>();
 
   constructor(deps: PipelineDeps) {
@@ -103,10 +116,18 @@ export class IngestPipeline {
     return this.#deps.config.limits;
   }
 
-  /** Listens for events once they are stored; returns the unsubscribe. */
-  onStored(fn: (s: StoredEvents) => void): () => void {
-    this.#stored.add(fn);
-    return () => this.#stored.delete(fn);
+  /**
+   * Listens for events once they are stored; returns the unsubscribe.
+   * `wantsEvents` is asked as events go to the store: only when a listener
+   * says yes are they kept until the insert ends and announced with them.
+   * Otherwise the pipeline lets go of them once their rows are built: kept
+   * through the insert's wait, every young-generation collection copied
+   * them, and they were most of what serve's garbage collector did (#17).
+   */
+  onStored(fn: (s: StoredEvents) => void, wantsEvents: () => boolean = () => false): () => void {
+    const listener = { fn, wantsEvents };
+    this.#stored.add(listener);
+    return () => this.#stored.delete(listener);
   }
 
   /** Listens for items refused (decode errors, limits); returns the unsubscribe. */
@@ -151,20 +172,25 @@ export class IngestPipeline {
     if (this.#deps.batcher.bytes >= this.#deps.config.batch.budgetBytes) throw new SluiceError('SLUICE_ERR_OVERLOADED', undefined, { retryAfter: 1 });
   }
 
-  /** Stores events; resolves once they are in the store, then announces them. */
-  async store(principal: Principal, events: readonly LogEvent[], key?: string): Promise<void> {
-    if (events.length === 0) return;
-    const token = dedupToken(principal, key);
+  /**
+   * Stores events; resolves once they are in the store, then announces
+   * them. Not an async function, so that its frame does not hold `events`
+   * through the insert (onStored says why).
+   */
+  store(principal: Principal, events: readonly LogEvent[], key?: string): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    let token: string | undefined;
+    try {
+      token = dedupToken(principal, key);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
     let oldest = events[0]!.receivedNs;
     for (const e of events) if (e.receivedNs < oldest) oldest = e.receivedNs;
     // Until the insert is done, the rollup job must not count past these
     // events' received time (they would be visible too late to be counted).
     const release = this.#deps.watermark.hold(oldest);
-    try {
-      await this.#insert(principal, events, token);
-    } finally {
-      release();
-    }
+    return this.#insert(principal, events, token).finally(release);
   }
 
   /**
@@ -206,16 +232,23 @@ export class IngestPipeline {
     }
   }
 
-  async #insert(principal: Principal, events: readonly LogEvent[], token: string | undefined): Promise<void> {
+  #insert(principal: Principal, events: readonly LogEvent[], token: string | undefined): Promise<void> {
     const { batcher, rateLimiter, clock, writerId } = this.#deps;
-    const wait = rateLimiter.take(principal.name, events.length, clock.nowMs());
-    if (wait > 0) throw new SluiceError('SLUICE_ERR_RATE_LIMITED', undefined, { retryAfter: wait });
-    await batcher.submit(eventRows(events, principal.name, writerId), events.length, token);
-    // Only now, after the insert succeeded: a listener (the live tail) never
-    // sees an event that was then lost.
-    if (this.#stored.size > 0) {
-      const stored: StoredEvents = { events, source: principal.name };
-      for (const fn of this.#stored) fn(stored);
-    }
+    const count = events.length;
+    const wait = rateLimiter.take(principal.name, count, clock.nowMs());
+    if (wait > 0) return Promise.reject(new SluiceError('SLUICE_ERR_RATE_LIMITED', undefined, { retryAfter: wait }));
+    let wanted = false;
+    for (const l of this.#stored) wanted ||= l.wantsEvents();
+    // The batcher holds the rows until the insert ends anyway, off the
+    // JavaScript heap: keeping them here costs nothing.
+    const rows = eventRows(events, principal.name, writerId);
+    const stored: StoredEvents = { count, events: wanted ? events : undefined, rows, source: principal.name };
+    // Not an async function: nothing here holds `events` while the insert
+    // runs, unless a listener wanted them (onStored).
+    return batcher.submit(rows, count, token).then(() => {
+      // Only now, after the insert succeeded: a listener (the live tail)
+      // never sees an event that was then lost.
+      for (const l of this.#stored) l.fn(stored);
+    });
   }
 }

@@ -27,13 +27,13 @@ export async function ingestRoutes(app: FastifyInstance, opts: { deps: DrainDeps
       if (decoded.records === 0) throw new SluiceError('SLUICE_ERR_EMPTY_BODY');
       return decoded;
     },
-    respond(reply, { events, rejections }) {
+    respond(reply, { accepted, rejections }) {
       const errors = rejections.slice(0, MAX_REPORTED_ERRORS);
-      if (events.length === 0) {
+      if (accepted === 0) {
         const err = new SluiceError(commonCode(rejections), `no event in the request was valid: ${rejections[0]?.message ?? ''}`);
         return reply.code(err.statusCode).send({ ...errorBody(err), accepted: 0, rejected: rejections.length, errors });
       }
-      return reply.code(200).send({ accepted: events.length, rejected: rejections.length, errors });
+      return reply.code(200).send({ accepted, rejected: rejections.length, errors });
     },
     renderError: (reply, err) => reply.code(err.statusCode).send(errorBody(err)),
   });

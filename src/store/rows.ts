@@ -4,8 +4,8 @@
 // an event instead of 429, bench/engine-parse). The hot path builds one
 // string per event, not an intermediate object; what is the same for every
 // event of a request (received time, source, writer) is formatted once.
-import type { LogEvent } from '../model/event.js';
-import { formatClickHouse } from '../model/time.js';
+import type { EventJson, LogEvent } from '../model/event.js';
+import { clickHouseToRfc3339, formatClickHouse } from '../model/time.js';
 
 const q = JSON.stringify;
 
@@ -68,4 +68,24 @@ export function eventRows(events: readonly LogEvent[], source: string, writer: s
       tail;
   }
   return Buffer.from(s, 'utf8');
+}
+
+/**
+ * eventRows' bytes back as the published events, as a search would return
+ * them: for the live tail when a viewer arrived while those events were on
+ * their way to the store (IngestPipeline.onStored).
+ */
+export function rowsToJson(rows: Buffer): EventJson[] {
+  const out: EventJson[] = [];
+  for (const line of rows.toString('utf8').split('\n')) {
+    if (line === '') continue;
+    const [id, time, received, service, host, level, severity, message, attributes, traceId, spanId, source] = JSON.parse(line) as [
+      string, string, string, string, string, EventJson['level'], number, string, Record<string, string>, string, string, string,
+    ];
+    out.push({
+      id, time: clickHouseToRfc3339(time), received_at: clickHouseToRfc3339(received), service, host, level, severity, message, attributes,
+      trace_id: traceId, span_id: spanId, source,
+    });
+  }
+  return out;
 }

@@ -23,10 +23,13 @@ beforeAll(async () => {
   s = await startServer({ SLUICE_SYSLOG_TCP_PORT: '0', SLUICE_SYSLOG_HOST: '127.0.0.1' });
   token = await makeToken(s, 'ingest', SOURCE);
   readToken = await makeToken(s, 'read');
-  s.ctx.pipeline.onStored(({ events, source }) => {
-    if (source !== SOURCE) return;
-    for (const e of events) announced.set(e.message, (announced.get(e.message) ?? 0) + 1);
-  });
+  s.ctx.pipeline.onStored(
+    ({ events, source }) => {
+      if (source !== SOURCE) return;
+      for (const e of events!) announced.set(e.message, (announced.get(e.message) ?? 0) + 1);
+    },
+    () => true,
+  );
 });
 afterAll(async () => s.close());
 

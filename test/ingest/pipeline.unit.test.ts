@@ -15,7 +15,8 @@ import { commonCode, IngestPipeline, type StoredEvents } from '../../src/ingest/
 import { RateLimiter } from '../../src/ingest/rate-limit.js';
 import { ManualClock } from '../../src/model/clock.js';
 import type { LogEvent } from '../../src/model/event.js';
-import { EVENT_COLUMNS } from '../../src/store/rows.js';
+import { logEventToJson } from '../../src/model/event.js';
+import { EVENT_COLUMNS, rowsToJson } from '../../src/store/rows.js';
 
 /** A row as eventRows writes it (an array of EVENT_COLUMNS), by column name. */
 const rowObject = (values: unknown[]): Record<string, unknown> => Object.fromEntries(EVENT_COLUMNS.map((c, i) => [c, values[i]]));
@@ -38,7 +39,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 const alice = { name: 'alice', scope: 'ingest' as const };
 const bob = { name: 'bob', scope: 'ingest' as const };
 
-function setup(env: Record<string, string> = {}) {
+function setup(env: Record<string, string> = {}, wantsEvents = () => true) {
   const config = loadConfig({ SLUICE_DATA_DIR: '/nonexistent', SLUICE_RETENTION_DAYS: '30', ...env });
   const clock = new ManualClock(Date.now());
   const sink = new GatedSink();
@@ -47,7 +48,7 @@ function setup(env: Record<string, string> = {}) {
   const watermark = new CountingWatermark();
   const pipeline = new IngestPipeline({ config, clock, batcher, rateLimiter: new RateLimiter(config.tokenRateLimit), disk, watermark, writerId: 'w1' });
   const stored: StoredEvents[] = [];
-  pipeline.onStored((s) => stored.push(s));
+  pipeline.onStored((s) => stored.push(s), wantsEvents);
   const rejected: Array<[string, number]> = [];
   pipeline.onRejected((code, n) => rejected.push([code, n]));
   const events = (...lines: string[]): LogEvent[] => {
@@ -72,7 +73,7 @@ describe('IngestPipeline', () => {
     expect(t.watermark.held).toBe(1);
     t.sink.release();
     await p;
-    expect(t.stored).toEqual([{ events: evs, source: 'alice' }]);
+    expect(t.stored).toEqual([{ count: 2, events: evs, rows: expect.any(Buffer), source: 'alice' }]);
     expect(t.watermark.held).toBe(0);
   });
 
@@ -130,11 +131,33 @@ describe('IngestPipeline', () => {
     await tick();
     t.sink.release();
     await p3;
-    expect(t.stored.map((s) => [s.source, s.events.map((e) => e.message)])).toEqual([
+    expect(t.stored.map((s) => [s.source, s.events!.map((e) => e.message)])).toEqual([
       ['alice', ['1', '2', '3']],
       ['bob', ['5']],
       ['alice', ['6']],
     ]);
+  });
+
+  it('lets go of the events when no listener wants them as they go to the store; their rows read back as the published events', async () => {
+    let wanting = false;
+    const t = setup({}, () => wanting);
+    const late = t.stored;
+    const evs = t.events('plain', 'with "quotes", a \\ backslash and ünïcödé ✓', '{"level":"error","msg":"json","k":"v","n":{"m":1}}');
+    const p = t.pipeline.store(alice, evs);
+    wanting = true; // a viewer arrives while the events are on their way
+    await tick();
+    t.sink.release();
+    await p;
+    expect(late).toHaveLength(1);
+    expect(late[0]!.events).toBeUndefined();
+    expect(late[0]!.count).toBe(3);
+    expect(rowsToJson(late[0]!.rows)).toEqual(evs.map((e) => logEventToJson(e, 'alice')));
+    // Wanted when they are sent, the events themselves are announced.
+    const q = t.pipeline.store(alice, t.events('wanted'));
+    await tick();
+    t.sink.release();
+    await q;
+    expect(late[1]!.events!.map((e) => e.message)).toEqual(['wanted']);
   });
 
   it('turns an idempotency key into a dedup token scoped to the sender, and refuses a malformed key with a 400', async () => {
@@ -198,7 +221,7 @@ describe('IngestPipeline', () => {
     t.sink.release();
     expect(await p).toEqual([{ stored: true }]);
     expect(t.watermark.held).toBe(0);
-    expect(t.stored.map((s) => s.events[0]!.message)).toEqual(['y'.repeat(1024 * 1024), 'after']);
+    expect(t.stored.map((s) => s.events![0]!.message)).toEqual(['y'.repeat(1024 * 1024), 'after']);
   });
 
   it('persist: gives up at shutdown with reason shutdown, and retries a store that failed', async () => {
@@ -220,6 +243,6 @@ describe('IngestPipeline', () => {
     while (t.sink.pending === 0) await new Promise((r) => setTimeout(r, 5));
     t.sink.release();
     expect(await q).toEqual([{ stored: true }]);
-    expect(t.stored.map((x) => x.events[0]!.message)).toEqual(['z'.repeat(1024 * 1024), 'b']);
+    expect(t.stored.map((x) => x.events![0]!.message)).toEqual(['z'.repeat(1024 * 1024), 'b']);
   });
 });

@@ -74,11 +74,11 @@ export async function lokiPushRoutes(app: FastifyInstance, opts: { deps: DrainDe
       const streams = wire === 'json' ? parseJson(body) : protobufStreams(await unsnappy(body, limits.maxDecompressedBytes));
       return lokiEvents(streams, context(), limits.maxLineBytes);
     },
-    respond(reply, { events, rejections, records }) {
+    respond(reply, { accepted, rejections, records }) {
       const first = rejections[0];
       if (first === undefined) return reply.code(204).send();
-      const code = events.length === 0 ? commonCode(rejections) : first.code;
-      const stored = events.length > 0 ? `; the other ${events.length} were stored` : '';
+      const code = accepted === 0 ? commonCode(rejections) : first.code;
+      const stored = accepted > 0 ? `; the other ${accepted} were stored` : '';
       return sendText(reply, new SluiceError(code, `${rejections.length} of ${records} entries rejected${stored}: ${first.message}`));
     },
     renderError: (reply, err) => sendText(reply, err),
