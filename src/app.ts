@@ -84,7 +84,7 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
   const status = await schemaStatus(store);
   const problem = schemaProblem(status, config.retentionDays);
   // Requests take turns to decode (src/ingest/turns.ts); the batcher waits
-  // for those already received before it starts an insert.
+  // for those received before an insert could start.
   const turns = new Turns();
   const batcher = new Batcher(
     { insert: (body, token) => store.insertEvents(body, token) },
@@ -97,7 +97,7 @@ export async function buildApp(opts: AppOptions): Promise<SluiceApp> {
       onBytes: (bytes) => metrics.batcherBytes.set(bytes),
     },
     clock,
-    () => turns.waiting > 0,
+    turns,
   );
   const disk = new DiskMonitor(isEmbedded(config) ? config.dataDir : undefined, config.minFreeDiskBytes);
   await disk.start();

@@ -35,6 +35,14 @@ interface Waiter {
   reject(e: unknown): void;
 }
 
+/** Requests on their way to the batcher: received, and waiting for their turn to be decoded (src/ingest/turns.ts). */
+export interface Arrivals {
+  /** Requests received so far. */
+  readonly asked: number;
+  /** Of those, how many have been decoded (handed their rows over, or had none). */
+  readonly granted: number;
+}
+
 interface Job {
   chunks: Buffer[];
   bytes: number;
@@ -43,6 +51,8 @@ interface Job {
   key: string | undefined;
   open: boolean;
   createdAt: number;
+  /** Arrivals.asked when the insert could first have started: it waits for those requests. */
+  until: number | undefined;
 }
 
 export class Batcher {
@@ -53,20 +63,21 @@ export class Batcher {
   #inFlight = 0;
   #bytes = 0;
   #timer: NodeJS.Timeout | undefined;
+  #due = 0;
   #draining = false;
   #idle: Array<() => void> = [];
 
   readonly #clock: Clock;
-  readonly #coming: () => boolean;
+  readonly #arrivals: Arrivals;
 
   /**
-   * `coming` tells whether rows are on their way: requests already received
-   * and waiting for their turn to be decoded (src/ingest/turns.ts). A batch
-   * whose insert could start waits for them, up to `maxWaitMs`.
+   * A batch whose insert could start waits, up to `maxWaitMs`, for the
+   * requests already received at that moment to be decoded (`arrivals`),
+   * and not for those that arrive after it: they join the next one.
    */
-  constructor(sink: InsertSink, opts: BatcherOptions, observer: BatcherObserver = {}, clock: Clock = systemClock, coming: () => boolean = () => false) {
+  constructor(sink: InsertSink, opts: BatcherOptions, observer: BatcherObserver = {}, clock: Clock = systemClock, arrivals: Arrivals = { asked: 0, granted: 0 }) {
     this.#clock = clock;
-    this.#coming = coming;
+    this.#arrivals = arrivals;
     this.#sink = sink;
     this.#opts = opts;
     this.#observer = observer;
@@ -108,6 +119,7 @@ export class Batcher {
           key: dedupToken,
           open: dedupToken === undefined && rows < this.#opts.maxRows,
           createdAt: this.#clock.nowMs(),
+          until: undefined,
         });
       }
       this.#pump();
@@ -129,7 +141,9 @@ export class Batcher {
 
   #ready(job: Job, now: number): boolean {
     if (this.#draining || !job.open || now - job.createdAt >= this.#opts.maxWaitMs) return true;
-    return this.#inFlight === 0 && !this.#coming();
+    if (this.#inFlight > 0) return false;
+    job.until ??= this.#arrivals.asked;
+    return this.#arrivals.granted >= job.until;
   }
 
   #pump(): void {
@@ -137,7 +151,10 @@ export class Batcher {
     while (this.#inFlight < this.#opts.concurrency && this.#queue.length > 0) {
       const job = this.#queue[0]!;
       if (!this.#ready(job, now)) {
-        this.#arm(job.createdAt + this.#opts.maxWaitMs - now);
+        // Waiting on arrivals, look again soon: the last of them may store
+        // nothing (every line refused) and so never submit.
+        const waitingOnArrivals = this.#inFlight === 0 && job.until !== undefined;
+        this.#arm(waitingOnArrivals ? 1 : job.createdAt + this.#opts.maxWaitMs - now);
         return;
       }
       this.#queue.shift();
@@ -150,7 +167,12 @@ export class Batcher {
   }
 
   #arm(ms: number): void {
-    if (this.#timer !== undefined) return;
+    const due = this.#clock.nowMs() + Math.max(0, ms);
+    if (this.#timer !== undefined) {
+      if (this.#due <= due) return;
+      clearTimeout(this.#timer);
+    }
+    this.#due = due;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#pump();

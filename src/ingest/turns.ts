@@ -9,13 +9,26 @@
 export class Turns {
   readonly #waiting: Array<() => void> = [];
   #scheduled = false;
+  #asked = 0;
+  #granted = 0;
 
   /** Resolves when it is the caller's turn: the caller's synchronous work then runs alone in this iteration. */
   take(): Promise<void> {
+    this.#asked++;
     return new Promise((resolve) => {
       this.#waiting.push(resolve);
       this.#schedule();
     });
+  }
+
+  /** Turns asked for so far (requests received and waiting to be decoded, or done). */
+  get asked(): number {
+    return this.#asked;
+  }
+
+  /** Turns given so far. */
+  get granted(): number {
+    return this.#granted;
   }
 
   /** Callers waiting for a turn. */
@@ -28,7 +41,11 @@ export class Turns {
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
-      this.#waiting.shift()?.();
+      const next = this.#waiting.shift();
+      if (next) {
+        this.#granted++;
+        next();
+      }
       // Scheduled from inside the check phase, the next turn runs in the
       // next iteration, after the timers and the poll for I/O.
       if (this.#waiting.length > 0) this.#schedule();

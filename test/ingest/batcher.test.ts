@@ -97,31 +97,37 @@ describe('Batcher', () => {
     expect(b.bytes).toBe(0);
   });
 
-  it('waits for rows on their way before it starts an idle insert, then takes them together', async () => {
+  it('waits for the requests received before an idle insert could start, not for later ones', async () => {
     const sink = new GatedSink();
-    let coming = true;
-    const b = new Batcher(sink, opts, {}, undefined, () => coming);
-    const all = [b.submit(rows('a', 1), 1), b.submit(rows('b', 1), 1)];
+    const arrivals = { asked: 3, granted: 0 }; // three requests received, none decoded yet
+    const b = new Batcher(sink, opts, {}, undefined, arrivals);
+    arrivals.granted = 1;
+    const all = [b.submit(rows('a', 1), 1)];
     await tick();
-    expect(sink.inserts).toHaveLength(0); // the slot is free, but more is coming
-    coming = false;
-    all.push(b.submit(rows('c', 1), 1));
+    expect(sink.inserts).toHaveLength(0); // the slot is free, but two received requests are not decoded
+    arrivals.granted = 2;
+    arrivals.asked = 5; // two more arrive: they will not hold this insert
+    all.push(b.submit(rows('b', 1), 1));
     await tick();
-    expect(sink.inserts.map((i) => i.body)).toEqual(['a0\nb0\nc0\n']);
+    expect(sink.inserts).toHaveLength(0);
+    arrivals.granted = 3; // the third stored nothing (every line refused): no submit, the batcher looks again by itself
+    await new Promise((r) => setTimeout(r, 2));
+    expect(sink.inserts.map((i) => i.body)).toEqual(['a0\nb0\n']);
     sink.release();
     await Promise.all(all);
   });
 
-  it('waits for rows on their way no longer than maxWaitMs', async () => {
+  it('waits for requests on their way no longer than maxWaitMs', async () => {
     const sink = new GatedSink();
     const clock = new ManualClock();
-    const b = new Batcher(sink, { ...opts, maxWaitMs: 5 }, {}, clock, () => true);
+    const b = new Batcher(sink, { ...opts, maxWaitMs: 5 }, {}, clock, { asked: 1, granted: 0 });
     const p = b.submit(rows('a', 1), 1);
     await tick();
     expect(sink.inserts).toHaveLength(0);
     clock.advance(5);
-    // The batcher's own 5 ms timer was set first, so it fires before this one.
-    await new Promise((r) => setTimeout(r, 5));
+    // The batcher looks again every millisecond while it waits; its timer
+    // was set before this one.
+    await new Promise((r) => setTimeout(r, 2));
     expect(sink.inserts.map((i) => i.body)).toEqual(['a0\n']);
     sink.release();
     await p;
