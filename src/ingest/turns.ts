@@ -31,11 +31,6 @@ export class Turns {
     return this.#granted;
   }
 
-  /** Callers waiting for a turn. */
-  get waiting(): number {
-    return this.#waiting.length;
-  }
-
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;

@@ -23,12 +23,12 @@ describe('Turns', () => {
       if (i === 0) timer = new Promise<void>((resolve) => setTimeout(() => resolve(void order.push('timer')), 1));
       busy(3);
     });
-    expect(turns.waiting).toBe(3);
+    expect([turns.asked, turns.granted]).toEqual([3, 0]);
     await Promise.all(work);
     await timer;
     // The timer is due when the first turn ends; the loop runs it before the
     // next turn. All at once, it would come last.
     expect(order).toEqual(['turn 0', 'timer', 'turn 1', 'turn 2']);
-    expect(turns.waiting).toBe(0);
+    expect([turns.asked, turns.granted]).toEqual([3, 3]);
   });
 });
