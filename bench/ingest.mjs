@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Ingest benchmark: NDJSON over HTTP into `sluice serve` (embedded chDB)
 // against a baseline measured in the same run: raw `INSERT … FORMAT
-// JSONCompactEachRow` of the same rows straight into chDB, into the same schema
+// TabSeparated` of the same rows straight into chDB, into the same schema
 // (the project's migrations: logs table with its text index and map column;
 // the per-minute rollups are filled by serve's background job, not on insert).
 //
@@ -584,13 +584,13 @@ function markdown(o, m, sets, runs, s, startedAt, seconds, passthrough) {
   L.push('');
   L.push('### Method');
   L.push('');
-  L.push(`- **Data:** ${int(o.total)} events in ${int(o.total / o.batch)} requests of ${o.batch} (${int(sets.main.bytes / o.total)} bytes of NDJSON per event on average, ${int(medianRun.raw.rowBytesPerEvent)} bytes as the server's row to insert, JSONCompactEachRow), plus ${int(o.keyedTotal)} events in ${int(o.keyedTotal / o.keyedBatch)} requests of ${int(o.keyedBatch)}. ` +
+  L.push(`- **Data:** ${int(o.total)} events in ${int(o.total / o.batch)} requests of ${o.batch} (${int(sets.main.bytes / o.total)} bytes of NDJSON per event on average, ${int(medianRun.raw.rowBytesPerEvent)} bytes as the server's row to insert, TabSeparated), plus ${int(o.keyedTotal)} events in ${int(o.keyedTotal / o.keyedBatch)} requests of ${int(o.keyedBatch)}. ` +
     `Rows are generated from the ${int(sets.lines)} lines of the loghub \`*_2k.log\` samples (/work/shared/datasets/loghub: Android, Apache, HDFS, HealthApp, Linux, OpenSSH, Spark, Zookeeper) as the \`msg\`, with shifted times (spread over the 15 minutes before the run) and fresh ids (UUIDv7, given by the server), a service among ${BODY_SERVICES.length} names, a host, a level (72 % info … 1 % fatal), and an HTTP status and a path as attributes. ` +
     'All request bodies are built before the clock starts.');
   L.push(`- **HTTP run:** \`node dist/cli/main.js migrate\`, then \`serve\` as a child process (\`PORT=0 HOST=127.0.0.1 LOG_LEVEL=info\`, embedded store in a fresh temp directory). ` +
     `${o.clients} clients (Node \`http\`, keep-alive agent) each send the next request as soon as the previous one is answered; the clock runs from the first request to the last answer, and a request is answered only after the insert holding its events succeeded. ` +
     `Then the keyed phase: ${o.keyedClients} clients send ${int(o.keyedBatch)}-event requests, each with its own \`Idempotency-Key\` (inserted one request per insert, the key as dedup token). A 503 would be retried after Retry-After and counted; there were ${int(s.retries)}.`);
-  L.push(`- **Raw baseline:** the same events into a second temp data directory migrated the same way (same \`logs\` table with its text index and map column; no views: serve fills the rollups in a background job), in a separate child process: \`createClient({ connection: createChdbConnection({ path }) })\`, \`USE sluice\`; the rows are turned into the server's exact row bytes (JSONCompactEachRow) by the server's own decoder and row writer from \`dist/\` before the clock starts, then \`connection.chdb.rawInsert({ table: 'logs', columns, values: Buffer, format: 'JSONCompactEachRow', settings })\` in ${int(o.rawBatch)}-row inserts, one after another, with the settings the server's insert uses (\`${JSON.stringify(runs[0].raw.settings)}\`). ` +
+  L.push(`- **Raw baseline:** the same events into a second temp data directory migrated the same way (same \`logs\` table with its text index and map column; no views: serve fills the rollups in a background job), in a separate child process: \`createClient({ connection: createChdbConnection({ path }) })\`, \`USE sluice\`; the rows are turned into the server's exact row bytes (TabSeparated) by the server's own decoder and row writer from \`dist/\` before the clock starts, then \`connection.chdb.rawInsert({ table: 'logs', columns, values: Buffer, format: 'TabSeparated', settings })\` in ${int(o.rawBatch)}-row inserts, one after another, with the settings the server's insert uses (\`${JSON.stringify(runs[0].raw.settings)}\`). ` +
     `Before it, the diagnostic small-insert phase into its own database (then it waits until \`system.merges\` is empty); after it, the keyed set as one ${int(o.keyedBatch)}-row insert per \`insert_deduplication_token\`.`);
   L.push('- **Check:** after SIGTERM (the server drains and exits 0) a child process opens the data directory and counts `sluice.logs` and what trends read: `sum(count)` of `sluice.logs_per_minute` plus the events received since the rollup watermark; both must equal the events sent. The baseline is counted the same way.');
   L.push('- **Same machine:** the load generator runs on the same 2 cores as the server and competes with it for CPU (its share is in the CPU table); the raw baseline has no such competitor.');

@@ -372,7 +372,7 @@ const queryN = async (client, sql) => Number((await queryOne(client, sql)).n);
 
 /**
  * The baseline: the captured loggen stream, framed, parsed and turned into
- * the server's exact row bytes (JSONCompactEachRow) by the server's own code from
+ * the server's exact row bytes (TabSeparated) by the server's own code from
  * dist/ (as the trusted-address path does) before the clock starts; then
  * rawInsert in rawBatch-row inserts with the settings the server's insert
  * uses. The JS time of framing + parsing + rows is measured on the side.
@@ -520,7 +520,7 @@ function markdown(m, runs, s, startedAt, seconds, sizes) {
       'After SIGTERM a child opens the data dir and counts `sluice.logs` and what trends read (`sum(count)` of `sluice.logs_per_minute` plus the events received since the rollup watermark); both must equal what loggen reports it sent. Syslog over TCP has no acknowledgement, so a loss would only show here.',
   );
   L.push(
-    `- **raw insert:** one loggen stream (the same command) captured to a file once, then in a child process: framed, parsed and turned into the server's exact row bytes (JSONCompactEachRow) by the server's own code from dist/ (\`SyslogFramer\`, \`parseSyslog\`, \`syslogEvent\`, \`eventRows\`, source \`syslog-trusted\`; ${int(s.rowBytes)} bytes a row) before the clock starts, then \`createClient({ connection: createChdbConnection({ path }) })\`, \`USE sluice\`, and \`connection.chdb.rawInsert\` in ${int(O.rawBatch)}-row inserts one after another with the server's insert settings (\`${JSON.stringify(runs[0].raw.settings)}\`), into a separately migrated data dir (same \`logs\` table and text index). Rows / insert wall time: the ceiling the store allows on this machine without any network, parsing or JavaScript work.`,
+    `- **raw insert:** one loggen stream (the same command) captured to a file once, then in a child process: framed, parsed and turned into the server's exact row bytes (TabSeparated) by the server's own code from dist/ (\`SyslogFramer\`, \`parseSyslog\`, \`syslogEvent\`, \`eventRows\`, source \`syslog-trusted\`; ${int(s.rowBytes)} bytes a row) before the clock starts, then \`createClient({ connection: createChdbConnection({ path }) })\`, \`USE sluice\`, and \`connection.chdb.rawInsert\` in ${int(O.rawBatch)}-row inserts one after another with the server's insert settings (\`${JSON.stringify(runs[0].raw.settings)}\`), into a separately migrated data dir (same \`logs\` table and text index). Rows / insert wall time: the ceiling the store allows on this machine without any network, parsing or JavaScript work.`,
   );
   L.push(
     `- **OTLP / Loki events/s:** ${int(sizes.events)} events as ${int(sizes.events / O.httpBatch)} requests of ${O.httpBatch} (OTLP \`ExportLogsServiceRequest\` protobuf, ${int(sizes.otlpBytes / sizes.events)} bytes an event; Loki \`PushRequest\` protobuf, snappy block-compressed, ${int(sizes.lokiBytes / sizes.events)} bytes an event; one service and host per request, messages from the loghub \`*_2k.log\` samples, two attributes / structured-metadata pairs each), encoded with the server's own schemas from dist/ before the clock starts. ` +

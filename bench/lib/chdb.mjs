@@ -13,12 +13,12 @@ export const SERVER_INSERT_SETTINGS = { async_insert: 0, materialize_skip_indexe
 
 /**
  * rawInsert of the server's event rows (src/store/rows.ts eventRows) into
- * `table` as the server's Store.insertEvents sends them: JSONCompactEachRow
- * of the named EVENT_COLUMNS. Resolves with rawInsert's result.
+ * `table` as the server's Store.insertEvents sends them: EVENT_FORMAT
+ * (TabSeparated) of the named EVENT_COLUMNS. Resolves with rawInsert's result.
  */
 export async function insertEventRows(conn, table, values, settings = SERVER_INSERT_SETTINGS) {
-  const { EVENT_COLUMNS } = await import(dist('store/rows.js'));
-  return conn.chdb.rawInsert({ table, values, format: 'JSONCompactEachRow', columns: [...EVENT_COLUMNS], settings });
+  const { EVENT_COLUMNS, EVENT_FORMAT } = await import(dist('store/rows.js'));
+  return conn.chdb.rawInsert({ table, values, format: EVENT_FORMAT, columns: [...EVENT_COLUMNS], settings });
 }
 
 /** A client on the data directory's engine, in UTC, using `database`. */

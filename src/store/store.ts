@@ -8,7 +8,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
 import type { Config } from '../config.js';
 import { lockDataDir } from './lock.js';
-import { EVENT_COLUMNS } from './rows.js';
+import { EVENT_COLUMNS, EVENT_FORMAT } from './rows.js';
 
 // chdb types its connection against @clickhouse/client-common while the
 // client bundles its own copy of the same declarations; they agree in shape
@@ -55,10 +55,10 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** How an insert's bytes are laid out: JSONEachRow objects, or JSONCompactEachRow arrays of `columns`. */
-type Layout = { readonly format: 'JSONEachRow'; readonly columns?: undefined } | { readonly format: 'JSONCompactEachRow'; readonly columns: readonly string[] };
+/** How an insert's bytes are laid out: JSONEachRow objects, or eventRows' TabSeparated rows of `columns`. */
+type Layout = { readonly format: 'JSONEachRow'; readonly columns?: undefined } | { readonly format: typeof EVENT_FORMAT; readonly columns: readonly string[] };
 const OBJECTS: Layout = { format: 'JSONEachRow' };
-const EVENTS: Layout = { format: 'JSONCompactEachRow', columns: EVENT_COLUMNS };
+const EVENTS: Layout = { format: EVENT_FORMAT, columns: EVENT_COLUMNS };
 
 const TABLE = /^[a-z_][a-z0-9_]*$/;
 const DEDUP_TOKEN = /^[A-Za-z0-9_-]{1,128}$/;

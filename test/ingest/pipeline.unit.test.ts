@@ -66,7 +66,7 @@ describe('IngestPipeline', () => {
     const p = t.pipeline.store(alice, evs).then(() => (acked = true));
     await tick();
     expect(t.sink.inserts).toHaveLength(1);
-    const rows = t.sink.inserts[0]!.body.trim().split('\n').map((l) => rowObject(JSON.parse(l) as unknown[]));
+    const rows = t.sink.inserts[0]!.body.trim().split('\n').map((l) => rowObject(l.split('\t')));
     expect(rows.map((r) => [r.message, r.source, r.writer])).toEqual([['one', 'alice', 'w1'], ['two', 'alice', 'w1']]);
     expect(t.stored).toEqual([]);
     expect(acked).toBe(false);
