@@ -34,6 +34,27 @@ describe('eventRows', () => {
     for (const l of lines) expect(l.split('\t')).toHaveLength(13);
   });
 
+  it('writes a request larger than its scratch buffer whole, multi-byte text included, and the next one afresh', () => {
+    const base = events('big')[0]!;
+    // About 3 MiB of rows: the scratch starts at 1 MiB and must grow.
+    const big = Array.from({ length: 4000 }, (_, i) => ({ ...base, message: `${i} ` + '日本語 é 🎉 '.repeat(40) }));
+    const rows = eventRows(big, 'test', 'w');
+    expect(rows.length).toBeGreaterThan(3 * 2 ** 20);
+    expect(rowsToJson(rows).map((e) => e.message)).toEqual(big.map((e) => e.message));
+    const small = events('after');
+    expect(rowsToJson(eventRows(small, 'test', 'w'))).toEqual(small.map((e) => logEventToJson(e, 'test')));
+  });
+
+  it('makes room for a row by its UTF-8 length, not its length in characters', () => {
+    // Each message is 3 bytes of UTF-8 a character. Whatever size the
+    // scratch has (1 to 16 MiB), one of these fits it counted in characters
+    // and not in bytes: the sizes are less than 3× apart.
+    for (const chars of [400_000, 700_000, 1_500_000, 3_000_000, 6_000_000]) {
+      const huge = { ...events('huge')[0]!, message: '語'.repeat(chars) };
+      expect(rowsToJson(eventRows([huge], 'test', 'w'))[0]!.message).toBe(huge.message);
+    }
+  });
+
   it('reads back through rowsToJson as the events it was made from', () => {
     const evs = events("svc\t'q'");
     expect(rowsToJson(eventRows(evs, "src\\ 'x'\t", 'w'))).toEqual(evs.map((e) => logEventToJson(e, "src\\ 'x'\t")));
