@@ -49,7 +49,8 @@ const O = {
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const TRUSTED_SOURCE = 'syslog-trusted';
 const HTTP_SOURCE = 'admin (SLUICE_ADMIN_TOKEN)';
-const TARGET_RATIO = 0.5;
+// #17: syslog at syslog-ng's pace (the earlier target was 0.5).
+const TARGET_RATIO = 1.0;
 const POLL_MS = 50;
 const log = (m) => process.stderr.write(`[bench:syslog] ${m}\n`);
 
