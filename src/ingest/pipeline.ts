@@ -182,6 +182,7 @@ export class IngestPipeline {
     let token: string | undefined;
     try {
       token = dedupToken(principal, key);
+      this.#admit(principal, events.length);
     } catch (e) {
       return Promise.reject(e as Error);
     }
@@ -189,8 +190,7 @@ export class IngestPipeline {
     for (const e of events) if (e.receivedNs < oldest) oldest = e.receivedNs;
     // Until the insert is done, the rollup job must not count past these
     // events' received time (they would be visible too late to be counted).
-    const release = this.#deps.watermark.hold(oldest);
-    return this.#insert(principal, events, token).finally(release);
+    return this.#holding(oldest, () => this.#submit(this.#prepare(principal, events), token));
   }
 
   /**
@@ -200,27 +200,42 @@ export class IngestPipeline {
    * stored or told to give up. The watermark is held across all the groups
    * and retries: the events keep their received time however long the
    * store takes. Resolves with what became of each group, in order.
+   *
+   * Not an async function: each group's rows are built at once and its
+   * events let go (unless a listener wants them), so retries resend the
+   * rows and nothing holds the events through the waits (onStored).
    */
-  async persist(groups: ReadonlyArray<{ principal: Principal; events: readonly LogEvent[] }>, how: Persist): Promise<Outcome[]> {
+  persist(groups: ReadonlyArray<{ principal: Principal; events: readonly LogEvent[] }>, how: Persist): Promise<Outcome[]> {
     let oldest: bigint | undefined;
     for (const g of groups) for (const e of g.events) if (oldest === undefined || e.receivedNs < oldest) oldest = e.receivedNs;
-    if (oldest === undefined) return groups.map(() => ({ stored: true }));
+    if (oldest === undefined) return Promise.resolve(groups.map(() => ({ stored: true })));
+    return this.#holding(oldest, () => this.#persistAll(groups.map((g) => (g.events.length === 0 ? undefined : this.#prepare(g.principal, g.events))), how));
+  }
+
+  /** Holds the rollup's watermark at `oldest` until `run`'s promise settles (at once if `run` throws). */
+  #holding<T>(oldest: bigint, run: () => Promise<T>): Promise<T> {
     const release = this.#deps.watermark.hold(oldest);
     try {
-      const outcomes: Outcome[] = [];
-      for (const g of groups) outcomes.push(await this.#persistOne(g.principal, g.events, how));
-      return outcomes;
-    } finally {
+      return run().finally(release);
+    } catch (e) {
       release();
+      return Promise.reject(e as Error);
     }
   }
 
-  async #persistOne(principal: Principal, events: readonly LogEvent[], how: Persist): Promise<Outcome> {
+  async #persistAll(prepared: ReadonlyArray<Prepared | undefined>, how: Persist): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    for (const p of prepared) outcomes.push(p === undefined ? { stored: true } : await this.#persistOne(p, how));
+    return outcomes;
+  }
+
+  async #persistOne(p: Prepared, how: Persist): Promise<Outcome> {
     let delay = 25;
     for (;;) {
       try {
         this.checkWritable();
-        await this.#insert(principal, events, undefined);
+        this.#admit(p.stored.source, p.stored.count);
+        await this.#submit(p, undefined);
         return { stored: true };
       } catch (e) {
         if (!(e instanceof SluiceError) || e.statusCode < 429 || e.statusCode === 500) return { stored: false, reason: 'error', error: e };
@@ -232,23 +247,36 @@ export class IngestPipeline {
     }
   }
 
-  #insert(principal: Principal, events: readonly LogEvent[], token: string | undefined): Promise<void> {
-    const { batcher, rateLimiter, clock, writerId } = this.#deps;
-    const count = events.length;
-    const wait = rateLimiter.take(principal.name, count, clock.nowMs());
-    if (wait > 0) return Promise.reject(new SluiceError('SLUICE_ERR_RATE_LIMITED', undefined, { retryAfter: wait }));
+  /** Throws SLUICE_ERR_RATE_LIMITED when the sender's token has no room for `count` events now. */
+  #admit(principal: Principal | string, count: number): void {
+    const { rateLimiter, clock } = this.#deps;
+    const wait = rateLimiter.take(typeof principal === 'string' ? principal : principal.name, count, clock.nowMs());
+    if (wait > 0) throw new SluiceError('SLUICE_ERR_RATE_LIMITED', undefined, { retryAfter: wait });
+  }
+
+  /**
+   * The rows of the events, and what the listeners will be told. The events
+   * are kept only when a listener wants them: the batcher holds the rows
+   * until the insert ends anyway, off the JavaScript heap.
+   */
+  #prepare(principal: Principal, events: readonly LogEvent[]): Prepared {
     let wanted = false;
     for (const l of this.#stored) wanted ||= l.wantsEvents();
-    // The batcher holds the rows until the insert ends anyway, off the
-    // JavaScript heap: keeping them here costs nothing.
-    const rows = eventRows(events, principal.name, writerId);
-    const stored: StoredEvents = { count, events: wanted ? events : undefined, rows, source: principal.name };
-    // Not an async function: nothing here holds `events` while the insert
-    // runs, unless a listener wanted them (onStored).
-    return batcher.submit(rows, count, token).then(() => {
+    const rows = eventRows(events, principal.name, this.#deps.writerId);
+    return { rows, stored: { count: events.length, events: wanted ? events : undefined, rows, source: principal.name } };
+  }
+
+  #submit(p: Prepared, token: string | undefined): Promise<void> {
+    return this.#deps.batcher.submit(p.rows, p.stored.count, token).then(() => {
       // Only now, after the insert succeeded: a listener (the live tail)
       // never sees an event that was then lost.
-      for (const l of this.#stored) l.fn(stored);
+      for (const l of this.#stored) l.fn(p.stored);
     });
   }
+}
+
+/** A group's rows, built once however often the store is asked to take them. */
+interface Prepared {
+  readonly rows: Buffer;
+  readonly stored: StoredEvents;
 }

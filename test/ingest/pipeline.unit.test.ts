@@ -224,6 +224,22 @@ describe('IngestPipeline', () => {
     expect(t.stored.map((s) => s.events![0]!.message)).toEqual(['y'.repeat(1024 * 1024), 'after']);
   });
 
+  it('persist: builds a group\'s rows once and lets its events go when nobody wants them; a retry sends the same rows', async () => {
+    const t = setup({}, () => false);
+    const p = t.pipeline.persist([{ principal: alice, events: t.events('one', 'two') }, { principal: bob, events: [] }], { givingUp: () => false });
+    await tick();
+    t.sink.release(new Error('boom'));
+    while (t.sink.inserts.length < 2) await new Promise((r) => setTimeout(r, 5));
+    t.sink.release();
+    expect(await p).toEqual([{ stored: true }, { stored: true }]);
+    expect(t.sink.inserts).toHaveLength(2);
+    expect(t.sink.inserts[1]!.body).toBe(t.sink.inserts[0]!.body);
+    expect(t.stored).toHaveLength(1);
+    expect(t.stored[0]!.events).toBeUndefined();
+    expect(rowsToJson(t.stored[0]!.rows).map((e) => [e.message, e.source])).toEqual([['one', 'alice'], ['two', 'alice']]);
+    expect(t.watermark.held).toBe(0);
+  });
+
   it('persist: gives up at shutdown with reason shutdown, and retries a store that failed', async () => {
     const t = setup({ SLUICE_BATCH_BUDGET_BYTES: String(1024 * 1024) });
     const blocker = t.pipeline.store(alice, t.events('z'.repeat(1024 * 1024)));

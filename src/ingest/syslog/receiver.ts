@@ -103,35 +103,47 @@ export class SyslogReceiver {
     this.#stopDeadline = Date.now() + SHUTDOWN_GRACE_MS;
   }
 
-  /** Parses and stores frames from one sender; resolves once they are stored, refused or dropped. */
+  /**
+   * Parses and stores frames from one sender; resolves once they are stored,
+   * refused or dropped. Nothing here awaits: a suspended async frame would
+   * hold the frames, the parsed messages or the events while the store
+   * works, and held, they survived every young-generation collection
+   * meanwhile (IngestPipeline.onStored says why that costs). Async only so
+   * that a throw becomes a rejection.
+   */
   async receive(frames: readonly Frame[], sender: Sender): Promise<void> {
-    const t = sender.transport;
     const parsed: Parsed[] = frames.map((frame) => {
       const text = frame.data.toString('utf8');
       const message = parseSyslog(text, this.#ctx.clock.nowMs());
       const token = message.format === 'raw' ? rawToken(text) : sdToken(message);
       return { frame, message, token };
     });
-    this.metrics.received.inc({ transport: t }, parsed.length);
+    this.metrics.received.inc({ transport: sender.transport }, parsed.length);
     const classified = (sender.ordered ?? Promise.resolve()).then(() => this.#classify(parsed, sender));
     sender.ordered = classified.then(
       () => undefined,
       () => undefined,
     );
-    const groups = await classified;
+    return classified.then((groups) => this.#store(groups, sender));
+  }
 
+  #store(groups: Map<Principal, Parsed[]>, sender: Sender): Promise<void> {
+    const t = sender.transport;
     const nctx = this.#ctx.pipeline.context({ host: sender.address.replace(/^::ffff:/, '') });
     const stored = [...groups].map(([principal, items]) => ({ principal, events: this.#events(items, nctx, t) }));
-    const outcomes = await this.#ctx.pipeline.persist(stored, {
+    const counts = stored.map((g) => g.events.length);
+    const persisted = this.#ctx.pipeline.persist(stored, {
       onBlocked: () => sender.onBlocked?.(),
       givingUp: () => this.#stopDeadline !== undefined && Date.now() > this.#stopDeadline,
     });
-    outcomes.forEach((o, i) => {
-      if (o.stored) return;
-      const n = stored[i]!.events.length;
-      this.metrics.dropped.inc({ transport: t, reason: o.reason }, n);
-      if (o.reason === 'error') this.#log.error({ err: o.error, transport: t }, 'syslog: events could not be stored and were dropped');
-      else this.#log.warn({ code: (o.error as SluiceError).code, events: n }, 'syslog: shutting down with events the store did not take; dropped');
+    return persisted.then((outcomes) => {
+      outcomes.forEach((o, i) => {
+        if (o.stored) return;
+        const n = counts[i]!;
+        this.metrics.dropped.inc({ transport: t, reason: o.reason }, n);
+        if (o.reason === 'error') this.#log.error({ err: o.error, transport: t }, 'syslog: events could not be stored and were dropped');
+        else this.#log.warn({ code: (o.error as SluiceError).code, events: n }, 'syslog: shutting down with events the store did not take; dropped');
+      });
     });
   }
 
