@@ -39,7 +39,7 @@ it('counts the minute starts of what the rollup holds, once, and the job the res
   await store.insertEvents(rows(4, onMinute, w + 1_000_000_000n));
 
   const result = await migrate(store, 30);
-  expect(result.applied).toEqual(['0008_rollup_minute_starts']);
+  expect(result.applied).toEqual(['0008_rollup_minute_starts', '0009_wider_merges']);
   expect(await one('SELECT sum(count) FROM logs_per_minute')).toBe('5');
   expect(await one('SELECT sum(at_start) FROM logs_per_minute')).toBe('3');
 

@@ -27,7 +27,8 @@ it('drops the views and starts the watermark after the newest stored event', asy
   expect(await one('SELECT sum(count) FROM logs_received_per_minute')).toBe('7');
 
   const result = await migrate(store, 30);
-  expect(result.applied).toEqual(['0006_rollup_job', '0007_patterns', '0008_rollup_minute_starts']);
+  expect(result.applied).toEqual(['0006_rollup_job', '0007_patterns', '0008_rollup_minute_starts', '0009_wider_merges']);
+  expect(await one("SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = 'logs'")).toMatch(/merge_selector_base = 8, min_parts_to_merge_at_once = 4/);
   // 0008 counted the minute starts of what the rollup held, once.
   expect(await one('SELECT sum(count) FROM logs_per_minute')).toBe('7');
   expect(await one('SELECT sum(at_start) FROM logs_per_minute')).toBe('3');
