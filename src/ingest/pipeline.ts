@@ -182,7 +182,7 @@ export class IngestPipeline {
     let token: string | undefined;
     try {
       token = dedupToken(principal, key);
-      this.#admit(principal, events.length);
+      this.#admit(principal.name, events.length);
     } catch (e) {
       return Promise.reject(e as Error);
     }
@@ -247,10 +247,10 @@ export class IngestPipeline {
     }
   }
 
-  /** Throws SLUICE_ERR_RATE_LIMITED when the sender's token has no room for `count` events now. */
-  #admit(principal: Principal | string, count: number): void {
+  /** Throws SLUICE_ERR_RATE_LIMITED when the sender's token (`source`, its name) has no room for `count` events now. */
+  #admit(source: string, count: number): void {
     const { rateLimiter, clock } = this.#deps;
-    const wait = rateLimiter.take(typeof principal === 'string' ? principal : principal.name, count, clock.nowMs());
+    const wait = rateLimiter.take(source, count, clock.nowMs());
     if (wait > 0) throw new SluiceError('SLUICE_ERR_RATE_LIMITED', undefined, { retryAfter: wait });
   }
 
