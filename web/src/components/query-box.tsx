@@ -28,7 +28,16 @@ export function QueryBox(props: {
 }) {
   const [text, setText] = useState(props.value);
   const input = useRef<HTMLInputElement>(null);
-  useEffect(() => setText(props.value), [props.value]);
+  // The box follows the query when it changes from outside (the hash, a
+  // link), and only then: run on mount too, as effects are, after the
+  // first paint, it wiped what was typed in the box since (e2e patterns:
+  // a fill right after navigating back, then Enter, sent the old query).
+  const shown = useRef(props.value);
+  useEffect(() => {
+    if (shown.current === props.value) return;
+    shown.current = props.value;
+    setText(props.value);
+  }, [props.value]);
   const err = props.error;
   return (
     <div class="query-box">
